@@ -1,0 +1,1 @@
+"""Tocsin: a Slack bot that runs incidents."""

@@ -1,0 +1,90 @@
+"""The `tocsin` command line: run, migrate, check, postmortem."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import yaml
+
+from bot.errors import ConfigError
+from bot.policy import Policy, load_policy
+from bot.settings import DatabaseSettings, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="tocsin", description="A Slack bot that runs incidents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate the database, serve HTTP and connect to Slack")
+    sub.add_parser("migrate", help="upgrade the database schema and exit")
+    sub.add_parser("check", help="validate settings and the policy file and print what would be used")
+    postmortem = sub.add_parser("postmortem", help="print an incident's postmortem draft (Markdown)")
+    postmortem.add_argument("incident", help="INC-42 or 42")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "migrate":
+            return _migrate(load_settings(DatabaseSettings))
+        settings = load_settings(Settings)
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        policy = load_policy(settings.policy_path)
+        if args.command == "check":
+            return _check(settings, policy)
+        if args.command == "postmortem":
+            print("tocsin: postmortem drafts are not available in this version yet", file=sys.stderr)
+            return EXIT_CONFIG
+        return asyncio.run(_serve(settings, policy))
+    except ConfigError as exc:
+        print(f"tocsin: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _check(settings: Settings, policy: Policy) -> int:
+    print("# settings")
+    for name, value in settings.describe().items():
+        print(f"{name}: {value}")
+    print("\n# policy")
+    print(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def _migrate(settings: DatabaseSettings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import current_revision, upgrade_to_head
+
+    async def migrate() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_to_head(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    print(f"database at revision {asyncio.run(migrate())}")
+    return 0
+
+
+async def _serve(settings: Settings, policy: Policy) -> int:
+    from bot.app import build
+
+    tocsin = await build(settings, policy)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        await tocsin.start()
+        await stopping.wait()
+        logging.getLogger("bot").info("stopping: finishing work in flight")
+    finally:
+        await tocsin.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

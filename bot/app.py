@@ -1,0 +1,249 @@
+"""The composition root: builds the Bolt app, the aiohttp server and everything they share."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import actions, commands, views
+from bot.blocks import usage_reply
+from bot.context import Deps
+from bot.errors import ConfigError, UsageError, UserError
+from bot.inflight import InFlight
+from bot.metrics import Metrics
+from bot.policy import Policy
+from bot.service import Clock, IncidentService, utc_now
+from bot.settings import Settings
+from bot.slack_io import ReplyTarget, SlackGateway, build_web_client
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade_to_head
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 25.0
+AUTH_RETRY_SECONDS = 15.0
+_FATAL_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+
+
+@dataclass
+class Health:
+    """What /healthz reports besides the database, and the bot's identity from auth.test."""
+
+    slack_ok: bool = False
+    bot_user_id: str | None = None
+    bot_id: str | None = None
+    team_id: str | None = None
+
+
+@dataclass
+class Tocsin:
+    """A running (or ready to run) Tocsin: start() it, stop() it."""
+
+    settings: Settings
+    engine: AsyncEngine
+    http: aiohttp.ClientSession
+    bolt: AsyncApp
+    web_app: web.Application
+    deps: Deps
+    metrics: Metrics
+    health: Health = field(default_factory=Health)
+    socket_mode: AsyncSocketModeHandler | None = None
+    _runner: web.AppRunner | None = None
+    _site: web.TCPSite | None = None
+    _auth_task: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the HTTP server listens on (useful when started on port 0)."""
+        assert self._runner is not None
+        for address in self._runner.addresses:
+            return int(address[1])
+        raise RuntimeError("the HTTP server is not listening")
+
+    async def start(self) -> None:
+        """Migrate the database, check the token, serve HTTP and connect to Slack."""
+        await upgrade_to_head(self.engine)
+        await self._check_slack_once(fatal=True)
+        self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        await self._site.start()
+        if self.socket_mode is not None:
+            await self.socket_mode.connect_async()
+        mode = "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)"
+        log.info("Tocsin is up on %s:%s; Slack traffic via %s", self.settings.host, self.port, mode)
+
+    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop taking work, let acknowledged work finish, then release everything."""
+        if self.socket_mode is not None:
+            await self.socket_mode.close_async()
+        if self._site is not None:
+            await self._site.stop()
+        if self._auth_task is not None:
+            self._auth_task.cancel()
+        if not await self.deps.inflight.drain(drain_seconds):
+            log.warning("stopping with %d requests still in flight", self.deps.inflight.count)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.http.close()
+        await self.engine.dispose()
+
+    async def _check_slack_once(self, *, fatal: bool) -> None:
+        try:
+            identity = await self.deps.slack.who_am_i()
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if fatal and error in _FATAL_AUTH_ERRORS:
+                raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
+            log.warning("Slack auth.test failed (%s); retrying in the background", error)
+            self._retry_auth_later()
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Slack is unreachable (%s); retrying in the background", type(exc).__name__)
+            self._retry_auth_later()
+            return
+        # Updated in place: Bolt's authorize() reads the same object.
+        self.health.bot_user_id = identity.get("user_id")
+        self.health.bot_id = identity.get("bot_id")
+        self.health.team_id = identity.get("team_id")
+        self.health.slack_ok = True
+
+    def _retry_auth_later(self) -> None:
+        async def retry() -> None:
+            while not self.health.slack_ok:
+                await asyncio.sleep(AUTH_RETRY_SECONDS)
+                await self._check_slack_once(fatal=False)
+
+        if self._auth_task is None or self._auth_task.done():
+            self._auth_task = asyncio.create_task(retry())
+
+
+async def build(settings: Settings, policy: Policy, *, clock: Clock = utc_now) -> Tocsin:
+    """Wire one Tocsin process from its settings and policy (call inside the event loop)."""
+    metrics = Metrics()
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    http = aiohttp.ClientSession()
+    client = build_web_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        session=http,
+        metrics=metrics,
+    )
+    slack = SlackGateway(client, http)
+    incidents = IncidentService(
+        uow=lambda: UnitOfWork(sessions), slack=slack, policy=policy, metrics=metrics, clock=clock
+    )
+    deps = Deps(incidents=incidents, slack=slack, policy=policy, inflight=InFlight(metrics))
+
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    health = Health()
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # Bolt's default calls auth.test before the first listener runs, i.e. before the ack; we answer
+        # from the identity start() already fetched, so no request waits on Slack to be acknowledged.
+        return AuthorizeResult(
+            enterprise_id=None,
+            team_id=health.team_id,
+            bot_user_id=health.bot_user_id,
+            bot_id=health.bot_id,
+            bot_token=client.token,
+        )
+
+    bolt = AsyncApp(
+        client=client,
+        authorize=authorize,
+        signing_secret=signing_secret,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    commands.register(bolt, deps)
+    views.register(bolt, deps)
+    actions.register(bolt, deps)
+    _register_error_handler(bolt, slack)
+
+    tocsin = Tocsin(
+        settings=settings,
+        engine=engine,
+        http=http,
+        bolt=bolt,
+        web_app=web.Application(),
+        deps=deps,
+        metrics=metrics,
+    )
+    if settings.slack_app_token is not None:
+        tocsin.socket_mode = AsyncSocketModeHandler(
+            bolt, settings.slack_app_token.get_secret_value(), web_client=client
+        )
+    _add_routes(tocsin)
+    return tocsin
+
+
+def _register_error_handler(bolt: AsyncApp, slack: SlackGateway) -> None:
+    @bolt.error
+    async def on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+        if isinstance(error, UserError):
+            message = usage_reply(str(error), error.usage if isinstance(error, UsageError) else None)
+        else:
+            logger.error("unhandled error in a listener", exc_info=error)
+            message = ":x: Something went wrong on Tocsin's side; the details are in its log."
+        user_id = body.get("user_id") or (body.get("user") or {}).get("id")
+        if not user_id:
+            return
+        channel_id = body.get("channel_id") or (body.get("channel") or {}).get("id")
+        target = ReplyTarget(user_id, channel_id, body.get("response_url"))
+        try:
+            await slack.reply(target, message)
+        except (SlackApiError, aiohttp.ClientError) as exc:
+            logger.warning("could not tell %s about an error: %s", user_id, exc)
+
+
+def _add_routes(tocsin: Tocsin) -> None:
+    async def slack_events(request: web.Request) -> web.Response:
+        if tocsin.socket_mode is not None:
+            return web.json_response({"error": "Socket Mode is on; Slack traffic arrives over it"}, status=404)
+        response = await tocsin.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        database_ok = await _database_answers(tocsin.engine)
+        report = {
+            "database": "ok" if database_ok else "unreachable",
+            "slack": "ok" if tocsin.health.slack_ok else "not connected",
+        }
+        healthy = database_ok and tocsin.health.slack_ok
+        return web.json_response(report, status=200 if healthy else 503)
+
+    async def metrics(_request: web.Request) -> web.Response:
+        response = web.Response(body=tocsin.metrics.render())
+        response.headers["Content-Type"] = tocsin.metrics.content_type
+        return response
+
+    tocsin.web_app.router.add_post("/slack/events", slack_events)
+    tocsin.web_app.router.add_get("/healthz", healthz)
+    tocsin.web_app.router.add_get("/metrics", metrics)
+
+
+async def _database_answers(engine: AsyncEngine) -> bool:
+    try:
+        async with asyncio.timeout(2):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not healthy"; the reason goes to the log
+        log.warning("health check: the database did not answer", exc_info=True)
+        return False
+    return True

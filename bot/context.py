@@ -1,0 +1,20 @@
+"""What listeners are given: the use cases and the bits of process state they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.inflight import InFlight
+from bot.policy import Policy
+from bot.service import IncidentService
+from bot.slack_io import SlackGateway
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Listener dependencies, built once by the composition root."""
+
+    incidents: IncidentService
+    slack: SlackGateway
+    policy: Policy
+    inflight: InFlight

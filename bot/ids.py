@@ -1,0 +1,33 @@
+"""Every action_id and callback_id Tocsin uses, in one place."""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Interactive elements' action_ids."""
+
+    ACKNOWLEDGE = "incident_acknowledge"
+    SET_SEVERITY = "incident_set_severity"
+    ASSIGN_IC = "incident_assign_ic"
+    ASSIGN_COMMS = "incident_assign_comms"
+    POST_UPDATE = "incident_post_update"
+    RESOLVE = "incident_resolve"
+
+
+class View(StrEnum):
+    """Modals' callback_ids."""
+
+    DECLARE = "declare_incident"
+
+
+class Block(StrEnum):
+    """block_ids of modal inputs, which view submissions are read by."""
+
+    TITLE = "title"
+    SEVERITY = "severity"
+    DESCRIPTION = "description"
+    DETECTED_VIA = "detected_via"
+    STARTED_AT = "started_at"
+
+
+SLASH_COMMAND = "/incident"

@@ -1,0 +1,41 @@
+"""Prometheus metrics, in a registry of the process's own (no module-level globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """What /metrics exposes."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        """Create the registry and its series."""
+        self.registry = CollectorRegistry()
+        self.incidents_declared = Counter(
+            "tocsin_incidents_declared", "Incidents declared", ["severity"], registry=self.registry
+        )
+        self.slack_calls = Counter(
+            "tocsin_slack_api_calls", "Slack Web API calls made", ["method"], registry=self.registry
+        )
+        self.slack_errors = Counter(
+            "tocsin_slack_api_errors",
+            "Slack Web API calls that failed",
+            ["method", "error"],
+            registry=self.registry,
+        )
+        self.declare_setup_seconds = Histogram(
+            "tocsin_declare_setup_seconds",
+            "From the declare request to a fully set-up incident channel",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.work_in_flight = Gauge(
+            "tocsin_work_in_flight", "Acknowledged requests still being worked on", registry=self.registry
+        )
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

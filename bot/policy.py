@@ -1,0 +1,292 @@
+"""The policy file (`tocsin.yml`): pydantic models, defaults from incident-management practice, loader.
+
+An empty file is valid. Unknown keys are refused with the path of the key.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.durations import Duration
+from bot.errors import ConfigError
+
+_CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
+_USER_REF = re.compile(r"^(U|W)[A-Z0-9]+$|^[^@\s]+@[^@\s]+$")
+_NOTIFY_TARGET = re.compile(r"^(schedule|user|group|email):\S+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Severity(_Strict):
+    """One severity level; the list is ordered most severe first."""
+
+    name: str
+    description: str = ""
+    update_every: Duration | None = None
+    notify: list[str] = Field(default_factory=list)
+    colour: str | None = None
+
+
+class Role(_Strict):
+    """An incident role people can be assigned to."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class Override(_Strict):
+    """Someone covering a schedule for a fixed window."""
+
+    user: str
+    start: str
+    end: str
+
+
+class Schedule(_Strict):
+    """An on-call rotation (used by paging)."""
+
+    timezone: str = "UTC"
+    rotation: str = "weekly"
+    handoff: str = "mon 09:00"
+    users: list[str] = Field(min_length=1)
+    overrides: list[Override] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+
+class EscalationTier(_Strict):
+    """Who to notify, and how long to wait before the next tier."""
+
+    notify: list[str] = Field(min_length=1)
+    after: Duration = timedelta(minutes=5)
+    min_severity: str | None = None
+
+    @field_validator("notify")
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        for target in value:
+            if not _NOTIFY_TARGET.match(target):
+                raise ValueError(f"{target!r} must be schedule:NAME, user:U…, group:S… or email:ADDRESS")
+        return value
+
+
+class EscalationPolicy(_Strict):
+    """Ordered tiers; `repeat` runs them again when nobody acknowledges."""
+
+    repeat: int = Field(default=0, ge=0, le=10)
+    ack_timeout: Duration | None = None
+    tiers: list[EscalationTier] = Field(min_length=1)
+
+
+class Service(_Strict):
+    """Something that breaks: how to recognise it and who to page."""
+
+    keywords: list[str] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+    escalation_policy: str | None = None
+    page_on_declare: list[str] = Field(default_factory=list)
+    runbooks: list[str] = Field(default_factory=list)
+
+
+def _default_severities() -> list[Severity]:
+    return [
+        Severity(
+            name="SEV1",
+            description="Full outage or critical data loss affecting many customers",
+            update_every=timedelta(minutes=15),
+            colour="#E01E5A",
+        ),
+        Severity(
+            name="SEV2",
+            description="Major feature broken or revenue at risk",
+            update_every=timedelta(minutes=30),
+            colour="#F2952F",
+        ),
+        Severity(
+            name="SEV3",
+            description="Partial impact with a workaround",
+            update_every=timedelta(minutes=60),
+            colour="#ECB22E",
+        ),
+        Severity(name="SEV4", description="Minor or internal-only", update_every=None, colour="#9A9A9A"),
+    ]
+
+
+def _default_roles() -> list[Role]:
+    return [
+        Role(
+            key="incident_commander",
+            name="Incident Commander",
+            aliases=["ic", "commander"],
+            description="Owns the response and its decisions",
+        ),
+        Role(
+            key="comms_lead",
+            name="Communications Lead",
+            aliases=["comms", "communications"],
+            description="Keeps stakeholders informed",
+        ),
+        Role(key="tech_lead", name="Tech Lead", aliases=["tech", "tl"], description="Leads the investigation"),
+        Role(key="scribe", name="Scribe", aliases=[], description="Keeps the timeline"),
+    ]
+
+
+class Policy(_Strict):
+    """The whole policy file with its defaults."""
+
+    channel_prefix: str = "inc"
+    broadcast_channel: str | None = "#incidents"
+    timeline_reaction: str = "pushpin"
+    first_update_within: Duration = timedelta(minutes=15)
+    default_severity: str = "SEV3"
+    timezone: str = "UTC"
+    severities: list[Severity] = Field(default_factory=_default_severities, min_length=1)
+    roles: list[Role] = Field(default_factory=_default_roles)
+    admins: list[str] = Field(default_factory=list)
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
+    escalation_policies: dict[str, EscalationPolicy] = Field(default_factory=dict)
+    services: dict[str, Service] = Field(default_factory=dict)
+
+    @field_validator("channel_prefix")
+    @classmethod
+    def _prefix_is_a_channel_name(cls, value: str) -> str:
+        if not _CHANNEL_PREFIX.match(value):
+            raise ValueError("must be 1-20 characters of a-z, 0-9, - and _ (a Slack channel name start)")
+        return value
+
+    @field_validator("timeline_reaction")
+    @classmethod
+    def _reaction_name(cls, value: str) -> str:
+        return value.strip(":")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("admins")
+    @classmethod
+    def _user_refs(cls, value: list[str]) -> list[str]:
+        for user in value:
+            if not _USER_REF.match(user):
+                raise ValueError(f"{user!r} must be a Slack user ID (U…) or an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Policy:
+        names = [s.name for s in self.severities]
+        if len(set(n.upper() for n in names)) != len(names):
+            raise ValueError("severities: names must be unique")
+        if self.default_severity.upper() not in {n.upper() for n in names}:
+            raise ValueError(f"default_severity: {self.default_severity!r} is not one of {', '.join(names)}")
+        role_keys = [r.key for r in self.roles]
+        for required in ("incident_commander",):
+            if required not in role_keys:
+                raise ValueError(f"roles: the {required} role is required")
+        for name, policy in self.escalation_policies.items():
+            for index, tier in enumerate(policy.tiers):
+                if tier.min_severity is not None and self.severity_named(tier.min_severity) is None:
+                    raise ValueError(
+                        f"escalation_policies.{name}.tiers[{index}].min_severity: "
+                        f"{tier.min_severity!r} is not a severity"
+                    )
+                for target in tier.notify:
+                    kind, _, ref = target.partition(":")
+                    if kind == "schedule" and ref not in self.schedules:
+                        raise ValueError(f"escalation_policies.{name}.tiers[{index}].notify: unknown schedule {ref!r}")
+        for name, service in self.services.items():
+            if service.escalation_policy and service.escalation_policy not in self.escalation_policies:
+                raise ValueError(
+                    f"services.{name}.escalation_policy: unknown escalation policy {service.escalation_policy!r}"
+                )
+            for sev in service.page_on_declare:
+                if self.severity_named(sev) is None:
+                    raise ValueError(f"services.{name}.page_on_declare: {sev!r} is not a severity")
+        return self
+
+    def severity_named(self, name: str) -> Severity | None:
+        """The severity with this name (case-insensitive), or None."""
+        wanted = name.strip().upper()
+        return next((s for s in self.severities if s.name.upper() == wanted), None)
+
+    @property
+    def severity_names(self) -> list[str]:
+        """Severity names, most severe first."""
+        return [s.name for s in self.severities]
+
+    def role(self, word: str) -> Role | None:
+        """The role a user means by `word` (its key, name or an alias), or None."""
+        wanted = word.strip().lower().replace(" ", "_").replace("-", "_")
+        for role in self.roles:
+            candidates = {role.key, role.name.lower().replace(" ", "_"), *(a.lower() for a in role.aliases)}
+            if wanted in candidates:
+                return role
+        return None
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/London)") from None
+    return value
+
+
+def _path_of(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _describe(error: dict[str, object]) -> str:
+    location = tuple(error["loc"])  # type: ignore[arg-type]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    path = _path_of(location)
+    return f"{path}: {message}" if path else message
+
+
+def parse_policy(data: object, source: str = "tocsin.yml") -> Policy:
+    """Validate already-parsed YAML into a Policy; ConfigError lists each problem with its key path."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())  # type: ignore[arg-type]
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read the policy file at `path`, or the built-in defaults when there is none."""
+    if path is None:
+        return Policy()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"TOCSIN_CONFIG: cannot read {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    return parse_policy(data, source=str(path))

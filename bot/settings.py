@@ -1,0 +1,144 @@
+"""Process settings from the environment or `.env` (pydantic-settings), as DESIGN.md lists them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+SLACK_PUBLIC_API_URL = "https://slack.com/api/"
+DEFAULT_POLICY_PATH = Path("tocsin.yml")
+
+
+class DatabaseSettings(BaseSettings):
+    """What `tocsin migrate` needs: only the database."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///./tocsin.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class Settings(DatabaseSettings):
+    """Everything the process reads from its environment; secrets stay `SecretStr`."""
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_PUBLIC_API_URL
+    tocsin_config: Path | None = None
+    host: str = "0.0.0.0"  # noqa: S104 - the server is meant to be reachable (health checks, HTTP mode)
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    alerts_token: SecretStr | None = None
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_signing_secret", "alerts_token")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _signing_secret_for_http_mode(self) -> Settings:
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is required in HTTP mode (set it, or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+        return self
+
+    @property
+    def socket_mode(self) -> bool:
+        """Slack traffic arrives over Socket Mode when an app-level token is set."""
+        return self.slack_app_token is not None
+
+    @property
+    def policy_path(self) -> Path | None:
+        """The policy file in force: TOCSIN_CONFIG, else ./tocsin.yml when present, else none."""
+        if self.tocsin_config is not None:
+            return self.tocsin_config
+        return DEFAULT_POLICY_PATH if DEFAULT_POLICY_PATH.exists() else None
+
+    def describe(self) -> dict[str, str]:
+        """The settings as `tocsin check` prints them: secrets only as set / unset."""
+
+        def secret(value: SecretStr | None) -> str:
+            return "set" if value is not None else "unset"
+
+        return {
+            "SLACK_BOT_TOKEN": secret(self.slack_bot_token),
+            "SLACK_SIGNING_SECRET": secret(self.slack_signing_secret),
+            "SLACK_APP_TOKEN": secret(self.slack_app_token),
+            "SLACK_API_URL": self.slack_api_url,
+            "DATABASE_URL": redact_url(self.database_url),
+            "TOCSIN_CONFIG": str(self.policy_path) if self.policy_path else "(built-in defaults)",
+            "HOST": self.host,
+            "PORT": str(self.port),
+            "LOG_LEVEL": self.log_level,
+            "ALERTS_TOKEN": secret(self.alerts_token),
+            "transport": "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)",
+        }
+
+
+SettingsT = TypeVar("SettingsT", bound=DatabaseSettings)
+
+
+def redact_url(url: str) -> str:
+    """Hide a password embedded in a database URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def load_settings(kind: type[SettingsT] = Settings, **overrides: object) -> SettingsT:  # type: ignore[assignment]
+    """Read settings; raise ConfigError with one line naming the variable on any problem."""
+    try:
+        return kind(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = ".".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            raise ConfigError(f"{location} is not set (see .env.example)") from None
+        if not location:
+            raise ConfigError(message) from None
+        raise ConfigError(f"{location} is invalid: {message}") from None

@@ -1,0 +1,171 @@
+"""The one gateway to Slack's Web API: intent-named, typed methods over slack-sdk."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Blocks = list[dict[str, Any]]
+MAX_CHANNEL_NAME_ATTEMPTS = 20
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Retries slack-sdk does not install by default: 429 with Retry-After, and 5xx."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+class InstrumentedWebClient(AsyncWebClient):
+    """AsyncWebClient that counts every call and error by method for /metrics."""
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        """Pass everything on to AsyncWebClient."""
+        super().__init__(*args, **kwargs)
+        self._metrics = metrics
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+        """Call Slack, counting the call and any error."""
+        self._metrics.slack_calls.labels(api_method).inc()
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            self._metrics.slack_errors.labels(api_method, str(exc.response.get("error", "unknown"))).inc()
+            raise
+
+
+def build_web_client(
+    *, token: str, base_url: str, session: aiohttp.ClientSession, metrics: Metrics
+) -> InstrumentedWebClient:
+    """The process's one Web API client, with rate-limit and server-error retries installed."""
+    return InstrumentedWebClient(
+        token=token, base_url=base_url, session=session, retry_handlers=retry_handlers(), metrics=metrics
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """Where a private reply to a person goes: the response_url when there is one, else ephemeral/DM."""
+
+    user_id: str
+    channel_id: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedChannel:
+    """A channel conversations.create made."""
+
+    id: str
+    name: str
+
+
+class SlackGateway:
+    """Everything Tocsin asks of Slack, named for what it is for."""
+
+    def __init__(self, client: AsyncWebClient, session: aiohttp.ClientSession) -> None:
+        """Use the process's client and HTTP session."""
+        self._client = client
+        self._session = session
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The underlying Web API client."""
+        return self._client
+
+    async def who_am_i(self) -> dict[str, Any]:
+        """auth.test: the bot's user and workspace."""
+        return dict((await self._client.auth_test()).data)  # type: ignore[arg-type]
+
+    async def create_channel(self, name_for: Callable[[int], str]) -> CreatedChannel:
+        """Create a public channel, trying `name_for(2)`, `name_for(3)`… while the name is taken."""
+        for attempt in range(1, MAX_CHANNEL_NAME_ATTEMPTS + 1):
+            name = name_for(attempt)
+            try:
+                response = await self._client.conversations_create(name=name, is_private=False)
+            except SlackApiError as exc:
+                if exc.response.get("error") == "name_taken":
+                    continue
+                raise
+            channel = response["channel"]
+            return CreatedChannel(id=channel["id"], name=channel["name"])
+        raise SlackApiError(
+            f"every channel name up to attempt {MAX_CHANNEL_NAME_ATTEMPTS} was taken",
+            {"ok": False, "error": "name_taken"},  # type: ignore[arg-type]
+        )
+
+    async def invite(self, channel_id: str, user_ids: list[str]) -> None:
+        """Invite people to a channel; someone already there is not an error."""
+        try:
+            await self._client.conversations_invite(channel=channel_id, users=user_ids, force=True)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_in_channel":
+                raise
+
+    async def set_topic(self, channel_id: str, topic: str) -> None:
+        """Set a channel's topic."""
+        await self._client.conversations_setTopic(channel=channel_id, topic=topic)
+
+    async def set_purpose(self, channel_id: str, purpose: str) -> None:
+        """Set a channel's purpose."""
+        await self._client.conversations_setPurpose(channel=channel_id, purpose=purpose)
+
+    async def post(self, channel: str, text: str, blocks: Blocks | None = None) -> str:
+        """Post a message; returns its ts."""
+        response = await self._client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+        return str(response["ts"])
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        """Pin a message in its channel."""
+        await self._client.pins_add(channel=channel_id, timestamp=ts)
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal; must be the first call after the ack (trigger_id lives 3 s)."""
+        await self._client.views_open(trigger_id=trigger_id, view=view)
+
+    async def reply(self, target: ReplyTarget, text: str, blocks: Blocks | None = None) -> None:
+        """Tell one person something privately: response_url, else ephemeral, else a DM."""
+        if target.response_url:
+            webhook = AsyncWebhookClient(target.response_url, session=self._session, retry_handlers=retry_handlers())
+            response = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+            if response.status_code == 200:
+                return
+            log.warning("response_url refused the reply (HTTP %s); sending a DM", response.status_code)
+        elif target.channel_id:
+            try:
+                await self._client.chat_postEphemeral(
+                    channel=target.channel_id, user=target.user_id, text=text, blocks=blocks
+                )
+                return
+            except SlackApiError as exc:
+                log.info("ephemeral reply failed (%s); sending a DM", exc.response.get("error"))
+        await self._client.chat_postMessage(channel=target.user_id, text=text, blocks=blocks)
+
+
+def slack_error(exc: BaseException) -> str:
+    """Slack's error code for a failed call (or the exception's name)."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    return type(exc).__name__

@@ -1,0 +1,1 @@
+"""Tocsin's storage: tables, sessions, the unit of work and migrations."""

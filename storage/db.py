@@ -1,0 +1,64 @@
+"""The async engine from DATABASE_URL: aiosqlite for SQLite, asyncpg for PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def async_database_url(url: str) -> str:
+    """Pick the async driver for a plain `sqlite:///…` or `postgresql://…` URL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database {backend!r}; use sqlite:/// or postgresql://")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    """Whether the engine talks to SQLite (one writer at a time)."""
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An engine for DATABASE_URL; on SQLite every transaction takes the write lock up front."""
+    async_url = async_database_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    memory = make_url(async_url).database in (None, "", ":memory:")
+    if async_url.startswith("sqlite") and memory:
+        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    engine = create_async_engine(async_url, **kwargs)
+    if is_sqlite(engine):
+        _serialise_sqlite_writers(engine)
+    return engine
+
+
+def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
+    # SQLite's deferred transactions fail at once with "database is locked" when two readers both try
+    # to write; BEGIN IMMEDIATE makes the second one wait (busy_timeout) instead. WAL lets readers in.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[SQLModelSession]:
+    """SQLModel sessions (they add `.exec`) whose objects stay readable after commit."""
+    return async_sessionmaker(engine, class_=SQLModelSession, expire_on_commit=False)

@@ -1,0 +1,93 @@
+"""SQLModel tables. Every timestamp is stored and returned as timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """DateTime(timezone=True) that refuses naive values and always gives back UTC (SQLite too)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Store UTC; a naive datetime is a bug, not a guess."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """SQLite returns naive values: they were stored as UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(*, nullable: bool = False, index: bool = False) -> datetime:
+    return Field(sa_type=UTCDateTime, nullable=nullable, index=index)  # type: ignore[no-any-return]
+
+
+class WorkspaceCounter(SQLModel, table=True):
+    """The last incident number used in a workspace; bumped inside the declaring transaction."""
+
+    __tablename__ = "workspace_counters"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    last_number: int = 0
+
+
+class IncidentRow(SQLModel, table=True):
+    """An incident."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (sa.UniqueConstraint("team_id", "number", name="uq_incidents_team_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    number: int
+    title: str = Field(max_length=200)
+    severity: str = Field(max_length=32)
+    status: str = Field(max_length=32, index=True)
+    description: str = ""
+    detected_via: str | None = Field(default=None, max_length=32)
+    declared_by: str = Field(max_length=32)
+    declare_key: str = Field(max_length=255, unique=True)
+    declared_at: datetime = _when()
+    started_at: datetime | None = _when(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=32, index=True)
+    channel_name: str | None = Field(default=None, max_length=80)
+    header_ts: str | None = Field(default=None, max_length=32)
+
+
+class RoleAssignmentRow(SQLModel, table=True):
+    """Who held a role and when; the open row (ended_at null) is the current holder."""
+
+    __tablename__ = "role_assignments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    role: str = Field(max_length=64)
+    user_id: str = Field(max_length=32)
+    assigned_by: str = Field(max_length=32)
+    assigned_at: datetime = _when()
+    ended_at: datetime | None = _when(nullable=True)
+
+
+class TimelineEventRow(SQLModel, table=True):
+    """One timeline entry."""
+
+    __tablename__ = "timeline_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    kind: str = Field(max_length=64)
+    occurred_at: datetime = _when()
+    actor: str | None = Field(default=None, max_length=32)
+    text: str = ""

@@ -1,0 +1,44 @@
+"""The unit of work: one session, rolled back unless `commit()` is called."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.repository import IncidentRepository
+
+
+class UnitOfWork:
+    """`async with uow:` opens a session; leaving without `commit()` rolls everything back."""
+
+    incidents: IncidentRepository
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Make sessions from the given factory."""
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        """Start a session and its repositories."""
+        self._session = self._sessions()
+        self.incidents = IncidentRepository(self._session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Roll back whatever was not committed and close the session."""
+        assert self._session is not None
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        """Make the work durable."""
+        assert self._session is not None
+        await self._session.commit()

@@ -1,0 +1,123 @@
+"""Fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the Slack double, and
+a real Tocsin process-in-a-task wired to both."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.app import Tocsin, build
+from bot.policy import Policy
+from bot.settings import Settings, load_settings
+from tests.slack_double import SlackDouble
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+NO_POSTGRES = "TEST_DATABASE_URL is not set; PostgreSQL tests need a server (CI sets it)"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tocsin.db'}"
+        return
+    async for url in _fresh_postgres():
+        yield url
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file."""
+    return f"sqlite:///{tmp_path / 'tocsin.db'}"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database (skipped without TEST_DATABASE_URL)."""
+    async for url in _fresh_postgres():
+        yield url
+
+
+async def _fresh_postgres() -> AsyncIterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    admin_url = make_url(POSTGRES_URL)
+    name = f"tocsin_test_{uuid.uuid4().hex[:12]}"
+    dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = await asyncpg.connect(dsn)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[SlackDouble]:
+    """A Slack workspace with alice, bob and carol, #general and #incidents."""
+    slack = await SlackDouble().start()
+    alice = slack.add_user("U0ALICE", "alice")
+    bob = slack.add_user("U0BOB", "bob")
+    slack.add_user("U0CAROL", "carol")
+    slack.add_channel("general", members={alice, bob})
+    slack.add_channel("incidents", members={alice, bob})
+    yield slack
+    await slack.stop()
+
+
+def settings_for(double: SlackDouble, database_url: str, *, socket: bool = False, **extra: Any) -> Settings:
+    """Settings pointing at the double, on a free port, never reading a .env file."""
+    values: dict[str, Any] = {
+        "slack_bot_token": double.bot_token,
+        "slack_signing_secret": double.signing_secret,
+        "slack_api_url": double.api_url,
+        "database_url": database_url,
+        "host": "127.0.0.1",
+        "port": 0,
+        "_env_file": None,
+    }
+    if socket:
+        values["slack_app_token"] = double.app_token
+    values.update(extra)
+    return load_settings(Settings, **values)
+
+
+StartTocsin = Callable[..., Awaitable[Tocsin]]
+
+
+@pytest.fixture
+async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
+    """Start real Tocsin apps against the double; every one is stopped after the test."""
+    started: list[Tocsin] = []
+
+    async def start(
+        database_url: str, *, transport: str = "http", policy: Policy | None = None, **extra: Any
+    ) -> Tocsin:
+        settings = settings_for(double, database_url, socket=transport == "socket", **extra)
+        tocsin = await build(settings, policy or Policy())
+        await tocsin.start()
+        started.append(tocsin)
+        double.app_url = f"http://127.0.0.1:{tocsin.port}/slack/events"
+        if transport == "socket":
+            await double.wait_for_socket()
+        return tocsin
+
+    yield start
+    for tocsin in started:
+        await tocsin.stop(drain_seconds=5)
+
+
+async def settle(tocsin: Tocsin) -> None:
+    """Wait until the work acknowledged so far has finished."""
+    assert await tocsin.deps.inflight.drain(10), "acknowledged work did not finish"

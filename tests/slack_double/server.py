@@ -1,0 +1,760 @@
+"""A strict Slack stand-in: the Web API methods Tocsin calls, with Slack's documented rules, plus the
+delivery side (signed HTTP requests and Socket Mode envelopes) that plays the part of users.
+
+It rejects what Slack rejects: invalid channel names and `name_taken`, calls from outside a channel
+(`not_in_channel`), scopes the manifest does not grant (`missing_scope`), Block Kit beyond its limits,
+expired or reused trigger_ids, exhausted response_urls, and 429 with Retry-After when told to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from tests.slack_double.blockkit import validate_blocks, validate_view
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
+TRIGGER_LIFETIME = 3.0
+RESPONSE_URL_USES = 5
+RESPONSE_URL_LIFETIME = 30 * 60
+ACK_DEADLINE = 3.0
+MAX_TOPIC = 250
+
+# Bot-token scopes each method needs (Slack's method reference).
+METHOD_SCOPES: dict[str, set[str]] = {
+    "conversations.create": {"channels:manage"},
+    "conversations.invite": {"channels:manage"},
+    "conversations.setTopic": {"channels:manage"},
+    "conversations.setPurpose": {"channels:manage"},
+    "conversations.join": {"channels:join"},
+    "conversations.info": {"channels:read"},
+    "chat.postMessage": {"chat:write"},
+    "chat.postEphemeral": {"chat:write"},
+    "chat.update": {"chat:write"},
+    "pins.add": {"pins:write"},
+    "users.info": {"users:read"},
+    "users.lookupByEmail": {"users:read.email"},
+    "usergroups.users.list": {"usergroups:read"},
+    "reactions.add": {"reactions:write"},
+}
+
+
+class SlackError(Exception):
+    """A Web API error response."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    is_im: bool = False
+    members: set[str] = field(default_factory=set)
+    topic: str = ""
+    purpose: str = ""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    pins: set[str] = field(default_factory=set)
+    last_post: float = 0.0
+
+
+@dataclass
+class Call:
+    """One Web API call as the double saw it."""
+
+    method: str
+    args: dict[str, Any]
+    started: float
+    ended: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class Ack:
+    """What the app answered to a delivered request, and how fast."""
+
+    status: int
+    body: Any
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.body, dict):
+            return str(self.body.get("text", ""))
+        return str(self.body or "")
+
+
+@dataclass
+class ResponseUrl:
+    id: str
+    user_id: str
+    channel_id: str
+    created: float
+    uses: int = 0
+
+
+def _ts_counter() -> itertools.count[int]:
+    return itertools.count(1)
+
+
+class SlackDouble:
+    """The fake Slack workspace; `await start()` it, point the app's SLACK_API_URL at `api_url`."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        signing_secret: str = "test-signing-secret",
+        team_id: str = "T0TOCSIN",
+        scopes: set[str] | None = None,
+    ) -> None:
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.signing_secret = signing_secret
+        self.team_id = team_id
+        self.scopes = scopes if scopes is not None else manifest_bot_scopes()
+        self.bot_user_id = "U0TOCSINBOT"
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, Channel] = {}
+        self.calls: list[Call] = []
+        self.latency = 0.0
+        self.post_interval_per_channel: float | None = None  # Slack: about one message a second
+        self.app_url: str | None = None
+        self._ids = itertools.count(1)
+        self._ts = 1_700_000_000.000100
+        self._triggers: dict[str, tuple[float, bool]] = {}
+        self._response_urls: dict[str, ResponseUrl] = {}
+        self.responses: list[dict[str, Any]] = []  # what was posted to response_urls
+        self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral and ephemeral responses
+        self.views: dict[str, dict[str, Any]] = {}
+        self._forced_errors: dict[str, list[tuple[str, int | None]]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.add_user(self.bot_user_id, "tocsin", is_bot=True)
+
+    # ----- workspace set-up ---------------------------------------------------------------------
+    def add_user(self, user_id: str, name: str, *, is_bot: bool = False, email: str | None = None) -> str:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name.title(),
+            "is_bot": is_bot,
+            "tz": "Europe/London",
+            "profile": {"email": email or f"{name}@example.com", "display_name": name},
+        }
+        return user_id
+
+    def add_channel(self, name: str, *, members: set[str] | None = None, bot_member: bool = False) -> Channel:
+        channel = Channel(id=self._new_id("C"), name=name, members=set(members or ()))
+        if bot_member:
+            channel.members.add(self.bot_user_id)
+        self.channels[channel.id] = channel
+        return channel
+
+    def channel_named(self, name: str) -> Channel | None:
+        return next((c for c in self.channels.values() if c.name == name.lstrip("#") and not c.is_im), None)
+
+    def fail_next(
+        self, method: str, error: str = "ratelimited", *, retry_after: int | None = 1, times: int = 1
+    ) -> None:
+        """Make the next `times` calls of `method` fail (ratelimited answers 429 + Retry-After)."""
+        self._forced_errors.setdefault(method, []).extend([(error, retry_after)] * times)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.error is None]
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        found = self.channels.get(channel) or self.channel_named(channel)
+        return list(found.messages) if found else []
+
+    def dm_messages(self, user_id: str) -> list[dict[str, Any]]:
+        return [m for c in self.channels.values() if c.is_im and user_id in c.members for m in c.messages]
+
+    def replies_to(self, user_id: str) -> list[str]:
+        """Text of everything sent privately to a user: response_url replies, ephemerals and DMs."""
+        texts = [r["text"] for r in self.responses if r["user_id"] == user_id and r.get("text")]
+        texts += [e["text"] for e in self.ephemerals if e["user"] == user_id and e.get("text")]
+        texts += [m.get("text", "") for m in self.dm_messages(user_id)]
+        return texts
+
+    # ----- server -------------------------------------------------------------------------------
+    async def start(self) -> SlackDouble:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08d}"
+
+    def _next_ts(self) -> str:
+        self._ts += 0.000100
+        return f"{self._ts:.6f}"
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        call = Call(method=method, args=args, started=time.monotonic())
+        self.calls.append(call)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        try:
+            forced = self._forced_errors.get(method)
+            if forced:
+                error, retry_after = forced.pop(0)
+                if error == "ratelimited":
+                    raise SlackError("ratelimited", retry_after=retry_after or 1)
+                raise SlackError(error)
+            token = _token(request, args)
+            handler = getattr(self, "m_" + method.replace(".", "_"), None)
+            if handler is None:
+                raise SlackError("unknown_method")
+            if method == "apps.connections.open":
+                if token != self.app_token:
+                    raise SlackError("invalid_auth")
+            elif token != self.bot_token:
+                raise SlackError("invalid_auth" if token else "not_authed")
+            missing = METHOD_SCOPES.get(method, set()) - self.scopes
+            if missing:
+                raise SlackError("missing_scope", needed=",".join(sorted(missing)))
+            body = handler(args)
+            return web.json_response({"ok": True, **body})
+        except SlackError as exc:
+            call.error = exc.error
+            if exc.error == "ratelimited":
+                retry_after = str(exc.extra.get("retry_after", 1))
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": retry_after}
+                )
+            return web.json_response({"ok": False, "error": exc.error, **exc.extra})
+        finally:
+            call.ended = time.monotonic()
+
+    # ----- Web API methods ----------------------------------------------------------------------
+    def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://tocsin-test.slack.com/",
+            "team": "Tocsin Test",
+            "user": "tocsin",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "B0TOCSIN",
+        }
+
+    def m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws{self.base_url.removeprefix('http')}/socket?ticket={uuid.uuid4()}"}
+
+    def _channel(self, args: dict[str, Any], key: str = "channel") -> Channel:
+        ref = args.get(key)
+        if not ref:
+            raise SlackError("channel_not_found")
+        channel = self.channels.get(ref) or (self.channel_named(ref) if str(ref).startswith("#") else None)
+        if channel is None:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def _require_member(self, channel: Channel) -> None:
+        if self.bot_user_id not in channel.members:
+            raise SlackError("not_in_channel")
+
+    def m_conversations_create(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = str(args.get("name", ""))
+        if not name:
+            raise SlackError("invalid_name_required")
+        if len(name) > 80:
+            raise SlackError("invalid_name_maxlength")
+        if not CHANNEL_NAME.match(name):
+            raise SlackError("invalid_name_specials")
+        if self.channel_named(name) is not None:
+            raise SlackError("name_taken")
+        channel = Channel(id=self._new_id("C"), name=name, is_private=_truthy(args.get("is_private")))
+        channel.members.add(self.bot_user_id)
+        self.channels[channel.id] = channel
+        return {"channel": _channel_json(channel, self.bot_user_id)}
+
+    def m_conversations_invite(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        self._require_member(channel)
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
+            raise SlackError("no_user")
+        if len(users) > 1000:
+            raise SlackError("too_many_users")
+        if self.bot_user_id in users:
+            raise SlackError("cant_invite_self")
+        unknown = [u for u in users if u not in self.users]
+        if unknown and not _truthy(args.get("force")):
+            raise SlackError("user_not_found")
+        valid = [u for u in users if u in self.users]
+        if valid and all(u in channel.members for u in valid):
+            raise SlackError("already_in_channel")
+        channel.members.update(valid)
+        return {"channel": _channel_json(channel, self.bot_user_id)}
+
+    def m_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if channel.is_private:
+            raise SlackError("method_not_supported_for_channel_type")
+        channel.members.add(self.bot_user_id)
+        return {"channel": _channel_json(channel, self.bot_user_id)}
+
+    def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": _channel_json(self._channel(args), self.bot_user_id)}
+
+    def _set_channel_text(self, args: dict[str, Any], key: str) -> Channel:
+        channel = self._channel(args)
+        self._require_member(channel)
+        value = str(args.get(key, ""))
+        if len(value) > MAX_TOPIC:
+            raise SlackError("too_long")
+        setattr(channel, key, value)
+        return channel
+
+    def m_conversations_setTopic(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": _channel_json(self._set_channel_text(args, "topic"), self.bot_user_id)}
+
+    def m_conversations_setPurpose(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": _channel_json(self._set_channel_text(args, "purpose"), self.bot_user_id)}
+
+    def _im_with(self, user_id: str) -> Channel:
+        for channel in self.channels.values():
+            if channel.is_im and user_id in channel.members:
+                return channel
+        channel = Channel(id=self._new_id("D"), name=user_id, is_im=True, members={user_id, self.bot_user_id})
+        self.channels[channel.id] = channel
+        return channel
+
+    def _check_message(self, args: dict[str, Any]) -> None:
+        text, blocks = args.get("text"), args.get("blocks")
+        if not text and not blocks:
+            raise SlackError("no_text")
+        if text and len(text) > 40_000:
+            raise SlackError("msg_too_long")
+        if blocks is not None:
+            errors = validate_blocks(blocks, "message")
+            if errors:
+                raise SlackError("invalid_blocks", errors=errors)
+
+    def m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        ref = str(args.get("channel", ""))
+        if ref in self.users:
+            channel = self._im_with(ref)
+        else:
+            channel = self._channel(args)
+            # chat:write.public lets a bot post in public channels it has not joined.
+            can_post_unjoined = not channel.is_private and "chat:write.public" in self.scopes
+            if self.bot_user_id not in channel.members and not can_post_unjoined:
+                raise SlackError("not_in_channel")
+        self._check_message(args)
+        now = time.monotonic()
+        if self.post_interval_per_channel and now - channel.last_post < self.post_interval_per_channel:
+            raise SlackError("ratelimited", retry_after=1)
+        channel.last_post = now
+        message = {
+            "type": "message",
+            "ts": self._next_ts(),
+            "user": self.bot_user_id,
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks") or [],
+        }
+        channel.messages.append(message)
+        return {"channel": channel.id, "ts": message["ts"], "message": message}
+
+    def m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        message = next((m for m in channel.messages if m["ts"] == args.get("ts")), None)
+        if message is None:
+            raise SlackError("message_not_found")
+        if message["user"] != self.bot_user_id:
+            raise SlackError("cant_update_message")
+        self._check_message(args)
+        message.update(text=args.get("text", ""), blocks=args.get("blocks") or [])
+        return {"channel": channel.id, "ts": message["ts"], "text": message["text"]}
+
+    def m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        if self.bot_user_id not in channel.members and (channel.is_private or "chat:write.public" not in self.scopes):
+            raise SlackError("not_in_channel")
+        user = args.get("user")
+        if user not in self.users:
+            raise SlackError("user_not_found")
+        if user not in channel.members:
+            raise SlackError("user_not_in_channel")
+        self._check_message(args)
+        self.ephemerals.append({"channel": channel.id, "user": user, "text": args.get("text", ""), **args})
+        return {"message_ts": self._next_ts()}
+
+    def m_pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        self._require_member(channel)
+        ts = args.get("timestamp")
+        if not any(m["ts"] == ts for m in channel.messages):
+            raise SlackError("message_not_found")
+        if ts in channel.pins:
+            raise SlackError("already_pinned")
+        channel.pins.add(str(ts))
+        return {}
+
+    def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger_id = args.get("trigger_id")
+        if not trigger_id or trigger_id not in self._triggers:
+            raise SlackError("invalid_trigger_id")
+        issued, used = self._triggers[trigger_id]
+        if used:
+            raise SlackError("exchanged_trigger_id")
+        if time.monotonic() - issued > TRIGGER_LIFETIME:
+            raise SlackError("expired_trigger_id")
+        self._triggers[trigger_id] = (issued, True)
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        errors = validate_view(view)
+        if errors:
+            raise SlackError("invalid_arguments", response_metadata={"messages": errors})
+        stored = {**view, "id": self._new_id("V"), "hash": uuid.uuid4().hex, "team_id": self.team_id}
+        self.views[stored["id"]] = stored
+        return {"view": stored}
+
+    def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": user}
+
+    def m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        for user in self.users.values():
+            if user["profile"]["email"] == args.get("email"):
+                return {"user": user}
+        raise SlackError("users_not_found")
+
+    # ----- response_url -------------------------------------------------------------------------
+    def _new_response_url(self, user_id: str, channel_id: str) -> str:
+        entry = ResponseUrl(id=uuid.uuid4().hex, user_id=user_id, channel_id=channel_id, created=time.monotonic())
+        self._response_urls[entry.id] = entry
+        return f"{self.base_url}/respond/{entry.id}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        entry = self._response_urls.get(request.match_info["id"])
+        if entry is None:
+            return web.Response(status=404, text="invalid_token")
+        if time.monotonic() - entry.created > RESPONSE_URL_LIFETIME:
+            return web.Response(status=404, text="expired_url")
+        if entry.uses >= RESPONSE_URL_USES:
+            return web.Response(status=404, text="used_url")
+        body = await request.json()
+        if body.get("blocks") is not None:
+            errors = validate_blocks(body["blocks"], "message")
+            if errors:
+                return web.Response(status=400, text="invalid_blocks")
+        entry.uses += 1
+        self.responses.append({"user_id": entry.user_id, "channel_id": entry.channel_id, **body})
+        if body.get("response_type") == "in_channel":
+            self.channels[entry.channel_id].messages.append(
+                {"type": "message", "ts": self._next_ts(), "user": self.bot_user_id, "text": body.get("text", "")}
+            )
+        return web.Response(text="ok")
+
+    # ----- delivering requests to the app (playing the users) -------------------------------------
+    def _trigger(self) -> str:
+        trigger_id = f"{next(self._ids)}.{uuid.uuid4().hex[:12]}"
+        self._triggers[trigger_id] = (time.monotonic(), False)
+        return trigger_id
+
+    def escape_typed_text(self, text: str) -> str:
+        """What Slack sends for typed text with should_escape on: &<> escaped, mentions wrapped."""
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        def mention(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in ("here", "channel", "everyone"):
+                return f"<!{name}>"
+            user = next((u for u in self.users.values() if u["name"] == name), None)
+            return f"<@{user['id']}|{name}>" if user else match.group(0)
+
+        return re.sub(r"@([a-z0-9._-]+)", mention, escaped)
+
+    async def slash_command(
+        self, user_id: str, channel_id: str, text: str, *, command: str = "/incident", via: str = "http"
+    ) -> Ack:
+        """A user types `command text` in a channel."""
+        payload = {
+            "token": "deprecated-verification-token",
+            "team_id": self.team_id,
+            "team_domain": "tocsin-test",
+            "channel_id": channel_id,
+            "channel_name": self.channels[channel_id].name if channel_id in self.channels else "directmessage",
+            "user_id": user_id,
+            "user_name": self.users[user_id]["name"],
+            "command": command,
+            "text": self.escape_typed_text(text),
+            "api_app_id": "A0TOCSIN",
+            "is_enterprise_install": "false",
+            "response_url": self._new_response_url(user_id, channel_id),
+            "trigger_id": self._trigger(),
+        }
+        return await self.deliver(payload, kind="slash_commands", via=via)
+
+    def view_submission(self, user_id: str, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The payload Slack sends when `user_id` submits an open modal with `values` by block_id."""
+        view = self.views[view_id]
+        state: dict[str, dict[str, Any]] = {}
+        for block in view.get("blocks", []):
+            if block.get("type") != "input" or block["block_id"] not in values:
+                continue
+            element = block["element"]
+            state[block["block_id"]] = {element["action_id"]: _element_state(element, values[block["block_id"]])}
+        return {
+            "type": "view_submission",
+            "team": {"id": self.team_id, "domain": "tocsin-test"},
+            "user": {"id": user_id, "username": self.users[user_id]["name"], "team_id": self.team_id},
+            "api_app_id": "A0TOCSIN",
+            "token": "deprecated-verification-token",
+            "trigger_id": self._trigger(),
+            "view": {**view, "state": {"values": state}, "app_id": "A0TOCSIN", "bot_id": "B0TOCSIN"},
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+
+    async def submit_view(self, user_id: str, view_id: str, values: dict[str, Any], *, via: str = "http") -> Ack:
+        """A user fills in and submits a modal."""
+        return await self.deliver(self.view_submission(user_id, view_id, values), kind="interactive", via=via)
+
+    async def click(self, user_id: str, channel_id: str, message_ts: str, action_id: str, *, via: str = "http") -> Ack:
+        """A user clicks a button (or picks from a select) in a message."""
+        channel = self.channels[channel_id]
+        message = next(m for m in channel.messages if m["ts"] == message_ts)
+        element = _find_element(message.get("blocks", []), action_id)
+        if element is None:
+            raise AssertionError(f"no element {action_id} in that message")
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user_id, "username": self.users[user_id]["name"], "team_id": self.team_id},
+            "api_app_id": "A0TOCSIN",
+            "token": "deprecated-verification-token",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id},
+            "trigger_id": self._trigger(),
+            "team": {"id": self.team_id, "domain": "tocsin-test"},
+            "channel": {"id": channel_id, "name": channel.name},
+            "message": message,
+            "response_url": self._new_response_url(user_id, channel_id),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "type": element["type"],
+                    "value": element.get("value"),
+                    "action_ts": self._next_ts(),
+                }
+            ],
+        }
+        return await self.deliver(payload, kind="interactive", via=via)
+
+    async def deliver(self, payload: dict[str, Any], *, kind: str, via: str) -> Ack:
+        """Send a request to the app over HTTP (signed) or Socket Mode, and wait for its ack."""
+        if via == "socket":
+            return await self._deliver_socket(payload, kind)
+        if kind == "slash_commands":
+            body = urlencode(payload)
+        elif kind == "interactive":
+            body = urlencode({"payload": json.dumps(payload)})
+        else:
+            body = json.dumps(payload)
+        return await self.post_signed(body, content_type=_CONTENT_TYPES[kind])
+
+    def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        base = f"v0:{stamp}:{body}".encode()
+        signature = "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+    async def post_signed(
+        self, body: str, *, content_type: str, headers: dict[str, str] | None = None, timestamp: int | None = None
+    ) -> Ack:
+        assert self.app_url, "set double.app_url to the app's /slack/events URL"
+        all_headers = {"Content-Type": content_type, **self.sign(body, timestamp), **(headers or {})}
+        started = time.monotonic()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.app_url, data=body.encode(), headers=all_headers) as response,
+        ):
+            raw = await response.text()
+        seconds = time.monotonic() - started
+        try:
+            parsed: Any = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw
+        return Ack(status=response.status, body=parsed, seconds=seconds)
+
+    # ----- Socket Mode --------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": len(self._sockets), "connection_info": {"app_id": "A0TOCSIN"}}
+        )
+        try:
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                future = self._socket_acks.get(data.get("envelope_id", ""))
+                if future is not None and not future.done():
+                    future.set_result(data)
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def wait_for_socket(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._sockets:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the app never opened a Socket Mode connection")
+            await asyncio.sleep(0.01)
+
+    async def _deliver_socket(self, payload: dict[str, Any], kind: str) -> Ack:
+        await self.wait_for_socket()
+        envelope_id = str(uuid.uuid4())
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = future
+        started = time.monotonic()
+        await self._sockets[0].send_json(
+            {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": True}
+        )
+        try:
+            ack = await asyncio.wait_for(future, ACK_DEADLINE)
+        except TimeoutError:
+            return Ack(status=408, body=None, seconds=time.monotonic() - started)
+        finally:
+            self._socket_acks.pop(envelope_id, None)
+        return Ack(status=200, body=ack.get("payload"), seconds=time.monotonic() - started)
+
+    # ----- round trips --------------------------------------------------------------------------
+    def sequential_round_trips(self, calls: list[Call]) -> int:
+        """The longest chain of calls each starting after the previous ended (the critical path)."""
+        ordered = sorted(calls, key=lambda c: c.started)
+        depth: list[int] = []
+        for i, call in enumerate(ordered):
+            before = [depth[j] for j in range(i) if ordered[j].ended <= call.started]
+            depth.append(1 + max(before, default=0))
+        return max(depth, default=0)
+
+
+_CONTENT_TYPES = {
+    "slash_commands": "application/x-www-form-urlencoded",
+    "interactive": "application/x-www-form-urlencoded",
+    "events_api": "application/json",
+}
+
+
+def manifest_bot_scopes(path: Path = MANIFEST) -> set[str]:
+    """The bot scopes manifest.yml asks for: the double grants exactly these."""
+    manifest = yaml.safe_load(path.read_text())
+    return set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, "true", "1", 1)
+
+
+def _token(request: web.Request, args: dict[str, Any]) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth.removeprefix("Bearer ")
+    token = args.get("token")
+    return str(token) if token else None
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    args: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.can_read_body:
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        else:
+            args.update(dict(await request.post()))
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(args.get(key), str) and args[key]:
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(args[key])
+    if isinstance(args.get("users"), list):
+        args["users"] = ",".join(args["users"])
+    return args
+
+
+def _channel_json(channel: Channel, bot_user_id: str) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "is_channel": not channel.is_private and not channel.is_im,
+        "is_private": channel.is_private,
+        "is_member": bot_user_id in channel.members,
+        "topic": {"value": channel.topic},
+        "purpose": {"value": channel.purpose},
+        "num_members": len(channel.members),
+    }
+
+
+def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
+    kind = element["type"]
+    if kind == "plain_text_input":
+        return {"type": kind, "value": value}
+    if kind in ("static_select", "radio_buttons"):
+        option = next((o for o in element["options"] if o["value"] == value), None)
+        if value is not None and option is None:
+            raise AssertionError(f"{value!r} is not an option of {element['action_id']}")
+        return {"type": kind, "selected_option": option}
+    if kind == "datetimepicker":
+        return {"type": kind, "selected_date_time": value}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": value}
+    raise AssertionError(f"the double cannot fill a {kind}")
+
+
+def _find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:
+    for block in blocks:
+        for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return element
+    return None
