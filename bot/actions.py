@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.context import Deps
 from bot.ids import Action
+from bot.slack_io import ReplyTarget
 
 _LABELS = {
     Action.ACKNOWLEDGE: "Acknowledge",
@@ -24,11 +25,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action in Action:
 
         @app.action(action.value)
-        async def control_not_yet_available(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+        async def control_not_yet_available(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             label = _LABELS.get(Action(action["action_id"]), action["action_id"])
-            await respond(
-                text=f":construction: *{label}* isn't available in this version yet; nothing was changed.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            text = f":construction: *{label}* isn't available in this version yet; nothing was changed."
+            target = ReplyTarget(body["user"]["id"], body["channel"]["id"], body.get("response_url"))
+            deps.background.submit(body, lambda: deps.slack.reply(target, text))

@@ -18,15 +18,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import actions, commands, views
-from bot.blocks import usage_reply
+from bot.background import Background
 from bot.context import Deps
-from bot.errors import ConfigError, UsageError, UserError
-from bot.inflight import InFlight
+from bot.error_replies import report_error
+from bot.errors import ConfigError
 from bot.metrics import Metrics
 from bot.policy import Policy
 from bot.service import Clock, IncidentService, utc_now
 from bot.settings import Settings
-from bot.slack_io import ReplyTarget, SlackGateway, build_web_client
+from bot.slack_io import SlackGateway, build_web_client
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.uow import UnitOfWork
@@ -77,6 +77,7 @@ class Tocsin:
         """Migrate the database, check the token, serve HTTP and connect to Slack."""
         await upgrade_to_head(self.engine)
         await self._check_slack_once(fatal=True)
+        self.deps.background.start()
         self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
@@ -94,8 +95,8 @@ class Tocsin:
             await self._site.stop()
         if self._auth_task is not None:
             self._auth_task.cancel()
-        if not await self.deps.inflight.drain(drain_seconds):
-            log.warning("stopping with %d requests still in flight", self.deps.inflight.count)
+        if not await self.deps.background.drain(drain_seconds):
+            log.warning("stopped with %d accepted requests unfinished", self.deps.background.pending)
         if self._runner is not None:
             await self._runner.cleanup()
         await self.http.close()
@@ -147,7 +148,8 @@ async def build(settings: Settings, policy: Policy, *, clock: Clock = utc_now) -
     incidents = IncidentService(
         uow=lambda: UnitOfWork(sessions), slack=slack, policy=policy, metrics=metrics, clock=clock
     )
-    deps = Deps(incidents=incidents, slack=slack, policy=policy, inflight=InFlight(metrics))
+    background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
+    deps = Deps(incidents=incidents, slack=slack, policy=policy, background=background)
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     health = Health()
@@ -167,7 +169,8 @@ async def build(settings: Settings, policy: Policy, *, clock: Clock = utc_now) -
         client=client,
         authorize=authorize,
         signing_secret=signing_secret,
-        process_before_response=False,
+        # Listeners ack and hand their work to `background`, so Bolt can answer as soon as they return.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.bolt"),
     )
@@ -195,29 +198,17 @@ async def build(settings: Settings, policy: Policy, *, clock: Clock = utc_now) -
 
 def _register_error_handler(bolt: AsyncApp, slack: SlackGateway) -> None:
     @bolt.error
-    async def on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
-        if isinstance(error, UserError):
-            message = usage_reply(str(error), error.usage if isinstance(error, UsageError) else None)
-        else:
-            logger.error("unhandled error in a listener", exc_info=error)
-            message = ":x: Something went wrong on Tocsin's side; the details are in its log."
-        user_id = body.get("user_id") or (body.get("user") or {}).get("id")
-        if not user_id:
-            return
-        channel_id = body.get("channel_id") or (body.get("channel") or {}).get("id")
-        target = ReplyTarget(user_id, channel_id, body.get("response_url"))
-        try:
-            await slack.reply(target, message)
-        except (SlackApiError, aiohttp.ClientError) as exc:
-            logger.warning("could not tell %s about an error: %s", user_id, exc)
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        await report_error(error, body, slack)
 
 
 def _add_routes(tocsin: Tocsin) -> None:
     async def slack_events(request: web.Request) -> web.Response:
         if tocsin.socket_mode is not None:
             return web.json_response({"error": "Socket Mode is on; Slack traffic arrives over it"}, status=404)
-        response = await tocsin.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        with tocsin.metrics.ack_seconds.time():
+            response = await tocsin.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(response)
 
     async def healthz(_request: web.Request) -> web.Response:
         database_ok = await _database_answers(tocsin.engine)

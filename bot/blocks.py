@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from bot.command_parser import SUBCOMMANDS
 from bot.ids import SLASH_COMMAND, Action, Block, View
 from bot.incidents import DetectedVia, Incident, format_age
+from bot.mrkdwn import escape, trim
 from bot.policy import Policy
 
 Blocks = list[dict[str, Any]]
@@ -26,44 +26,6 @@ MAX_MODAL_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
 MAX_MESSAGE_TEXT = 40_000
 MAX_TOPIC = 250
-TRIM_NOTE = " … (trimmed)"
-
-_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
-_ENTITY = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
-
-
-def escape(text: str) -> str:
-    """Make user text inert in mrkdwn: no mentions, no links, no broadcasts."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def plain_from_slack(text: str) -> str:
-    """Slack-escaped input (`<@U1|bob>`, `<!here>`, `<#C1|ops>`, `&amp;`) as plain readable text."""
-
-    def readable(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        target, _, label = inner.partition("|")
-        if target.startswith("@"):
-            return "@" + (label or target[1:])
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith("!subteam^"):
-            return label or "@group"
-        if target.startswith("!"):
-            return "@" + (label or target[1:].split("^", 1)[0])
-        return label or target
-
-    unwrapped = _SLACK_TOKEN.sub(readable, text)
-    for entity, char in _ENTITY.items():
-        unwrapped = unwrapped.replace(entity, char)
-    return unwrapped
-
-
-def trim(text: str, limit: int, note: str = TRIM_NOTE) -> str:
-    """Cut `text` to `limit` characters, saying visibly that it was cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(0, limit - len(note))].rstrip() + note
 
 
 def mention(user_id: str | None) -> str:
@@ -240,9 +202,12 @@ def help_message() -> tuple[str, Blocks]:
     return f"{intro}\n{body}", [section(intro), section(body)]
 
 
-def usage_reply(message: str, usage: str | None) -> str:
-    """A one-line refusal with the right usage."""
-    return f":warning: {message}" + (f" Usage: `{usage}`" if usage else "")
+def not_yet_available(subcommand: str) -> str:
+    """The reply for a contract subcommand this version does not do yet."""
+    return (
+        f":construction: `{SLASH_COMMAND} {subcommand}` isn't available in this version yet. "
+        f"Try `{SLASH_COMMAND} help`."
+    )
 
 
 def declare_modal(policy: Policy, *, origin_channel: str, severity: str | None = None) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import UsageError
+from bot.incidents import clean_title
+from bot.mrkdwn import plain_from_slack
 from bot.policy import Policy
 
 
@@ -98,7 +100,8 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
             f"“{words[0][:20]}” isn't a severity here; use one of {', '.join(policy.severity_names)}.",
             usage="/incident " + _BY_NAME["declare"].usage,
         )
-    title = rest.strip() or None
+    # Slack sends typed text escaped (should_escape): store it as the plain text the person typed.
+    title = clean_title(plain_from_slack(rest)) if rest.strip() else None
     return Declare(title=title, severity=severity)
 
 

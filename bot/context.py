@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.inflight import InFlight
+from bot.background import Background
 from bot.policy import Policy
 from bot.service import IncidentService
 from bot.slack_io import SlackGateway
@@ -17,4 +17,4 @@ class Deps:
     incidents: IncidentService
     slack: SlackGateway
     policy: Policy
-    inflight: InFlight
+    background: Background

@@ -32,6 +32,12 @@ class Metrics:
             buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
             registry=self.registry,
         )
+        self.ack_seconds = Histogram(
+            "tocsin_slack_ack_seconds",
+            "From a Slack request arriving over HTTP to its acknowledgement being sent",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
         self.work_in_flight = Gauge(
             "tocsin_work_in_flight", "Acknowledged requests still being worked on", registry=self.registry
         )

@@ -18,6 +18,7 @@ from bot import blocks
 from bot.channel_names import channel_name
 from bot.incidents import IC_ROLE, Incident, NewIncident, TimelineKind
 from bot.metrics import Metrics
+from bot.mrkdwn import escape
 from bot.policy import Policy
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from storage.uow import UnitOfWork
@@ -55,7 +56,7 @@ class IncidentService:
     async def declare(self, new: NewIncident, *, reply_to: ReplyTarget) -> DeclareOutcome:
         """Declare: store the incident, open its channel, brief the team, tell the declarer."""
         started = self.clock()
-        incident, created = await self._store_new(new)
+        incident, created = await self.record_declaration(new)
         if not created:
             await self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=False))
             return DeclareOutcome(incident, created=False)
@@ -114,7 +115,8 @@ class IncidentService:
         order = {name: index for index, name in enumerate(self.policy.severity_names)}
         return sorted(incidents, key=lambda i: (order.get(i.severity, len(order)), i.number))
 
-    async def _store_new(self, new: NewIncident) -> tuple[Incident, bool]:
+    async def record_declaration(self, new: NewIncident) -> tuple[Incident, bool]:
+        """Store a declaration once: (the incident, True) the first time, (the same incident, False) after."""
         async with self.uow() as uow:
             if (existing := await uow.incidents.by_declare_key(new.declare_key)) is not None:
                 return existing, False
@@ -223,6 +225,6 @@ class IncidentService:
 def _problems_text(incident: Incident, problems: list[str]) -> str:
     listed = "; ".join(problems)
     return (
-        f":warning: {incident.reference} is set up, but some steps failed: {blocks.escape(listed)}. "
+        f":warning: {incident.reference} is set up, but some steps failed: {escape(listed)}. "
         "If an announcement failed with not_in_channel, invite Tocsin to that channel."
     )

@@ -23,21 +23,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not isinstance(form, DeclareForm):
             await ack(response_action="errors", errors=form)
             return
-        async with deps.inflight.track():
-            await ack()
-            user_id = body["user"]["id"]
-            new = NewIncident(
-                team_id=body["team"]["id"] if body.get("team") else view["team_id"],
-                title=form.title,
-                severity=form.severity,
-                declared_by=user_id,
-                # Slack keeps the view id across a double submit: one view, one incident.
-                declare_key=f"view:{view['id']}",
-                description=form.description,
-                detected_via=form.detected_via,
-                started_at=form.started_at,
-            )
-            await deps.incidents.declare(new, reply_to=ReplyTarget(user_id, _origin_channel(view)))
+        await ack()
+        user_id = body["user"]["id"]
+        new = NewIncident(
+            team_id=body["team"]["id"] if body.get("team") else view["team_id"],
+            title=form.title,
+            severity=form.severity,
+            declared_by=user_id,
+            # Slack keeps the view id across a double submit: one view, one incident.
+            declare_key=f"view:{view['id']}",
+            description=form.description,
+            detected_via=form.detected_via,
+            started_at=form.started_at,
+        )
+        reply_to = ReplyTarget(user_id, _origin_channel(view))
+        deps.background.submit(body, lambda: deps.incidents.declare(new, reply_to=reply_to))
 
 
 def _origin_channel(view: dict[str, Any]) -> str | None:

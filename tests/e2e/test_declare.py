@@ -82,7 +82,9 @@ async def test_declare_opens_a_channel_with_the_declarer_header_and_announcement
     ]
 
 
-async def test_declare_on_postgres_end_to_end(double: SlackDouble, start_tocsin: StartTocsin, postgres_url: str) -> None:
+async def test_declare_on_postgres_end_to_end(
+    double: SlackDouble, start_tocsin: StartTocsin, postgres_url: str
+) -> None:
     tocsin = await start_tocsin(postgres_url)
     await double.slash_command("U0BOB", double.channel_named("general").id, "declare sev1 Payments down")
     await settle(tocsin)
@@ -208,25 +210,15 @@ async def test_a_blank_modal_title_is_refused_beside_the_field(
     assert not double.calls_to("conversations.create")
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_slash_command_delivered_twice_declares_once(
-    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, transport: str
 ) -> None:
-    tocsin = await start_tocsin(sqlite_url)
-    general = double.channel_named("general")
-    payload = {
-        "team_id": double.team_id,
-        "channel_id": general.id,
-        "channel_name": "general",
-        "user_id": "U0ALICE",
-        "user_name": "alice",
-        "command": "/incident",
-        "text": "declare sev3 Flaky builds",
-        "api_app_id": "A0TOCSIN",
-        "response_url": double._new_response_url("U0ALICE", general.id),
-        "trigger_id": double._trigger(),
-    }
-    await double.deliver(payload, kind="slash_commands", via="socket" if False else "http")
-    await double.deliver(payload, kind="slash_commands", via="http")
+    tocsin = await start_tocsin(sqlite_url, transport=transport)
+    payload = double.slash_payload("U0ALICE", double.channel_named("general").id, "declare sev3 Flaky builds")
+    first = await double.deliver(payload, kind="slash_commands", via=transport)
+    again = await double.deliver(payload, kind="slash_commands", via=transport)
     await settle(tocsin)
+    assert first.status == again.status == 200
     assert len(double.calls_to("conversations.create")) == 1
     assert any("already declared" in text for text in double.replies_to("U0ALICE"))

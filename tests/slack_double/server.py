@@ -152,6 +152,7 @@ class SlackDouble:
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
+        self._client: aiohttp.ClientSession | None = None  # plays Slack's side of request delivery
         self.base_url = ""
         self.add_user(self.bot_user_id, "tocsin", is_bot=True)
 
@@ -221,6 +222,8 @@ class SlackDouble:
         return f"{self.base_url}/api/"
 
     async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.close()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -519,7 +522,13 @@ class SlackDouble:
         self, user_id: str, channel_id: str, text: str, *, command: str = "/incident", via: str = "http"
     ) -> Ack:
         """A user types `command text` in a channel."""
-        payload = {
+        return await self.deliver(
+            self.slash_payload(user_id, channel_id, text, command=command), kind="slash_commands", via=via
+        )
+
+    def slash_payload(self, user_id: str, channel_id: str, text: str, *, command: str = "/incident") -> dict[str, str]:
+        """The form fields Slack posts for a slash command (with a live response_url and trigger_id)."""
+        return {
             "token": "deprecated-verification-token",
             "team_id": self.team_id,
             "team_domain": "tocsin-test",
@@ -534,7 +543,6 @@ class SlackDouble:
             "response_url": self._new_response_url(user_id, channel_id),
             "trigger_id": self._trigger(),
         }
-        return await self.deliver(payload, kind="slash_commands", via=via)
 
     def view_submission(self, user_id: str, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
         """The payload Slack sends when `user_id` submits an open modal with `values` by block_id."""
@@ -614,11 +622,10 @@ class SlackDouble:
     ) -> Ack:
         assert self.app_url, "set double.app_url to the app's /slack/events URL"
         all_headers = {"Content-Type": content_type, **self.sign(body, timestamp), **(headers or {})}
+        if self._client is None:
+            self._client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         started = time.monotonic()
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(self.app_url, data=body.encode(), headers=all_headers) as response,
-        ):
+        async with self._client.post(self.app_url, data=body.encode(), headers=all_headers) as response:
             raw = await response.text()
         seconds = time.monotonic() - started
         try:

@@ -1,0 +1,78 @@
+"""Work accepted from Slack and done after the ack, by a bounded pool of workers.
+
+Listeners acknowledge and hand their work here, so the ack path stays a straight line (Bolt runs with
+process_before_response and returns the ack the moment the listener returns). A bounded pool keeps a
+burst of requests from flooding the event loop ahead of the acks still waiting, and gives shutdown one
+place to wait for everything Slack was told we accepted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[None]]
+OnError = Callable[[BaseException, dict[str, Any]], Awaitable[None]]
+DEFAULT_WORKERS = 16
+
+
+class Background:
+    """A queue of post-ack jobs and the workers that run them."""
+
+    def __init__(self, metrics: Metrics, on_error: OnError, *, workers: int = DEFAULT_WORKERS) -> None:
+        """Jobs that fail are passed to `on_error` with the request body they came from."""
+        self._queue: asyncio.Queue[tuple[Job, dict[str, Any]]] = asyncio.Queue()
+        self._metrics = metrics
+        self._on_error = on_error
+        self._size = workers
+        self._workers: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Start the workers (inside the running loop)."""
+        self._workers = [asyncio.create_task(self._work(), name=f"tocsin-worker-{n}") for n in range(self._size)]
+
+    def submit(self, body: dict[str, Any], job: Job) -> None:
+        """Queue a job accepted from the request `body`; never blocks the ack."""
+        self._metrics.work_in_flight.inc()
+        self._queue.put_nowait((job, body))
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return self._queue._unfinished_tasks  # type: ignore[attr-defined,no-any-return]
+
+    async def drain(self, within: float) -> bool:
+        """Finish every accepted job, then stop the workers; False if `within` seconds ran out first."""
+        try:
+            await asyncio.wait_for(self._queue.join(), within)
+            finished = True
+        except TimeoutError:
+            finished = False
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers = []
+        return finished
+
+    async def _work(self) -> None:
+        while True:
+            job, body = await self._queue.get()
+            try:
+                await job()
+            except Exception as exc:  # the boundary: every failure is logged and answered
+                await self._report(exc, body)
+            finally:
+                self._metrics.work_in_flight.dec()
+                self._queue.task_done()
+
+    async def _report(self, error: BaseException, body: dict[str, Any]) -> None:
+        try:
+            await self._on_error(error, body)
+        except Exception:  # telling the user failed too; the log is all that is left
+            log.exception("could not report an error to the user")

@@ -1,0 +1,41 @@
+"""The one mapping from errors to what the person sees: used for background work and Bolt's error hook."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import UsageError, UserError
+from bot.slack_io import ReplyTarget, SlackGateway
+
+log = logging.getLogger(__name__)
+
+
+def usage_reply(message: str, usage: str | None) -> str:
+    """A one-line refusal with the right usage."""
+    return f":warning: {message}" + (f" Usage: `{usage}`" if usage else "")
+
+
+def reply_for(error: BaseException) -> str:
+    """What a person is told about an error: the user's mistake plainly, ours without internals."""
+    if isinstance(error, UserError):
+        return usage_reply(str(error), error.usage if isinstance(error, UsageError) else None)
+    return ":x: Something went wrong on Tocsin's side; the details are in its log."
+
+
+async def report_error(error: BaseException, body: dict[str, Any], slack: SlackGateway) -> None:
+    """Log an error (ours) and tell the person who caused the request, privately."""
+    if not isinstance(error, UserError):
+        log.error("unhandled error in a listener", exc_info=error)
+    user_id = body.get("user_id") or (body.get("user") or {}).get("id")
+    if not user_id:
+        return
+    channel_id = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    target = ReplyTarget(user_id, channel_id, body.get("response_url"))
+    try:
+        await slack.reply(target, reply_for(error))
+    except (SlackApiError, aiohttp.ClientError) as exc:
+        log.warning("could not tell %s about an error: %s", user_id, exc)

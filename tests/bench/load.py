@@ -1,0 +1,55 @@
+"""Load generator run as its own process, so its timing is not delayed by the double's event loop.
+
+Reads {"url", "secret", "payloads": [form dicts]} as JSON on stdin, POSTs every payload at once (signed
+as Slack signs), prints the ack latencies in milliseconds as a JSON list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import sys
+import time
+from urllib.parse import urlencode
+
+import aiohttp
+
+
+async def post_all(url: str, secret: str, payloads: list[dict[str, str]]) -> list[float]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        # Open the connections first: Slack keeps connections warm too, and connect time is not ack time.
+        await asyncio.gather(*(session.get(url.replace("/slack/events", "/healthz")) for _ in payloads))
+
+        async def one(payload: dict[str, str]) -> float:
+            body = urlencode(payload)
+            stamp = str(int(time.time()))
+            signature = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": f"v0={signature}",
+            }
+            started = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                assert response.status == 200, response.status
+            return (time.perf_counter() - started) * 1000
+
+        return await asyncio.gather(*(one(p) for p in payloads))
+
+
+def _post_share(job: dict) -> list[float]:
+    return asyncio.run(post_all(job["url"], job["secret"], job["payloads"]))
+
+
+if __name__ == "__main__":
+    import multiprocessing
+
+    job = json.load(sys.stdin)
+    senders = int(job.get("senders", 1))
+    shares = [{**job, "payloads": job["payloads"][n::senders]} for n in range(senders)]
+    with multiprocessing.Pool(senders) as pool:
+        results = pool.map(_post_share, shares)
+    print(json.dumps([ms for share in results for ms in share]))

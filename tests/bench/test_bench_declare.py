@@ -1,0 +1,150 @@
+"""Declare benchmark (run on demand: `make bench`). Tocsin runs as a real `tocsin run` process; the
+Slack double and the load come from this process.
+
+Measures:
+- ack latency p50/p99 for 100 concurrent `/incident declare` over HTTP (target p99 < 50 ms),
+- sequential Slack round trips until the channel is usable, and time to full set-up, with 100 ms
+  injected per Web API call (targets: <= 2 round trips, < 500 ms),
+- idle RSS of the process after start-up, and RSS after the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.conftest import POSTGRES_URL, _fresh_postgres
+from tests.slack_double import SlackDouble
+
+CONCURRENT = 100
+# Slack delivers from many machines; one Python sender would time its own send loop, not our acks.
+SENDERS = int(os.environ.get("BENCH_SENDERS", "4"))
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def bench_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bench.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    async for url in _fresh_postgres():
+        yield url
+
+
+async def start_process(
+    double: SlackDouble, database_url: str, tmp_path: Path
+) -> tuple[asyncio.subprocess.Process, int]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "PYTHONPATH": os.getcwd(),
+        "SLACK_BOT_TOKEN": double.bot_token,
+        "SLACK_SIGNING_SECRET": double.signing_secret,
+        "SLACK_API_URL": double.api_url,
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "LOG_LEVEL": "INFO",  # the start-up line carries the port
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
+    while True:
+        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+        assert line, "tocsin exited"
+        if match := re.search(r"Tocsin is up on 127\.0\.0\.1:(\d+)", line):
+            return process, int(match.group(1))
+
+
+async def send_from_another_process(double: SlackDouble, payloads: list[dict[str, str]]) -> list[float]:
+    load = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.bench.load", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    job = {"url": double.app_url, "secret": double.signing_secret, "payloads": payloads, "senders": SENDERS}
+    out, _ = await asyncio.wait_for(load.communicate(json.dumps(job).encode()), 120)
+    assert load.returncode == 0
+    return json.loads(out)
+
+
+async def ack_buckets(port: int) -> str:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as response:
+        text = await response.text()
+    buckets = dict(re.findall(r'tocsin_slack_ack_seconds_bucket\{le="([^"]+)"\} ([\d.]+)', text))
+    total = float(buckets["+Inf"])
+    return ", ".join(f"{float(buckets[le]) / total:.0%} <= {float(le) * 1000:.0f} ms" for le in ("0.01", "0.05"))
+
+
+async def wait_for(predicate, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_bench_declare(bench_db: str, tmp_path: Path) -> None:
+    double = await SlackDouble().start()
+    alice = double.add_user("U0ALICE", "alice")
+    general = double.add_channel("general", members={alice}).id
+    double.add_channel("incidents")
+    process, port = await start_process(double, bench_db, tmp_path)
+    try:
+        double.app_url = f"http://127.0.0.1:{port}/slack/events"
+        await asyncio.sleep(1.0)
+        idle_rss = rss_mib(process.pid)
+
+        # 1. Round trips and set-up time for one declare, 100 ms per Slack call.
+        double.latency = 0.100
+        before = len(double.calls)
+        started = time.monotonic()
+        await double.slash_command("U0ALICE", general, "declare sev2 Latency probe")
+        await wait_for(lambda: any(c.method == "pins.add" and c.ended for c in double.calls[before:]))
+        calls = double.calls[before:]
+        usable_at = max(c.ended for c in calls if c.method == "conversations.invite")
+        setup_done = max(c.ended for c in calls)
+        usable = [c for c in calls if c.method in ("conversations.create", "conversations.invite")]
+        round_trips_usable = double.sequential_round_trips(usable)
+        round_trips_all = double.sequential_round_trips(calls)
+
+        # 2. Ack latency for 100 concurrent declares (no injected latency), sent from another process.
+        double.latency = 0.0
+        await asyncio.sleep(0.5)
+        payloads = [double.slash_payload("U0ALICE", general, f"declare sev3 Load {n}") for n in range(CONCURRENT)]
+        latencies = sorted(await send_from_another_process(double, payloads))
+        await wait_for(
+            lambda: len([c for c in double.channels.values() if c.name.startswith("inc-")]) == CONCURRENT + 1
+        )
+        await wait_for(lambda: len(double.calls_to("pins.add")) == CONCURRENT + 1)
+        loaded_rss = rss_mib(process.pid)
+        p50 = statistics.median(latencies)
+        p99 = latencies[int(len(latencies) * 0.99) - 1]
+
+        kind = bench_db.split(":", 1)[0]
+        server_side = await ack_buckets(port)
+        print(
+            f"\n[{kind}] ack latency over {CONCURRENT} concurrent declares: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+            f"max {latencies[-1]:.1f} ms ({SENDERS} sender processes); server-side {server_side}"
+            f"\n[{kind}] with 100 ms per Slack call: {round_trips_usable} sequential round trips until the channel "
+            f"is usable ({(usable_at - started) * 1000:.0f} ms), {round_trips_all} until fully set up "
+            f"({(setup_done - started) * 1000:.0f} ms)"
+            f"\n[{kind}] RSS: idle {idle_rss:.1f} MiB, after {CONCURRENT + 1} declares {loaded_rss:.1f} MiB"
+        )
+        assert round_trips_usable <= 2
+    finally:
+        process.terminate()
+        await process.wait()
+        await double.stop()

@@ -1,0 +1,34 @@
+"""Declares incidents from a separate OS process: `python -m tests.storage.declare_worker URL COUNT TAG`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from bot.incidents import NewIncident
+from bot.metrics import Metrics
+from bot.policy import Policy
+from bot.service import IncidentService
+from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWork
+
+
+async def declare_many(url: str, count: int, tag: str) -> None:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    service = IncidentService(
+        uow=lambda: UnitOfWork(sessions),
+        slack=None,
+        policy=Policy(),
+        metrics=Metrics(),  # type: ignore[arg-type]
+    )
+    news = [
+        NewIncident(team_id="T1", title=f"{tag} {n}", severity="SEV2", declared_by="U1", declare_key=f"{tag}:{n}")
+        for n in range(count)
+    ]
+    await asyncio.gather(*(service.record_declaration(new) for new in news))
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(declare_many(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
