@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import blocks
 from bot.channel_names import channel_name
-from bot.incidents import IC_ROLE, Incident, NewIncident, TimelineKind
+from bot.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, TimelineKind
 from bot.metrics import Metrics
 from bot.mrkdwn import escape
 from bot.policy import Policy
@@ -133,17 +133,10 @@ class IncidentService:
                 )
                 await uow.incidents.record(
                     incident.id,
-                    kind=TimelineKind.DECLARED,
-                    occurred_at=now,
-                    actor=new.declared_by,
-                    text=f"Declared at {new.severity}: {new.title}",
-                )
-                await uow.incidents.record(
-                    incident.id,
-                    kind=TimelineKind.ROLE_ASSIGNED,
-                    occurred_at=now,
-                    actor=new.declared_by,
-                    text="Incident Commander: the declarer",
+                    TimelineEntry(
+                        TimelineKind.DECLARED, now, new.declared_by, f"Declared at {new.severity}: {new.title}"
+                    ),
+                    TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, new.declared_by, "Incident Commander: the declarer"),
                 )
                 await uow.commit()
         if duplicate:
@@ -157,11 +150,7 @@ class IncidentService:
         async with self.uow() as uow:
             await uow.incidents.set_channel(incident.id, channel_id=channel_id, channel_name=name)
             await uow.incidents.record(
-                incident.id,
-                kind=TimelineKind.CHANNEL_CREATED,
-                occurred_at=self.clock(),
-                actor=None,
-                text=f"Channel #{name} created",
+                incident.id, TimelineEntry(TimelineKind.CHANNEL_CREATED, self.clock(), None, f"Channel #{name} created")
             )
             await uow.commit()
         return replace(incident, channel_id=channel_id, channel_name=name)
@@ -170,28 +159,13 @@ class IncidentService:
         self, incident: Incident, *, header_ts: str | None, announced: list[str], problems: list[str]
     ) -> None:
         now = self.clock()
+        entries = [TimelineEntry(TimelineKind.HEADER_POSTED, now, None, "Header posted")] if header_ts else []
+        entries += [TimelineEntry(TimelineKind.ANNOUNCED, now, None, f"Announced in {c}") for c in announced]
+        entries += [TimelineEntry(TimelineKind.SETUP_PROBLEM, now, None, problem) for problem in problems]
         async with self.uow() as uow:
             if header_ts:
                 await uow.incidents.set_header(incident.id, header_ts=header_ts)
-                await uow.incidents.record(
-                    incident.id,
-                    kind=TimelineKind.HEADER_POSTED,
-                    occurred_at=now,
-                    actor=None,
-                    text="Header posted",
-                )
-            for channel in announced:
-                await uow.incidents.record(
-                    incident.id,
-                    kind=TimelineKind.ANNOUNCED,
-                    occurred_at=now,
-                    actor=None,
-                    text=f"Announced in {channel}",
-                )
-            for problem in problems:
-                await uow.incidents.record(
-                    incident.id, kind=TimelineKind.SETUP_PROBLEM, occurred_at=now, actor=None, text=problem
-                )
+            await uow.incidents.record(incident.id, *entries)
             await uow.commit()
 
     async def _channel_failed(self, incident: Incident, reply_to: ReplyTarget, exc: Exception) -> DeclareOutcome:
@@ -199,11 +173,7 @@ class IncidentService:
         log.error("declare %s: could not create its channel: %s", incident.reference, error)
         async with self.uow() as uow:
             await uow.incidents.record(
-                incident.id,
-                kind=TimelineKind.SETUP_PROBLEM,
-                occurred_at=self.clock(),
-                actor=None,
-                text=f"channel: {error}",
+                incident.id, TimelineEntry(TimelineKind.SETUP_PROBLEM, self.clock(), None, f"channel: {error}")
             )
             await uow.commit()
         await self.slack.reply(

@@ -114,12 +114,13 @@ class IncidentRepository:
             RoleAssignmentRow(incident_id=incident_id, role=role, user_id=user_id, assigned_by=by, assigned_at=now)
         )
 
-    async def record(
-        self, incident_id: int, *, kind: TimelineKind, occurred_at: datetime, actor: str | None, text: str
-    ) -> None:
-        """Add a timeline entry."""
-        self._session.add(
-            TimelineEventRow(incident_id=incident_id, kind=kind.value, occurred_at=occurred_at, actor=actor, text=text)
+    async def record(self, incident_id: int, *entries: TimelineEntry) -> None:
+        """Add entries to an incident's timeline."""
+        self._session.add_all(
+            TimelineEventRow(
+                incident_id=incident_id, kind=e.kind.value, occurred_at=e.occurred_at, actor=e.actor, text=e.text
+            )
+            for e in entries
         )
 
     async def timeline(self, incident_id: int) -> list[TimelineEntry]:
