@@ -1,4 +1,4 @@
-"""The header message's buttons and selects."""
+"""The header message's buttons and selects. Each control's block_id carries the incident id."""
 
 from __future__ import annotations
 
@@ -6,28 +6,90 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot import blocks
 from bot.context import Deps
+from bot.errors import UserError
 from bot.ids import Action
+from bot.permissions import Act, require
 from bot.slack_io import ReplyTarget
-
-_LABELS = {
-    Action.ACKNOWLEDGE: "Acknowledge",
-    Action.SET_SEVERITY: "Severity",
-    Action.ASSIGN_IC: "Assign IC",
-    Action.ASSIGN_COMMS: "Assign comms lead",
-    Action.POST_UPDATE: "Post update",
-    Action.RESOLVE: "Resolve",
-}
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Listen for the header's controls."""
-    for action in Action:
 
-        @app.action(action.value)
-        async def control_not_yet_available(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+    @app.action(Action.ACKNOWLEDGE)
+    async def acknowledge(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+
+        async def job() -> None:
+            incident = await deps.response.get(_incident_id(body))
+            await deps.response.acknowledge(incident, actor=_actor(body), reply_to=_reply_to(body))
+
+        deps.background.submit(body, job)
+
+    @app.action(Action.SET_SEVERITY)
+    async def set_severity(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+
+        async def job() -> None:
+            incident = await deps.response.get(_incident_id(body))
+            severity = action["selected_option"]["value"]
+            await deps.response.change_severity(
+                incident, severity=severity, reason="", actor=_actor(body), reply_to=_reply_to(body)
+            )
+
+        deps.background.submit(body, job)
+
+    for action_id, role in ((Action.ASSIGN_IC, "incident_commander"), (Action.ASSIGN_COMMS, "comms_lead")):
+
+        @app.action(action_id)
+        async def assign(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], role: str = role) -> None:
             await ack()
-            label = _LABELS.get(Action(action["action_id"]), action["action_id"])
-            text = f":construction: *{label}* isn't available in this version yet; nothing was changed."
-            target = ReplyTarget(body["user"]["id"], body["channel"]["id"], body.get("response_url"))
-            deps.background.submit(body, lambda: deps.slack.reply(target, text))
+
+            async def job() -> None:
+                incident = await deps.response.get(_incident_id(body))
+                await deps.response.assign_role(
+                    incident, role=role, user_id=action["selected_user"], actor=_actor(body)
+                )
+
+            deps.background.submit(body, job)
+
+    @app.action(Action.POST_UPDATE)
+    async def post_update(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+
+        async def job() -> None:
+            incident = await deps.response.get(_incident_id(body))
+            modal = blocks.update_modal(incident, next_at=deps.response.draft_next_update(incident))
+            await deps.slack.open_view(body["trigger_id"], modal)
+
+        deps.background.submit(body, job, urgent=True)
+
+    @app.action(Action.RESOLVE)
+    async def resolve(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+
+        async def job() -> None:
+            incident = await deps.response.get(_incident_id(body))
+            if not incident.status.is_open:
+                raise UserError(f"{incident.reference} is already {incident.status.label.lower()}.")
+            require(Act.RESOLVE, actor=_actor(body), incident=incident, policy=deps.policy)
+            await deps.slack.open_view(body["trigger_id"], blocks.resolve_modal(incident))
+
+        deps.background.submit(body, job, urgent=True)
+
+
+def _incident_id(body: dict[str, Any]) -> int:
+    block_id = str(body["actions"][0].get("block_id", ""))
+    prefix, _, number = block_id.partition(":")
+    if prefix != blocks.CONTROLS_BLOCK or not number.isdigit():
+        raise UserError("That control isn't attached to an incident any more.")
+    return int(number)
+
+
+def _actor(body: dict[str, Any]) -> str:
+    return str(body["user"]["id"])
+
+
+def _reply_to(body: dict[str, Any]) -> ReplyTarget:
+    return ReplyTarget(_actor(body), (body.get("channel") or {}).get("id"), body.get("response_url"))

@@ -17,16 +17,19 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import actions, commands, views
+from bot import actions, commands, events, views
 from bot.background import Background
 from bot.context import Deps
 from bot.error_replies import report_error
 from bot.errors import ConfigError
+from bot.live_views import HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
 from bot.policy import Policy
-from bot.service import Clock, IncidentService, utc_now
+from bot.response import ResponseService
+from bot.service import IncidentService
 from bot.settings import Settings
-from bot.slack_io import SlackGateway, build_web_client
+from bot.slack_io import SLACK_POST_INTERVAL, SlackGateway, build_web_client
+from bot.uow_types import Clock, utc_now
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.uow import UnitOfWork
@@ -132,7 +135,9 @@ class Tocsin:
             self._auth_task = asyncio.create_task(retry())
 
 
-async def build(settings: Settings, policy: Policy, *, clock: Clock = utc_now) -> Tocsin:
+async def build(
+    settings: Settings, policy: Policy, *, clock: Clock = utc_now, post_interval: float = SLACK_POST_INTERVAL
+) -> Tocsin:
     """Wire one Tocsin process from its settings and policy (call inside the event loop)."""
     metrics = Metrics()
     engine = create_engine(settings.database_url)
@@ -144,12 +149,17 @@ async def build(settings: Settings, policy: Policy, *, clock: Clock = utc_now) -
         session=http,
         metrics=metrics,
     )
-    slack = SlackGateway(client, http)
-    incidents = IncidentService(
-        uow=lambda: UnitOfWork(sessions), slack=slack, policy=policy, metrics=metrics, clock=clock
-    )
+    slack = SlackGateway(client, http, post_interval=post_interval)
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(sessions)
+
+    home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
+    header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
+    incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home)
+    response = ResponseService(uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home)
     background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
-    deps = Deps(incidents=incidents, slack=slack, policy=policy, background=background)
+    deps = Deps(incidents=incidents, response=response, home=home, slack=slack, policy=policy, background=background)
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     health = Health()
@@ -177,6 +187,7 @@ async def build(settings: Settings, policy: Policy, *, clock: Clock = utc_now) -
     commands.register(bolt, deps)
     views.register(bolt, deps)
     actions.register(bolt, deps)
+    events.register(bolt, deps)
     _register_error_handler(bolt, slack)
 
     tocsin = Tocsin(

@@ -32,28 +32,47 @@ class Background:
         self._on_error = on_error
         self._size = workers
         self._workers: list[asyncio.Task[None]] = []
+        self._urgent: set[asyncio.Task[None]] = set()
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def start(self) -> None:
         """Start the workers (inside the running loop)."""
         self._workers = [asyncio.create_task(self._work(), name=f"tocsin-worker-{n}") for n in range(self._size)]
 
-    def submit(self, body: dict[str, Any], job: Job) -> None:
-        """Queue a job accepted from the request `body`; never blocks the ack."""
+    def submit(self, body: dict[str, Any], job: Job, *, urgent: bool = False) -> None:
+        """Accept a job from the request `body`; never blocks the ack.
+
+        `urgent` jobs start at once instead of queueing: opening a modal must use its trigger_id
+        within 3 seconds, whatever else is waiting.
+        """
+        self._pending += 1
+        self._idle.clear()
         self._metrics.work_in_flight.inc()
-        self._queue.put_nowait((job, body))
+        if urgent:
+            task = asyncio.create_task(self._run(job, body))
+            self._urgent.add(task)
+            task.add_done_callback(self._urgent.discard)
+        else:
+            self._queue.put_nowait((job, body))
 
     @property
     def pending(self) -> int:
-        """Jobs queued or running."""
-        return self._queue._unfinished_tasks  # type: ignore[attr-defined,no-any-return]
+        """Jobs accepted and not finished."""
+        return self._pending
+
+    async def wait_idle(self, within: float) -> bool:
+        """Wait until every accepted job has finished; False if `within` seconds ran out first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
 
     async def drain(self, within: float) -> bool:
         """Finish every accepted job, then stop the workers; False if `within` seconds ran out first."""
-        try:
-            await asyncio.wait_for(self._queue.join(), within)
-            finished = True
-        except TimeoutError:
-            finished = False
+        finished = await self.wait_idle(within)
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
@@ -63,13 +82,18 @@ class Background:
     async def _work(self) -> None:
         while True:
             job, body = await self._queue.get()
-            try:
-                await job()
-            except Exception as exc:  # the boundary: every failure is logged and answered
-                await self._report(exc, body)
-            finally:
-                self._metrics.work_in_flight.dec()
-                self._queue.task_done()
+            await self._run(job, body)
+
+    async def _run(self, job: Job, body: dict[str, Any]) -> None:
+        try:
+            await job()
+        except Exception as exc:  # the boundary: every failure is logged and answered
+            await self._report(exc, body)
+        finally:
+            self._metrics.work_in_flight.dec()
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.set()
 
     async def _report(self, error: BaseException, body: dict[str, Any]) -> None:
         try:

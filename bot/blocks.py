@@ -9,11 +9,12 @@ from typing import Any
 
 from bot.command_parser import SUBCOMMANDS
 from bot.ids import SLASH_COMMAND, Action, Block, View
-from bot.incidents import DetectedVia, Incident, format_age
+from bot.incidents import DetectedVia, Incident, TimelineEntry, format_age
 from bot.mrkdwn import escape, trim
 from bot.policy import Policy
 
 Blocks = list[dict[str, Any]]
+CONTROLS_BLOCK = "incident_controls"
 
 # Slack's documented limits (slack-sdk's model validators agree).
 MAX_BLOCKS_MESSAGE = 50
@@ -93,8 +94,13 @@ def header_message(incident: Incident, policy: Policy, *, now: datetime) -> tupl
         f"*Status*\n{incident.status.label}",
         f"*Incident Commander*\n{mention(incident.commander)}",
         f"*Communications Lead*\n{mention(incident.roles.get('comms_lead'))}",
-        f"*Declared*\n{slack_date(incident.declared_at)} ({format_age(incident.age(now))} ago)",
+        f"*Declared*\n{slack_date(incident.declared_at)}",
+        f"*Duration*\n{format_age(incident.duration(now))}" + (" (resolved)" if incident.resolved_at else " so far"),
+        f"*Last update*\n{slack_date(incident.last_update_at) if incident.last_update_at else '_none yet_'}",
+        f"*Next update due*\n{_next_update(incident, now)}",
     ]
+    if incident.acknowledged_by:
+        fields.append(f"*Acknowledged*\n{mention(incident.acknowledged_by)}")
     if incident.detected_via:
         fields.append(f"*Detected by*\n{incident.detected_via.label}")
     blocks: Blocks = [
@@ -103,11 +109,13 @@ def header_message(incident: Incident, policy: Policy, *, now: datetime) -> tupl
     ]
     if incident.description:
         blocks.append(section(f"*Impact*\n{escape(incident.description)}"))
+    if incident.resolution_summary:
+        blocks.append(section(f"*Resolution*\n{escape(incident.resolution_summary)}"))
     value = str(incident.id)
     blocks.append(
         {
             "type": "actions",
-            "block_id": "incident_controls",
+            "block_id": f"{CONTROLS_BLOCK}:{incident.id}",
             "elements": [
                 button("Acknowledge", Action.ACKNOWLEDGE, value, style="primary"),
                 {
@@ -135,6 +143,13 @@ def header_message(incident: Incident, policy: Policy, *, now: datetime) -> tupl
     blocks.append(context(f"Declared by {mention(incident.declared_by)} with `{SLASH_COMMAND}`"))
     text = f"{incident.reference} ({incident.severity}, {incident.status.label}): {escape(incident.title)}"
     return text, blocks
+
+
+def _next_update(incident: Incident, now: datetime) -> str:
+    if incident.next_update_due is None:
+        return "_no reminders_" if incident.status.is_open else "—"
+    overdue = " — *overdue*" if incident.next_update_due < now else ""
+    return slack_date(incident.next_update_due) + overdue
 
 
 def announcement(incident: Incident) -> tuple[str, Blocks]:
@@ -275,4 +290,170 @@ def declare_modal(policy: Policy, *, origin_channel: str, severity: str | None =
                 "element": {"type": "datetimepicker", "action_id": "value"},
             },
         ],
+    }
+
+
+def change_line(incident: Incident, line: str) -> tuple[str, Blocks]:
+    """A one-line notice in the incident channel (role, severity, status changes)."""
+    return line, [section(line)]
+
+
+def role_assigned(role_name: str, user_id: str, previous: str | None, actor: str) -> str:
+    """The channel notice for a role change."""
+    was = f" (was {mention(previous)})" if previous else ""
+    return f":busts_in_silhouette: {mention(user_id)} is now *{escape(role_name)}*{was}, assigned by {mention(actor)}."
+
+
+def severity_changed(incident: Incident, before: str, after: str, reason: str, actor: str) -> str:
+    """The notice for a severity change (channel and, on upgrades, stakeholders)."""
+    arrow = ":arrow_up:" if before != after else ":left_right_arrow:"
+    why = f": {escape(trim(reason, 500))}" if reason else ""
+    return (
+        f"{arrow} *{incident_title_line(incident)}* severity {before} → *{after}* "
+        f"by {mention(actor)}{why} {channel_link(incident.channel_id)}"
+    )
+
+
+def status_changed(incident: Incident, before: str, actor: str) -> str:
+    """The channel notice for a lifecycle move."""
+    return f":traffic_light: Status {before} → *{incident.status.label}*, set by {mention(actor)}."
+
+
+def status_update(
+    incident: Incident, *, known: str, doing: str, next_at: datetime | None, actor: str
+) -> tuple[str, Blocks]:
+    """A status update as posted in the channel, the broadcast channel and stakeholder channels."""
+    head = f":mega: *Update on {incident_title_line(incident)}* · {incident.severity} · {incident.status.label}"
+    parts = [f"*What we know:* {escape(known)}"]
+    if doing:
+        parts.append(f"*What we're doing:* {escape(doing)}")
+    parts.append(f"*Next update:* {slack_date(next_at) if next_at else '_when there is news_'}")
+    body = trim("\n".join(parts), MAX_SECTION_TEXT)
+    footer = f"Posted by {mention(actor)} in {channel_link(incident.channel_id)}"
+    return f"{head}\n{body}", [section(head), section(body), context(footer)]
+
+
+def update_text(*, known: str, doing: str) -> str:
+    """An update as the timeline keeps it."""
+    return f"What we know: {known}" + (f" — What we're doing: {doing}" if doing else "")
+
+
+def resolution(incident: Incident, *, actor: str, now: datetime) -> tuple[str, Blocks]:
+    """The resolution notice: service restored, what was wrong, what was done, postmortem to follow."""
+    head = f":white_check_mark: *{incident_title_line(incident)} is resolved* — service is restored."
+    cause = escape(incident.cause) if incident.cause else "_still being established; the postmortem will say._"
+    done = escape(incident.resolution_summary) if incident.resolution_summary else "_see the timeline._"
+    lines = [f"*What was wrong:* {cause}", f"*What we did:* {done}"]
+    if incident.customer_impact:
+        lines.append(f"*Customer impact:* {escape(incident.customer_impact)}")
+    lines.append(f"*Duration:* {format_age(incident.duration(now))} · *Severity:* {incident.severity}")
+    body = trim("\n".join(lines), MAX_SECTION_TEXT)
+    footer = f"Resolved by {mention(actor)} in {channel_link(incident.channel_id)}. A postmortem will follow."
+    return f"{head}\n{body}", [section(head), section(body), context(footer)]
+
+
+def reopened(incident: Incident, reason: str, actor: str) -> str:
+    """The notice when a resolved incident comes back."""
+    why = f": {escape(trim(reason, 500))}" if reason else ""
+    return f":rotating_light: *{incident_title_line(incident)}* reopened by {mention(actor)}{why}"
+
+
+TIMELINE_PAGE = 25
+
+
+def timeline_page(incident: Incident, entries: Sequence[TimelineEntry], page: int) -> tuple[str, Blocks]:
+    """One page of the timeline (ephemeral), dates shown when the incident spans days."""
+    pages = max(1, -(-len(entries) // TIMELINE_PAGE))
+    page = min(page, pages)
+    shown = entries[(page - 1) * TIMELINE_PAGE : page * TIMELINE_PAGE]
+    multi_day = bool(entries) and entries[0].occurred_at.date() != entries[-1].occurred_at.date()
+    fmt = "{date_short} {time}" if multi_day else "{time}"
+    head = f"*Timeline of {incident_title_line(incident)}* · page {page} of {pages} · {len(entries)} entries"
+    blocks: Blocks = [section(head)]
+    for entry in shown:
+        who = f" · {mention(entry.actor)}" if entry.actor else ""
+        link = f" · <{entry.permalink}|view>" if entry.permalink else ""
+        line = f"{slack_date(entry.occurred_at, fmt)} *{entry.kind.label}*{who} — {escape(entry.text)}{link}"
+        blocks.append(section(trim(line, MAX_SECTION_TEXT)))
+    if page < pages:
+        blocks.append(context(f"More: `{SLASH_COMMAND} timeline {incident.reference} {page + 1}`"))
+    text = head + "\n" + "\n".join(b["text"]["text"] for b in blocks[1:] if b["type"] == "section")
+    return trim(text, MAX_MESSAGE_TEXT), blocks
+
+
+def home_view(incidents: Sequence[Incident], policy: Policy, *, now: datetime) -> dict[str, Any]:
+    """The App Home tab: open incidents by severity, with channel, age, IC and status."""
+    blocks: Blocks = [{"type": "header", "text": _plain("Open incidents", MAX_HEADER_TEXT)}]
+    if not incidents:
+        blocks.append(section("No open incidents. :sunny:"))
+    for severity in policy.severity_names:
+        group = [i for i in incidents if i.severity == severity]
+        if not group:
+            continue
+        blocks.append(section(f"*{severity}* · {len(group)} open"))
+        for incident in group:
+            if len(blocks) >= 98:
+                break
+            blocks.append(
+                section(
+                    f"*{incident_title_line(incident)}* · {channel_link(incident.channel_id)}\n"
+                    f"{incident.status.label} · IC {mention(incident.commander)} · {format_age(incident.age(now))} old"
+                )
+            )
+    blocks.append(context(f"Updated {slack_date(now)} · `{SLASH_COMMAND} declare` to start one"))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def update_modal(incident: Incident, *, next_at: datetime | None) -> dict[str, Any]:
+    """The Post update form: what we know, what we are doing, next update at (pre-filled from the cadence)."""
+    next_element: dict[str, Any] = {"type": "datetimepicker", "action_id": "value"}
+    if next_at is not None:
+        next_element["initial_date_time"] = int(next_at.timestamp())
+    return {
+        "type": "modal",
+        "callback_id": View.POST_UPDATE,
+        "title": _plain("Post an update", MAX_MODAL_TITLE),
+        "submit": _plain("Post", MAX_MODAL_TITLE),
+        "close": _plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": json.dumps({"incident": incident.id}),
+        "blocks": [
+            context(f"*{incident_title_line(incident)}* · {incident.severity} · {incident.status.label}"),
+            _input(Block.KNOWN, "What we know", multiline=True),
+            _input(Block.DOING, "What we are doing", multiline=True, optional=True),
+            {
+                "type": "input",
+                "block_id": Block.NEXT_UPDATE,
+                "optional": True,
+                "label": _plain("Next update at", 2000),
+                "element": next_element,
+            },
+        ],
+    }
+
+
+def resolve_modal(incident: Incident) -> dict[str, Any]:
+    """The Resolve form: summary, customer impact, cause as far as known."""
+    return {
+        "type": "modal",
+        "callback_id": View.RESOLVE,
+        "title": _plain("Resolve incident", MAX_MODAL_TITLE),
+        "submit": _plain("Resolve", MAX_MODAL_TITLE),
+        "close": _plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": json.dumps({"incident": incident.id}),
+        "blocks": [
+            context(f"*{incident_title_line(incident)}* · {incident.severity} · {incident.status.label}"),
+            _input(Block.SUMMARY, "What was done to restore service", multiline=True),
+            _input(Block.IMPACT, "Customer impact", multiline=True, optional=True),
+            _input(Block.CAUSE, "Cause, as far as known", multiline=True, optional=True),
+        ],
+    }
+
+
+def _input(block_id: str, label: str, *, multiline: bool = False, optional: bool = False) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": _plain(label, 2000),
+        "element": {"type": "plain_text_input", "action_id": "value", "multiline": multiline, "max_length": 2900},
     }

@@ -1,4 +1,8 @@
-"""`/incident <subcommand> …` text into typed commands. Pure."""
+"""`/incident <subcommand> …` text into typed commands. Pure.
+
+Slack sends the text escaped (`should_escape: true`): mentions arrive as `<@U123|name>`, channels as
+`<#C123|name>`, and `&`, `<`, `>` as entities. Free text is stored as the plain text the person typed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import UsageError
-from bot.incidents import clean_title
+from bot.incidents import INCIDENT_REF, Status, clean_title
+from bot.lifecycle import parse_status
 from bot.mrkdwn import plain_from_slack
 from bot.policy import Policy
 
@@ -23,15 +28,17 @@ class Subcommand:
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("declare", "declare [sev1-4] <title>", "declare an incident (no title: open the form)", True),
-    Subcommand("ic", "ic @user", "make someone Incident Commander", False),
-    Subcommand("comms", "comms @user", "make someone Communications Lead", False),
-    Subcommand("role", "role <role> @user", "assign any role from the policy", False),
-    Subcommand("sev", "sev <1-4> [reason]", "change severity", False),
-    Subcommand("status", "status <investigating|identified|monitoring|resolved>", "move the lifecycle", False),
-    Subcommand("update", "update <text>", "post a status update", False),
-    Subcommand("note", "note <text>", "add a timeline entry", False),
+    Subcommand("ic", "ic @user", "make someone Incident Commander", True),
+    Subcommand("comms", "comms @user", "make someone Communications Lead", True),
+    Subcommand("role", "role <role> @user", "assign any role from the policy", True),
+    Subcommand("sev", "sev <1-4> [reason]", "change severity", True),
+    Subcommand("status", "status <investigating|identified|monitoring|resolved>", "move the lifecycle", True),
+    Subcommand("update", "update <text>", "post a status update (no text: open the form)", True),
+    Subcommand("note", "note <text>", "add a timeline entry", True),
     Subcommand("page", "page @user|<service>", "page someone or a service's on-call", False),
-    Subcommand("resolve", "resolve [summary]", "resolve; posts the postmortem draft", False),
+    Subcommand("resolve", "resolve [summary]", "resolve (no summary: open the form)", True),
+    Subcommand("reopen", "reopen [reason]", "reopen a resolved incident", True),
+    Subcommand("timeline", "timeline [page]", "show the timeline", True),
     Subcommand("followup", "followup <text> [@owner] [due YYYY-MM-DD]", "add an action item", False),
     Subcommand("runbook", "runbook [name]", "show the matched or named runbook", False),
     Subcommand("list", "list", "open incidents", True),
@@ -40,6 +47,20 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 )
 _BY_NAME = {s.name: s for s in SUBCOMMANDS}
 _SEVERITY_WORD = re.compile(r"^sev[-_]?(\d)$", re.IGNORECASE)
+_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL_MENTION = re.compile(r"^<#(C[A-Z0-9]+)(?:\|[^>]*)?>$")
+MAX_NOTE_LENGTH = 3000
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Which incident a command is about: named, or (all None) the channel it was typed in."""
+
+    number: int | None = None
+    channel_id: str | None = None
+
+
+HERE = Target()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +82,92 @@ class ListOpen:
 
 
 @dataclass(frozen=True, slots=True)
+class AssignRole:
+    """Give a role to someone."""
+
+    role: str
+    user_id: str
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSeverity:
+    """Change severity, with an optional reason."""
+
+    severity: str
+    reason: str
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeStatus:
+    """Move the lifecycle (not to resolved: that is Resolve)."""
+
+    status: Status
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class PostUpdate:
+    """A status update; no text means: open the update form."""
+
+    text: str | None
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    """A timeline entry."""
+
+    text: str
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    """Resolve; `summary=None` opens the resolve form."""
+
+    summary: str | None
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    """Reopen a resolved incident."""
+
+    reason: str
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class ShowTimeline:
+    """Show a page of the timeline."""
+
+    page: int
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
 class NotYetAvailable:
     """A subcommand from the contract that this version does not do yet."""
 
     subcommand: Subcommand
 
 
-Command = Declare | Help | ListOpen | NotYetAvailable
+Command = (
+    Declare
+    | Help
+    | ListOpen
+    | AssignRole
+    | ChangeSeverity
+    | ChangeStatus
+    | PostUpdate
+    | AddNote
+    | Resolve
+    | Reopen
+    | ShowTimeline
+    | NotYetAvailable
+)
 
 
 def parse_command(text: str, policy: Policy) -> Command:
@@ -76,17 +176,62 @@ def parse_command(text: str, policy: Policy) -> Command:
     if not words:
         return Help()
     name, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    usage = "/incident " + _BY_NAME[name].usage if name in _BY_NAME else "/incident help"
     if name == "declare":
         return _parse_declare(rest, policy)
     if name == "help":
         return Help()
     if name == "list":
         if rest.strip():
-            raise UsageError("`list` takes no arguments.", usage="/incident list")
+            raise UsageError("`list` takes no arguments.", usage=usage)
         return ListOpen()
-    if name in _BY_NAME:
+    if name in _BY_NAME and not _BY_NAME[name].available:
         return NotYetAvailable(_BY_NAME[name])
-    raise UsageError(f"I don't know the subcommand “{words[0][:40]}”.", usage="/incident help")
+    if name not in _BY_NAME:
+        raise UsageError(f"I don't know the subcommand “{plain_from_slack(words[0])[:40]}”.", usage=usage)
+    target, rest = _take_target(rest)
+    match name:
+        case "ic" | "comms":
+            role = "incident_commander" if name == "ic" else "comms_lead"
+            return AssignRole(role, _user(rest, usage), target)
+        case "role":
+            parts = rest.split(maxsplit=1)
+            if len(parts) < 2:
+                raise UsageError("Name the role and the person.", usage=usage)
+            role = policy.role(parts[0])
+            if role is None:
+                roles = ", ".join(r.aliases[0] if r.aliases else r.key for r in policy.roles)
+                raise UsageError(f"“{plain_from_slack(parts[0])[:30]}” isn't a role; use one of {roles}.", usage=usage)
+            return AssignRole(role.key, _user(parts[1], usage), target)
+        case "sev":
+            parts = rest.split(maxsplit=1)
+            severity = severity_from_word(parts[0], policy, bare_digits=True) if parts else None
+            if severity is None:
+                raise UsageError(f"Name a severity: one of {', '.join(policy.severity_names)}.", usage=usage)
+            return ChangeSeverity(severity, _free_text(parts[1] if len(parts) > 1 else ""), target)
+        case "status":
+            status = parse_status(rest) if rest.strip() else None
+            if status is None:
+                raise UsageError("Name the status.", usage=usage)
+            if status is Status.RESOLVED:
+                return Resolve("", target)
+            return ChangeStatus(status, target)
+        case "update":
+            return PostUpdate(_free_text(rest) or None, target)
+        case "note":
+            if not rest.strip():
+                raise UsageError("Write the note after `note`.", usage=usage)
+            return AddNote(_free_text(rest), target)
+        case "resolve":
+            return Resolve(_free_text(rest) or None, target)
+        case "reopen":
+            return Reopen(_free_text(rest), target)
+        case "timeline":
+            page = rest.strip() or "1"
+            if not page.isdigit() or int(page) < 1:
+                raise UsageError("The page is a number.", usage=usage)
+            return ShowTimeline(int(page), target)
+    raise UsageError(f"I don't know the subcommand “{name[:40]}”.", usage="/incident help")
 
 
 def _parse_declare(rest: str, policy: Policy) -> Declare:
@@ -96,24 +241,46 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
         severity = named
         rest = words[1] if len(words) > 1 else ""
     elif words and _looks_like_severity(words[0]):
+        word, choices = plain_from_slack(words[0])[:20], ", ".join(policy.severity_names)
         raise UsageError(
-            f"“{words[0][:20]}” isn't a severity here; use one of {', '.join(policy.severity_names)}.",
-            usage="/incident " + _BY_NAME["declare"].usage,
+            f"“{word}” isn't a severity here; use one of {choices}.", usage="/incident " + _BY_NAME["declare"].usage
         )
-    # Slack sends typed text escaped (should_escape): store it as the plain text the person typed.
     title = clean_title(plain_from_slack(rest)) if rest.strip() else None
     return Declare(title=title, severity=severity)
 
 
-def severity_from_word(word: str, policy: Policy) -> str | None:
-    """`sev2`, `SEV-2` or a policy severity's name → the policy's name for it."""
+def severity_from_word(word: str, policy: Policy, *, bare_digits: bool = False) -> str | None:
+    """`sev2`, `SEV-2` (or `2` where a severity is expected) or a policy severity's name → its name."""
     if (named := policy.severity_named(word)) is not None:
         return named.name
-    match = _SEVERITY_WORD.match(word)
+    match = _SEVERITY_WORD.match(word) or (re.match(r"^(\d)$", word) if bare_digits else None)
     if match:
         named = policy.severity_named(f"SEV{match.group(1)}")
         return named.name if named else None
     return None
+
+
+def _take_target(rest: str) -> tuple[Target, str]:
+    words = rest.split(maxsplit=1)
+    if not words:
+        return HERE, rest
+    remainder = words[1] if len(words) > 1 else ""
+    if (ref := INCIDENT_REF.match(words[0])) and words[0].lower().startswith("inc"):
+        return Target(number=int(ref.group(1))), remainder
+    if channel := _CHANNEL_MENTION.match(words[0]):
+        return Target(channel_id=channel.group(1)), remainder
+    return HERE, rest
+
+
+def _user(text: str, usage: str) -> str:
+    match = _USER_MENTION.match(text.strip())
+    if not match:
+        raise UsageError("Mention one person, e.g. @bob.", usage=usage)
+    return match.group(1)
+
+
+def _free_text(text: str) -> str:
+    return plain_from_slack(text).strip()
 
 
 def _looks_like_severity(word: str) -> bool:

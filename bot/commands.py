@@ -7,13 +7,33 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
-from bot.command_parser import Command, Declare, Help, ListOpen, NotYetAvailable, parse_command
+from bot.command_parser import (
+    AddNote,
+    AssignRole,
+    ChangeSeverity,
+    ChangeStatus,
+    Command,
+    Declare,
+    Help,
+    ListOpen,
+    NotYetAvailable,
+    PostUpdate,
+    Reopen,
+    Resolve,
+    ShowTimeline,
+    parse_command,
+)
 from bot.context import Deps
 from bot.error_replies import reply_for
 from bot.errors import UserError
 from bot.ids import SLASH_COMMAND
 from bot.incidents import NewIncident
+from bot.permissions import Act, require
+from bot.response import ResolutionDraft, UpdateDraft
 from bot.slack_io import ReplyTarget
+
+# Subcommands that open a modal: their trigger_id lives 3 s, so they skip the queue.
+_OPENS_A_MODAL = (Declare, PostUpdate, Resolve)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -27,29 +47,60 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(text=reply_for(exc), response_type="ephemeral")
             return
         await ack()
-        deps.background.submit(body, lambda: run_command(parsed, command, deps))
+        urgent = isinstance(parsed, _OPENS_A_MODAL)
+        deps.background.submit(body, lambda: run_command(parsed, command, deps), urgent=urgent)
 
 
 async def run_command(parsed: Command, command: dict[str, Any], deps: Deps) -> None:
     """Carry out a parsed `/incident` command after its ack."""
-    reply_to = ReplyTarget(command["user_id"], command["channel_id"], command.get("response_url"))
+    actor, team_id, channel_id = command["user_id"], command["team_id"], command["channel_id"]
+    reply_to = ReplyTarget(actor, channel_id, command.get("response_url"))
+    response = deps.response
     match parsed:
         case Declare(title=None, severity=severity):
-            modal = blocks.declare_modal(deps.policy, origin_channel=command["channel_id"], severity=severity)
+            modal = blocks.declare_modal(deps.policy, origin_channel=channel_id, severity=severity)
             await deps.slack.open_view(command["trigger_id"], modal)
         case Declare(title=str(title), severity=severity):
             new = NewIncident(
-                team_id=command["team_id"],
+                team_id=team_id,
                 title=title,
                 severity=severity or deps.policy.default_severity,
-                declared_by=command["user_id"],
+                declared_by=actor,
                 declare_key=f"command:{command['trigger_id']}",
             )
             await deps.incidents.declare(new, reply_to=reply_to)
         case ListOpen():
-            incidents = await deps.incidents.open_incidents(command["team_id"])
+            incidents = await deps.incidents.open_incidents(team_id)
             await deps.slack.reply(reply_to, *blocks.open_incidents(incidents, now=deps.incidents.clock()))
         case Help():
             await deps.slack.reply(reply_to, *blocks.help_message())
         case NotYetAvailable(subcommand=sub):
             await deps.slack.reply(reply_to, blocks.not_yet_available(sub.name))
+        case _:
+            incident = await response.find(team_id=team_id, target=parsed.target, channel_id=channel_id)
+            match parsed:
+                case AssignRole(role=role, user_id=user_id):
+                    await response.assign_role(incident, role=role, user_id=user_id, actor=actor)
+                case ChangeSeverity(severity=severity, reason=reason):
+                    await response.change_severity(
+                        incident, severity=severity, reason=reason, actor=actor, reply_to=reply_to
+                    )
+                case ChangeStatus(status=status):
+                    await response.change_status(incident, status=status, actor=actor)
+                case PostUpdate(text=None):
+                    modal = blocks.update_modal(incident, next_at=response.draft_next_update(incident))
+                    await deps.slack.open_view(command["trigger_id"], modal)
+                case PostUpdate(text=str(text)):
+                    await response.post_update(incident, draft=UpdateDraft(known=text), actor=actor, reply_to=reply_to)
+                case AddNote(text=text):
+                    await response.add_note(incident, text=text, actor=actor, reply_to=reply_to)
+                case Resolve(summary=None):
+                    require(Act.RESOLVE, actor=actor, incident=incident, policy=deps.policy)
+                    await deps.slack.open_view(command["trigger_id"], blocks.resolve_modal(incident))
+                case Resolve(summary=str(summary)):
+                    draft = ResolutionDraft(summary=summary)
+                    await response.resolve(incident, draft=draft, actor=actor, reply_to=reply_to)
+                case Reopen(reason=reason):
+                    await response.reopen(incident, reason=reason, actor=actor)
+                case ShowTimeline(page=page):
+                    await deps.slack.reply(reply_to, *await response.timeline(incident, page=page))

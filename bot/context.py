@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.background import Background
+from bot.live_views import HomeKeeper
 from bot.policy import Policy
+from bot.response import ResponseService
 from bot.service import IncidentService
 from bot.slack_io import SlackGateway
 
@@ -15,6 +17,8 @@ class Deps:
     """Listener dependencies, built once by the composition root."""
 
     incidents: IncidentService
+    response: ResponseService
+    home: HomeKeeper
     slack: SlackGateway
     policy: Policy
     background: Background

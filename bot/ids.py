@@ -18,6 +18,8 @@ class View(StrEnum):
     """Modals' callback_ids."""
 
     DECLARE = "declare_incident"
+    POST_UPDATE = "post_update"
+    RESOLVE = "resolve_incident"
 
 
 class Block(StrEnum):
@@ -28,6 +30,12 @@ class Block(StrEnum):
     DESCRIPTION = "description"
     DETECTED_VIA = "detected_via"
     STARTED_AT = "started_at"
+    KNOWN = "known"
+    DOING = "doing"
+    NEXT_UPDATE = "next_update"
+    SUMMARY = "summary"
+    IMPACT = "impact"
+    CAUSE = "cause"
 
 
 SLASH_COMMAND = "/incident"

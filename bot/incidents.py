@@ -61,6 +61,28 @@ class TimelineKind(StrEnum):
     ANNOUNCED = "announced"
     HEADER_POSTED = "header_posted"
     SETUP_PROBLEM = "setup_problem"
+    SEVERITY_CHANGED = "severity_changed"
+    STATUS_CHANGED = "status_changed"
+    UPDATE = "update"
+    NOTE = "note"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    MESSAGE = "message"  # a pinned or reacted Slack message
+
+    @property
+    def label(self) -> str:
+        """How the timeline names this kind of entry."""
+        return _KIND_LABELS.get(self, self.value.replace("_", " ").capitalize())
+
+
+_KIND_LABELS = {
+    TimelineKind.SEVERITY_CHANGED: "Severity",
+    TimelineKind.STATUS_CHANGED: "Status",
+    TimelineKind.ROLE_ASSIGNED: "Role",
+    TimelineKind.MESSAGE: "Message",
+    TimelineKind.SETUP_PROBLEM: "Set-up problem",
+}
 
 
 IC_ROLE = "incident_commander"
@@ -83,8 +105,19 @@ class Incident:
     started_at: datetime | None = None
     channel_id: str | None = None
     channel_name: str | None = None
+    channel_topic: str | None = None
     header_ts: str | None = None
     roles: dict[str, str] = field(default_factory=dict)
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    identified_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution_summary: str = ""
+    customer_impact: str = ""
+    cause: str = ""
+    last_update_at: datetime | None = None
+    next_update_due: datetime | None = None
 
     @property
     def reference(self) -> str:
@@ -99,6 +132,10 @@ class Incident:
     def age(self, now: datetime) -> timedelta:
         """How long since the incident was declared."""
         return now - self.declared_at
+
+    def duration(self, now: datetime) -> timedelta:
+        """How long the incident has run: until resolved, or until now."""
+        return (self.resolved_at or now) - self.declared_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +160,8 @@ class TimelineEntry:
     occurred_at: datetime
     actor: str | None
     text: str
+    source: str | None = None  # "C123:1700000000.000100" for a captured Slack message
+    permalink: str | None = None
 
 
 def reference(number: int) -> str:

@@ -102,6 +102,14 @@ class Service(_Strict):
     runbooks: list[str] = Field(default_factory=list)
 
 
+class Permissions(_Strict):
+    """Who may do what: `anyone`, `admins`, a role key (e.g. incident_commander) or a user ID."""
+
+    declare: list[str] = Field(default_factory=lambda: ["anyone"])
+    severity: list[str] = Field(default_factory=lambda: ["anyone"])
+    resolve: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+
+
 def _default_severities() -> list[Severity]:
     return [
         Severity(
@@ -157,6 +165,7 @@ class Policy(_Strict):
     severities: list[Severity] = Field(default_factory=_default_severities, min_length=1)
     roles: list[Role] = Field(default_factory=_default_roles)
     admins: list[str] = Field(default_factory=list)
+    permissions: Permissions = Field(default_factory=Permissions)
     schedules: dict[str, Schedule] = Field(default_factory=dict)
     escalation_policies: dict[str, EscalationPolicy] = Field(default_factory=dict)
     services: dict[str, Service] = Field(default_factory=dict)
@@ -197,6 +206,10 @@ class Policy(_Strict):
         for required in ("incident_commander",):
             if required not in role_keys:
                 raise ValueError(f"roles: the {required} role is required")
+        for act, grants in self.permissions.model_dump().items():
+            for grant in grants:
+                if grant not in ("anyone", "admins") and grant not in role_keys and not _USER_REF.match(grant):
+                    raise ValueError(f"permissions.{act}: {grant!r} is not anyone, admins, a role or a user ID")
         for name, policy in self.escalation_policies.items():
             for index, tier in enumerate(policy.tiers):
                 if tier.min_severity is not None and self.severity_named(tier.min_severity) is None:
@@ -222,6 +235,20 @@ class Policy(_Strict):
         """The severity with this name (case-insensitive), or None."""
         wanted = name.strip().upper()
         return next((s for s in self.severities if s.name.upper() == wanted), None)
+
+    def stakeholder_channels(self, severity: str) -> list[str]:
+        """Where declare, update and resolve are announced for a severity: broadcast, then its notify list."""
+        channels = [self.broadcast_channel] if self.broadcast_channel else []
+        named = self.severity_named(severity)
+        for channel in named.notify if named else []:
+            if channel not in channels:
+                channels.append(channel)
+        return channels
+
+    def rank(self, severity: str) -> int:
+        """0 for the most severe; unknown severities rank last."""
+        names = [n.upper() for n in self.severity_names]
+        return names.index(severity.upper()) if severity.upper() in names else len(names)
 
     @property
     def severity_names(self) -> list[str]:

@@ -8,30 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import blocks
+from bot import blocks, cadence
 from bot.channel_names import channel_name
 from bot.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, TimelineKind
+from bot.live_views import HomeKeeper
 from bot.metrics import Metrics
 from bot.mrkdwn import escape
+from bot.permissions import Act, require
 from bot.policy import Policy
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
-from storage.uow import UnitOfWork
+from bot.uow_types import Clock, UnitOfWorkFactory, utc_now
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-UnitOfWorkFactory = Callable[[], UnitOfWork]
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC (the one place production reads it)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +45,11 @@ class IncidentService:
     policy: Policy
     metrics: Metrics
     clock: Clock = utc_now
+    home: HomeKeeper | None = None
 
     async def declare(self, new: NewIncident, *, reply_to: ReplyTarget) -> DeclareOutcome:
         """Declare: store the incident, open its channel, brief the team, tell the declarer."""
+        require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy)
         started = self.clock()
         incident, created = await self.record_declaration(new)
         if not created:
@@ -76,7 +71,7 @@ class IncidentService:
         # Round trip 2: every independent call at once.
         header_text, header_blocks = blocks.header_message(incident, self.policy, now=self.clock())
         announce_text, announce_blocks = blocks.announcement(incident)
-        announce_to = self._announcement_channels(incident)
+        announce_to = self.policy.stakeholder_channels(incident.severity)
         steps: dict[str, Awaitable[object]] = {
             "invite": self.slack.invite(channel.id, [incident.declared_by]),
             "topic": self.slack.set_topic(channel.id, blocks.topic(incident)),
@@ -94,7 +89,8 @@ class IncidentService:
                 log.warning("declare %s: %s failed: %s", incident.reference, step, slack_error(result))
         header_ts = results["header"] if isinstance(results["header"], str) else None
         announced = [c for c in announce_to if not isinstance(results[f"announce {c}"], BaseException)]
-        await self._record_setup(incident, header_ts=header_ts, announced=announced, problems=problems)
+        topic = None if isinstance(results["topic"], BaseException) else blocks.topic(incident)
+        await self._record_setup(incident, header_ts=header_ts, topic=topic, announced=announced, problems=problems)
 
         # Round trip 3 (the channel is already usable): pin the header, and tell the declarer of problems.
         follow_ups: list[Awaitable[object]] = []
@@ -102,6 +98,8 @@ class IncidentService:
             follow_ups.append(self.slack.pin(channel.id, header_ts))
         if problems:
             follow_ups.append(self.slack.reply(reply_to, _problems_text(incident, problems)))
+        if self.home is not None:
+            follow_ups.append(self.home.refresh(incident.team_id))
         for result in await asyncio.gather(*follow_ups, return_exceptions=True):
             if isinstance(result, BaseException):
                 log.warning("declare %s: follow-up failed: %s", incident.reference, slack_error(result))
@@ -122,8 +120,9 @@ class IncidentService:
                 return existing, False
             now = self.clock()
             number = await uow.incidents.next_number(new.team_id)
+            due = cadence.due_on_declare(new.severity, now, self.policy)
             try:
-                incident = await uow.incidents.add(new, number=number, now=now)
+                incident = await uow.incidents.add(new, number=number, now=now, next_update_due=due)
             except IntegrityError:
                 duplicate = True  # the same request, delivered twice, won the race
             else:
@@ -156,7 +155,13 @@ class IncidentService:
         return replace(incident, channel_id=channel_id, channel_name=name)
 
     async def _record_setup(
-        self, incident: Incident, *, header_ts: str | None, announced: list[str], problems: list[str]
+        self,
+        incident: Incident,
+        *,
+        header_ts: str | None,
+        topic: str | None,
+        announced: list[str],
+        problems: list[str],
     ) -> None:
         now = self.clock()
         entries = [TimelineEntry(TimelineKind.HEADER_POSTED, now, None, "Header posted")] if header_ts else []
@@ -165,6 +170,8 @@ class IncidentService:
         async with self.uow() as uow:
             if header_ts:
                 await uow.incidents.set_header(incident.id, header_ts=header_ts)
+            if topic:
+                await uow.incidents.update(incident.id, channel_topic=topic)
             await uow.incidents.record(incident.id, *entries)
             await uow.commit()
 
@@ -182,14 +189,6 @@ class IncidentService:
             f"channel ({error}). Check that Tocsin has the channels:manage scope, then try again.",
         )
         return DeclareOutcome(incident, created=True, problems=[f"channel: {error}"])
-
-    def _announcement_channels(self, incident: Incident) -> list[str]:
-        severity = self.policy.severity_named(incident.severity)
-        channels = [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
-        for channel in severity.notify if severity else []:
-            if channel not in channels:
-                channels.append(channel)
-        return channels
 
 
 def _problems_text(incident: Incident, problems: list[str]) -> str:

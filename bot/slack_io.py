@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,13 +82,39 @@ class CreatedChannel:
     name: str
 
 
+class ChannelPacer:
+    """Spaces posts to one channel (Slack allows about one message a second per channel), in order."""
+
+    def __init__(self, interval: float) -> None:
+        """`interval` seconds between posts to the same channel."""
+        self._interval = interval
+        self._next_free: dict[str, float] = {}
+
+    def reserve(self, channel: str) -> float:
+        """Take the channel's next slot; returns how many seconds to wait for it."""
+        now = time.monotonic()
+        slot = max(now, self._next_free.get(channel, 0.0))
+        self._next_free[channel] = slot + self._interval
+        return slot - now
+
+    def wait_for(self, channel: str) -> float:
+        """How long a post to `channel` would wait now."""
+        return max(0.0, self._next_free.get(channel, 0.0) - time.monotonic())
+
+
+SLACK_POST_INTERVAL = 1.0
+
+
 class SlackGateway:
     """Everything Tocsin asks of Slack, named for what it is for."""
 
-    def __init__(self, client: AsyncWebClient, session: aiohttp.ClientSession) -> None:
-        """Use the process's client and HTTP session."""
+    def __init__(
+        self, client: AsyncWebClient, session: aiohttp.ClientSession, *, post_interval: float = SLACK_POST_INTERVAL
+    ) -> None:
+        """Use the process's client and HTTP session; pace posts `post_interval` apart per channel."""
         self._client = client
         self._session = session
+        self.pacer = ChannelPacer(post_interval)
 
     @property
     def client(self) -> AsyncWebClient:
@@ -131,11 +159,39 @@ class SlackGateway:
         await self._client.conversations_setPurpose(channel=channel_id, purpose=purpose)
 
     async def post(self, channel: str, text: str, blocks: Blocks | None = None) -> str:
-        """Post a message; returns its ts."""
+        """Post a message, paced per channel; returns its ts."""
+        delay = self.pacer.reserve(channel)
+        if delay > 0:
+            await asyncio.sleep(delay)
         response = await self._client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
         )
         return str(response["ts"])
+
+    async def update_message(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+        """Replace a message Tocsin posted."""
+        await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Show `view` on a person's App Home tab."""
+        await self._client.views_publish(user_id=user_id, view=view)
+
+    async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ts (with its permalink), or None when it is gone."""
+        history, link = await asyncio.gather(
+            self._client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1),
+            self._client.chat_getPermalink(channel=channel, message_ts=ts),
+            return_exceptions=True,
+        )
+        if isinstance(history, BaseException):
+            raise history
+        messages = history.get("messages") or []
+        if not messages:
+            return None
+        found = dict(messages[0])
+        if not isinstance(link, BaseException):
+            found["permalink"] = link.get("permalink")
+        return found
 
     async def pin(self, channel_id: str, ts: str) -> None:
         """Pin a message in its channel."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.context import Deps
 from bot.declare_form import DeclareForm, read_declare_form
-from bot.ids import View
+from bot.ids import Block, View
 from bot.incidents import NewIncident
+from bot.response import ResolutionDraft, UpdateDraft
 from bot.slack_io import ReplyTarget
 
 
@@ -39,10 +41,55 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reply_to = ReplyTarget(user_id, _origin_channel(view))
         deps.background.submit(body, lambda: deps.incidents.declare(new, reply_to=reply_to))
 
+    @app.view(View.POST_UPDATE)
+    async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        known = _text(values, Block.KNOWN)
+        if not known:
+            await ack(response_action="errors", errors={Block.KNOWN: "Say what we know, even if it's little."})
+            return
+        next_epoch = (values.get(Block.NEXT_UPDATE, {}).get("value") or {}).get("selected_date_time")
+        next_at = datetime.fromtimestamp(int(next_epoch), UTC) if next_epoch else None
+        if next_at is not None and next_at <= deps.incidents.clock():
+            await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a time in the future."})
+            return
+        await ack()
+        draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
 
-def _origin_channel(view: dict[str, Any]) -> str | None:
+        async def job() -> None:
+            incident = await deps.response.get(_metadata(view, "incident"))
+            await deps.response.post_update(incident, draft=draft, actor=body["user"]["id"], reply_to=None)
+
+        deps.background.submit(body, job)
+
+    @app.view(View.RESOLVE)
+    async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        summary = _text(values, Block.SUMMARY)
+        if not summary:
+            await ack(response_action="errors", errors={Block.SUMMARY: "Say what restored service."})
+            return
+        await ack()
+        draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
+
+        async def job() -> None:
+            incident = await deps.response.get(_metadata(view, "incident"))
+            await deps.response.resolve(incident, draft=draft, actor=body["user"]["id"], reply_to=None)
+
+        deps.background.submit(body, job)
+
+
+def _text(values: dict[str, Any], block: Block) -> str:
+    return ((values.get(block, {}).get("value") or {}).get("value") or "").strip()
+
+
+def _metadata(view: dict[str, Any], key: str) -> Any:
     try:
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+        return json.loads(view.get("private_metadata") or "{}").get(key)
     except (ValueError, AttributeError):
         return None
+
+
+def _origin_channel(view: dict[str, Any]) -> str | None:
+    channel = _metadata(view, "channel")
     return channel if isinstance(channel, str) else None

@@ -63,7 +63,18 @@ class IncidentRow(SQLModel, table=True):
     started_at: datetime | None = _when(nullable=True)
     channel_id: str | None = Field(default=None, max_length=32, index=True)
     channel_name: str | None = Field(default=None, max_length=80)
+    channel_topic: str | None = Field(default=None, max_length=250)
     header_ts: str | None = Field(default=None, max_length=32)
+    acknowledged_at: datetime | None = _when(nullable=True)
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    identified_at: datetime | None = _when(nullable=True)
+    mitigated_at: datetime | None = _when(nullable=True)
+    resolved_at: datetime | None = _when(nullable=True)
+    resolution_summary: str = ""
+    customer_impact: str = ""
+    cause: str = ""
+    last_update_at: datetime | None = _when(nullable=True)
+    next_update_due: datetime | None = _when(nullable=True, index=True)
 
 
 class RoleAssignmentRow(SQLModel, table=True):
@@ -84,6 +95,7 @@ class TimelineEventRow(SQLModel, table=True):
     """One timeline entry."""
 
     __tablename__ = "timeline_events"
+    __table_args__ = (sa.UniqueConstraint("incident_id", "source", name="uq_timeline_incident_source"),)
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incidents.id", index=True)
@@ -91,3 +103,35 @@ class TimelineEventRow(SQLModel, table=True):
     occurred_at: datetime = _when()
     actor: str | None = Field(default=None, max_length=32)
     text: str = ""
+    # A captured Slack message: "C123:1700000000.000100"; unique per incident, so capturing twice is a no-op.
+    source: str | None = Field(default=None, max_length=64)
+    permalink: str | None = Field(default=None, max_length=500)
+
+
+class MessageCaptureRow(SQLModel, table=True):
+    """Why a message is on the timeline: pinned, or someone's timeline reaction. Gone when none remain."""
+
+    __tablename__ = "message_captures"
+
+    incident_id: int = Field(foreign_key="incidents.id", primary_key=True)
+    source: str = Field(max_length=64, primary_key=True)
+    reason: str = Field(max_length=64, primary_key=True)  # "pin" or "reaction:U123"
+
+
+class ProcessedEventRow(SQLModel, table=True):
+    """Events API deliveries already handled (Slack retries; replicas share this)."""
+
+    __tablename__ = "processed_events"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = _when()
+
+
+class HomeViewerRow(SQLModel, table=True):
+    """People who opened Tocsin's App Home, so it can be refreshed when incidents change."""
+
+    __tablename__ = "home_viewers"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    opened_at: datetime = _when()

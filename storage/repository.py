@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import DetectedVia, Incident, NewIncident, Status, TimelineEntry, TimelineKind
-from storage.models import IncidentRow, RoleAssignmentRow, TimelineEventRow, WorkspaceCounter
+from storage.models import (
+    HomeViewerRow,
+    IncidentRow,
+    MessageCaptureRow,
+    ProcessedEventRow,
+    RoleAssignmentRow,
+    TimelineEventRow,
+    WorkspaceCounter,
+)
 
 
 class IncidentRepository:
@@ -21,15 +30,19 @@ class IncidentRepository:
         """Work inside the unit of work's session."""
         self._session = session
 
+    def _insert(self, table: type[SQLModel]) -> Any:
+        """INSERT with ON CONFLICT support for the dialect in use."""
+        insert = postgresql.insert if self._session.bind.dialect.name == "postgresql" else sqlite.insert
+        return insert(table)
+
     async def next_number(self, team_id: str) -> int:
         """Take the workspace's next incident number.
 
         The upsert row-locks the counter until the transaction ends, so concurrent declarers queue
         behind each other and a rolled-back declaration gives its number back (no gaps).
         """
-        insert = postgresql.insert if self._session.bind.dialect.name == "postgresql" else sqlite.insert
         statement = (
-            insert(WorkspaceCounter)
+            self._insert(WorkspaceCounter)
             .values(team_id=team_id, last_number=1)
             .on_conflict_do_update(
                 index_elements=[WorkspaceCounter.team_id],
@@ -40,7 +53,9 @@ class IncidentRepository:
         result = await self._session.exec(statement)
         return int(result.scalar_one())
 
-    async def add(self, new: NewIncident, *, number: int, now: datetime) -> Incident:
+    async def add(
+        self, new: NewIncident, *, number: int, now: datetime, next_update_due: datetime | None = None
+    ) -> Incident:
         """Store a new incident with its number; the declarer is its first Incident Commander."""
         row = IncidentRow(
             team_id=new.team_id,
@@ -54,6 +69,7 @@ class IncidentRepository:
             declare_key=new.declare_key,
             declared_at=now,
             started_at=new.started_at,
+            next_update_due=next_update_due,
         )
         self._session.add(row)
         await self._session.flush()
@@ -72,6 +88,11 @@ class IncidentRepository:
     async def by_number(self, team_id: str, number: int) -> Incident | None:
         """An incident by its workspace number (INC-n)."""
         statement = select(IncidentRow).where(IncidentRow.team_id == team_id, IncidentRow.number == number)
+        return await self._snapshot((await self._session.exec(statement)).first())
+
+    async def locked(self, incident_id: int) -> Incident | None:
+        """The incident, row-locked until the transaction ends (PostgreSQL; SQLite has one writer anyway)."""
+        statement = select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()
         return await self._snapshot((await self._session.exec(statement)).first())
 
     async def by_channel(self, channel_id: str) -> Incident | None:
@@ -93,11 +114,100 @@ class IncidentRepository:
 
     async def set_channel(self, incident_id: int, *, channel_id: str, channel_name: str) -> None:
         """Remember the incident's channel."""
-        await self._update(incident_id, channel_id=channel_id, channel_name=channel_name)
+        await self.update(incident_id, channel_id=channel_id, channel_name=channel_name)
 
     async def set_header(self, incident_id: int, *, header_ts: str) -> None:
         """Remember the header message so it can be kept current."""
-        await self._update(incident_id, header_ts=header_ts)
+        await self.update(incident_id, header_ts=header_ts)
+
+    async def update(self, incident_id: int, **values: object) -> None:
+        """Set columns of an incident."""
+        await self._session.exec(sa.update(IncidentRow).where(col(IncidentRow.id) == incident_id).values(**values))
+
+    async def acknowledge(self, incident_id: int, *, user_id: str, now: datetime) -> bool:
+        """Record the first acknowledgement; False when someone acknowledged already (one UPDATE, no race)."""
+        result = await self._session.exec(
+            sa.update(IncidentRow)
+            .where(col(IncidentRow.id) == incident_id, col(IncidentRow.acknowledged_at).is_(None))
+            .values(acknowledged_at=now, acknowledged_by=user_id)
+        )
+        return bool(result.rowcount)
+
+    async def first_delivery(self, event_id: str, *, now: datetime) -> bool:
+        """Mark an Events API delivery handled; False if it was already (a Slack retry, or another replica)."""
+        statement = (
+            self._insert(ProcessedEventRow)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=[ProcessedEventRow.event_id])
+        )
+        return bool((await self._session.exec(statement)).rowcount)
+
+    async def capture(self, incident_id: int, entry: TimelineEntry, *, reason: str) -> None:
+        """Put a Slack message on the timeline for `reason` (a pin, a reaction); twice is a no-op."""
+        assert entry.source is not None
+        await self._session.exec(
+            self._insert(MessageCaptureRow)
+            .values(incident_id=incident_id, source=entry.source, reason=reason)
+            .on_conflict_do_nothing()
+        )
+        await self._session.exec(
+            self._insert(TimelineEventRow)
+            .values(**_entry_values(incident_id, entry))
+            .on_conflict_do_nothing(index_elements=[TimelineEventRow.incident_id, TimelineEventRow.source])
+        )
+
+    async def release(self, incident_id: int, source: str, *, reason: str) -> bool:
+        """Drop one reason a message is captured; it leaves the timeline when none remain. True if it left."""
+        await self._session.exec(
+            sa.delete(MessageCaptureRow).where(
+                col(MessageCaptureRow.incident_id) == incident_id,
+                col(MessageCaptureRow.source) == source,
+                col(MessageCaptureRow.reason) == reason,
+            )
+        )
+        remaining = await self._session.exec(
+            select(sa.func.count())
+            .select_from(MessageCaptureRow)
+            .where(MessageCaptureRow.incident_id == incident_id, MessageCaptureRow.source == source)
+        )
+        if remaining.one():
+            return False
+        await self.forget_message(source, incident_id=incident_id)
+        return True
+
+    async def edit_message(self, source: str, *, text: str) -> int:
+        """Reflect an edit of a captured message; returns how many timeline entries changed."""
+        result = await self._session.exec(
+            sa.update(TimelineEventRow).where(col(TimelineEventRow.source) == source).values(text=text)
+        )
+        return int(result.rowcount)
+
+    async def forget_message(self, source: str, *, incident_id: int | None = None) -> int:
+        """Take a message off the timeline (deleted, or no longer captured)."""
+        entries = sa.delete(TimelineEventRow).where(col(TimelineEventRow.source) == source)
+        captures = sa.delete(MessageCaptureRow).where(col(MessageCaptureRow.source) == source)
+        if incident_id is not None:
+            entries = entries.where(col(TimelineEventRow.incident_id) == incident_id)
+            captures = captures.where(col(MessageCaptureRow.incident_id) == incident_id)
+        await self._session.exec(captures)
+        return int((await self._session.exec(entries)).rowcount)
+
+    async def saw_home(self, team_id: str, user_id: str, *, now: datetime) -> None:
+        """Remember that someone opened the App Home, to refresh it for them later."""
+        await self._session.exec(
+            self._insert(HomeViewerRow)
+            .values(team_id=team_id, user_id=user_id, opened_at=now)
+            .on_conflict_do_update(
+                index_elements=[HomeViewerRow.team_id, HomeViewerRow.user_id], set_={"opened_at": now}
+            )
+        )
+
+    async def home_viewers(self, team_id: str, *, since: datetime) -> list[str]:
+        """Who opened the App Home since `since`."""
+        statement = select(HomeViewerRow.user_id).where(
+            HomeViewerRow.team_id == team_id, col(HomeViewerRow.opened_at) >= since
+        )
+        return list((await self._session.exec(statement)).all())
 
     async def assign_role(self, incident_id: int, *, role: str, user_id: str, by: str, now: datetime) -> None:
         """Make `user_id` the holder of `role`, ending the previous holder's assignment."""
@@ -116,12 +226,7 @@ class IncidentRepository:
 
     async def record(self, incident_id: int, *entries: TimelineEntry) -> None:
         """Add entries to an incident's timeline."""
-        self._session.add_all(
-            TimelineEventRow(
-                incident_id=incident_id, kind=e.kind.value, occurred_at=e.occurred_at, actor=e.actor, text=e.text
-            )
-            for e in entries
-        )
+        self._session.add_all(TimelineEventRow(**_entry_values(incident_id, e)) for e in entries)
 
     async def timeline(self, incident_id: int) -> list[TimelineEntry]:
         """An incident's timeline, oldest first."""
@@ -131,12 +236,16 @@ class IncidentRepository:
             .order_by(col(TimelineEventRow.occurred_at), col(TimelineEventRow.id))
         )
         return [
-            TimelineEntry(kind=TimelineKind(r.kind), occurred_at=r.occurred_at, actor=r.actor, text=r.text)
+            TimelineEntry(
+                kind=TimelineKind(r.kind),
+                occurred_at=r.occurred_at,
+                actor=r.actor,
+                text=r.text,
+                source=r.source,
+                permalink=r.permalink,
+            )
             for r in (await self._session.exec(statement)).all()
         ]
-
-    async def _update(self, incident_id: int, **values: object) -> None:
-        await self._session.exec(sa.update(IncidentRow).where(col(IncidentRow.id) == incident_id).values(**values))
 
     async def _roles_of(self, incident_ids: Sequence[int]) -> dict[int, dict[str, str]]:
         if not incident_ids:
@@ -172,6 +281,29 @@ def _to_incident(row: IncidentRow, roles: dict[str, str]) -> Incident:
         started_at=row.started_at,
         channel_id=row.channel_id,
         channel_name=row.channel_name,
+        channel_topic=row.channel_topic,
         header_ts=row.header_ts,
         roles=dict(roles),
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        identified_at=row.identified_at,
+        mitigated_at=row.mitigated_at,
+        resolved_at=row.resolved_at,
+        resolution_summary=row.resolution_summary,
+        customer_impact=row.customer_impact,
+        cause=row.cause,
+        last_update_at=row.last_update_at,
+        next_update_due=row.next_update_due,
     )
+
+
+def _entry_values(incident_id: int, entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "kind": entry.kind.value,
+        "occurred_at": entry.occurred_at,
+        "actor": entry.actor,
+        "text": entry.text,
+        "source": entry.source,
+        "permalink": entry.permalink,
+    }

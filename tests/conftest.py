@@ -3,7 +3,6 @@ a real Tocsin process-in-a-task wired to both."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -121,4 +120,4 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
 
 async def settle(tocsin: Tocsin) -> None:
     """Wait until the work acknowledged so far has finished."""
-    await asyncio.wait_for(tocsin.deps.background._queue.join(), 10)
+    assert await tocsin.deps.background.wait_idle(10), "accepted work did not finish"

@@ -25,7 +25,9 @@ def created_channels(double: SlackDouble) -> list[str]:
         ("declare sev7 Broken", "“sev7” isn't a severity here; use one of SEV1, SEV2, SEV3, SEV4."),
         ("list please", "`list` takes no arguments. Usage: `/incident list`"),
         ("declare sev1 " + "x" * 200, "That title is 200 characters; keep it to 120"),
-        ("resolve fixed it", "`/incident resolve` isn't available in this version yet."),
+        ("stats 30d", "`/incident stats` isn't available in this version yet."),
+        ("resolve fixed it", "This isn't an incident channel; name the incident, e.g. `/incident note INC-42 …`."),
+        ("sev INC-99 1", "There is no INC-99 here."),
     ],
 )
 async def test_bad_input_gets_a_one_line_ephemeral_reply_and_changes_nothing(

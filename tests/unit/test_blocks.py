@@ -51,7 +51,7 @@ def test_the_header_is_valid_block_kit_even_with_huge_text() -> None:
     impact = next(b for b in body if b["type"] == "section" and "text" in b)
     assert impact["text"]["text"].endswith("(trimmed)")
     assert "<!channel>" not in impact["text"]["text"]
-    assert "12m ago" in str(body)
+    assert {"type": "mrkdwn", "text": "*Duration*\n12m so far"} in body[1]["fields"]
 
 
 def test_the_header_shows_the_roles_and_severity() -> None:
@@ -70,7 +70,8 @@ def test_help_marks_what_is_not_yet_available() -> None:
     text, body = blocks.help_message()
     assert validate_blocks(body) == []
     assert "declare [sev1-4] <title>` — declare an incident (no title: open the form)\n" in text
-    assert "`/incident resolve [summary]` — resolve; posts the postmortem draft _(not yet available)_" in text
+    assert "`/incident page @user|<service>` — page someone or a service's on-call _(not yet available)_" in text
+    assert "`/incident resolve [summary]` — resolve (no summary: open the form)\n" in text
 
 
 def test_a_long_list_stays_within_fifty_blocks_and_says_how_many_more() -> None:

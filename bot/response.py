@@ -1,0 +1,391 @@
+"""Use cases for running an incident from its channel: roles, severity, status, updates, notes,
+acknowledgement, resolve and reopen, the timeline, and messages captured from the channel.
+
+Each change is one transaction on the row-locked incident; Slack I/O happens after it commits, and the
+header, topic and App Home are then brought up to date (coalesced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import blocks, cadence
+from bot.command_parser import Target
+from bot.errors import NotFoundError, UserError
+from bot.incidents import Incident, Status, TimelineEntry, TimelineKind
+from bot.lifecycle import check_move, stamps_for
+from bot.live_views import HeaderKeeper, HomeKeeper
+from bot.mrkdwn import plain_from_slack
+from bot.permissions import Act, require
+from bot.policy import Policy
+from bot.slack_io import ReplyTarget, SlackGateway, slack_error
+from bot.uow_types import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+# A post waiting longer than this behind the channel's pace is worth telling its author about.
+TELL_WHEN_DELAYED_SECONDS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDraft:
+    """A status update as written."""
+
+    known: str
+    doing: str = ""
+    next_at: datetime | None = None
+    next_given: bool = False  # the author chose the next update time (else: the severity's cadence)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionDraft:
+    """How an incident was resolved, as far as known."""
+
+    summary: str
+    impact: str = ""
+    cause: str = ""
+
+
+@dataclass
+class ResponseService:
+    """The in-incident use cases."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    header: HeaderKeeper
+    home: HomeKeeper
+
+    # ----- finding the incident -------------------------------------------------------------
+    async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
+        """The incident a command is about: named, or the incident whose channel it was typed in."""
+        async with self.uow() as uow:
+            if target.number is not None:
+                incident = await uow.incidents.by_number(team_id, target.number)
+                missing = f"There is no INC-{target.number} here."
+            else:
+                channel = target.channel_id or channel_id
+                incident = await uow.incidents.by_channel(channel) if channel else None
+                missing = "This isn't an incident channel; name the incident, e.g. `/incident note INC-42 …`."
+        if incident is None:
+            raise NotFoundError(missing)
+        return incident
+
+    async def get(self, incident_id: int) -> Incident:
+        """An incident by id (from a button or a form)."""
+        async with self.uow() as uow:
+            incident = await uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFoundError("That incident no longer exists.")
+        return incident
+
+    # ----- roles ----------------------------------------------------------------------------
+    async def assign_role(self, incident: Incident, *, role: str, user_id: str, actor: str) -> None:
+        """Give `role` to `user_id`; the previous holder hands over. Invites the assignee."""
+        named = next((r for r in self.policy.roles if r.key == role), None)
+        if named is None:
+            raise UserError(f"The policy has no {role.replace('_', ' ')} role.")
+        now = self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            previous = current.roles.get(role)
+            if previous == user_id:
+                raise UserError(f"<@{user_id}> is already the {named.name} of {current.reference}.")
+            await uow.incidents.assign_role(current.id, role=role, user_id=user_id, by=actor, now=now)
+            handover = f" (handed over from <@{previous}>)" if previous else ""
+            await uow.incidents.record(
+                current.id,
+                TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, actor, f"{named.name}: <@{user_id}>{handover}"),
+            )
+            await uow.commit()
+        steps: list[Awaitable[Any]] = []
+        if current.channel_id:
+            steps.append(self.slack.invite(current.channel_id, [user_id]))
+            notice = blocks.role_assigned(named.name, user_id, previous, actor)
+            steps.append(self.slack.post(current.channel_id, *blocks.change_line(current, notice)))
+        await self._run(steps, current, actor_reply=None)
+        await self._refresh(current)
+
+    # ----- severity -------------------------------------------------------------------------
+    async def change_severity(
+        self, incident: Incident, *, severity: str, reason: str, actor: str, reply_to: ReplyTarget | None
+    ) -> None:
+        """Change severity with who and why; an upgrade tells the new severity's stakeholders."""
+        require(Act.SEVERITY, actor=actor, incident=incident, policy=self.policy)
+        now = self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            if not current.status.is_open:
+                raise UserError(f"{current.reference} is {current.status.label.lower()}; reopen it to change severity.")
+            before = current.severity
+            if before == severity:
+                raise UserError(f"{current.reference} is already {severity}.")
+            due = cadence.due_for(current, severity, self.policy)
+            await uow.incidents.update(current.id, severity=severity, next_update_due=due)
+            why = f": {reason}" if reason else ""
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.SEVERITY_CHANGED, now, actor, f"{before} → {severity}{why}")
+            )
+            await uow.commit()
+        changed = await self.get(current.id)
+        notice = blocks.severity_changed(changed, before, severity, reason, actor)
+        steps: list[Awaitable[Any]] = []
+        if changed.channel_id:
+            steps.append(self.slack.post(changed.channel_id, *blocks.change_line(changed, notice)))
+        if self.policy.rank(severity) < self.policy.rank(before):
+            already = set(self.policy.stakeholder_channels(before)) - (
+                {self.policy.broadcast_channel} if self.policy.broadcast_channel else set()
+            )
+            for channel in self.policy.stakeholder_channels(severity):
+                if channel not in already:
+                    steps.append(self.slack.post(channel, *blocks.change_line(changed, notice)))
+        await self._run(steps, changed, actor_reply=reply_to)
+        await self._refresh(changed)
+
+    # ----- lifecycle --------------------------------------------------------------------------
+    async def change_status(self, incident: Incident, *, status: Status, actor: str) -> None:
+        """Move the lifecycle (resolving goes through `resolve`)."""
+        if status is Status.RESOLVED:
+            raise UserError("Use `/incident resolve` to resolve.")
+        now = self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            check_move(current, status)
+            await uow.incidents.update(current.id, status=status.value, **stamps_for(current, status, now))
+            await uow.incidents.record(
+                current.id,
+                TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, f"{current.status.label} → {status.label}"),
+            )
+            await uow.commit()
+        changed = await self.get(current.id)
+        steps = []
+        if changed.channel_id:
+            notice = blocks.status_changed(changed, current.status.label, actor)
+            steps.append(self.slack.post(changed.channel_id, *blocks.change_line(changed, notice)))
+        await self._run(steps, changed, actor_reply=None)
+        await self._refresh(changed)
+
+    async def resolve(
+        self, incident: Incident, *, draft: ResolutionDraft, actor: str, reply_to: ReplyTarget | None
+    ) -> None:
+        """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
+        require(Act.RESOLVE, actor=actor, incident=incident, policy=self.policy)
+        now = self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            check_move(current, Status.RESOLVED)
+            await uow.incidents.update(
+                current.id,
+                status=Status.RESOLVED.value,
+                resolution_summary=draft.summary,
+                customer_impact=draft.impact,
+                cause=draft.cause,
+                next_update_due=None,
+                **stamps_for(current, Status.RESOLVED, now),
+            )
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.RESOLVED, now, actor, draft.summary or "Resolved")
+            )
+            await uow.commit()
+        resolved = await self.get(current.id)
+        text, body = blocks.resolution(resolved, actor=actor, now=now)
+        channels = ([resolved.channel_id] if resolved.channel_id else []) + self.policy.stakeholder_channels(
+            resolved.severity
+        )
+        await self._run([self.slack.post(c, text, body) for c in channels], resolved, actor_reply=reply_to)
+        await self._refresh(resolved)
+
+    async def reopen(self, incident: Incident, *, reason: str, actor: str) -> None:
+        """Reopen a resolved incident (investigating again, reminders restart from now)."""
+        now = self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            if current.status is not Status.RESOLVED:
+                raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
+            reopened_view = _with(current, status=Status.INVESTIGATING, last_update_at=now)
+            await uow.incidents.update(
+                current.id,
+                status=Status.INVESTIGATING.value,
+                resolved_at=None,
+                next_update_due=cadence.due_for(reopened_view, current.severity, self.policy),
+            )
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
+            )
+            await uow.commit()
+        changed = await self.get(current.id)
+        notice = blocks.reopened(changed, reason, actor)
+        channels = ([changed.channel_id] if changed.channel_id else []) + self.policy.stakeholder_channels(
+            changed.severity
+        )
+        await self._run([self.slack.post(c, *blocks.change_line(changed, notice)) for c in channels], changed, None)
+        await self._refresh(changed)
+
+    async def acknowledge(self, incident: Incident, *, actor: str, reply_to: ReplyTarget) -> None:
+        """Record the first acknowledgement; later clicks say who was first."""
+        now = self.clock()
+        async with self.uow() as uow:
+            first = await uow.incidents.acknowledge(incident.id, user_id=actor, now=now)
+            if first:
+                await uow.incidents.record(
+                    incident.id, TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, "Acknowledged")
+                )
+            await uow.commit()
+        if not first:
+            current = await self.get(incident.id)
+            when = blocks.slack_date(current.acknowledged_at) if current.acknowledged_at else "earlier"
+            await self.slack.reply(
+                reply_to, f"{current.reference} was already acknowledged by <@{current.acknowledged_by}> ({when})."
+            )
+            return
+        changed = await self.get(incident.id)
+        steps = []
+        if changed.channel_id:
+            line = f":eyes: <@{actor}> acknowledged {changed.reference}."
+            steps.append(self.slack.post(changed.channel_id, *blocks.change_line(changed, line)))
+        await self._run(steps, changed, None)
+        await self._refresh(changed)
+
+    # ----- updates and notes --------------------------------------------------------------------
+    def draft_next_update(self, incident: Incident) -> datetime | None:
+        """The next-update time to pre-fill: one cadence of the current severity from now."""
+        return cadence.due_after_update(incident.severity, self.clock(), self.policy)
+
+    async def post_update(
+        self, incident: Incident, *, draft: UpdateDraft, actor: str, reply_to: ReplyTarget | None
+    ) -> None:
+        """A status update: timeline, channel, stakeholder channels; resets the update clock."""
+        if not draft.known.strip():
+            raise UserError("An update needs some text: what do we know?")
+        now = self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            updated = _with(current, last_update_at=now)
+            due = draft.next_at if draft.next_given else cadence.due_for(updated, current.severity, self.policy)
+            if draft.next_given and due is not None and due <= now:
+                raise UserError("The next update time has to be in the future.")
+            if not current.status.is_open:
+                due = None
+            await uow.incidents.update(current.id, last_update_at=now, next_update_due=due)
+            text = blocks.update_text(known=draft.known, doing=draft.doing)
+            await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
+            await uow.commit()
+        posted = await self.get(current.id)
+        message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
+        channels = ([posted.channel_id] if posted.channel_id else []) + self.policy.stakeholder_channels(
+            posted.severity
+        )
+        await self._run([self.slack.post(c, *message) for c in channels], posted, actor_reply=reply_to)
+        await self._refresh(posted)
+
+    async def add_note(self, incident: Incident, *, text: str, actor: str, reply_to: ReplyTarget) -> None:
+        """A timeline entry by hand."""
+        now = self.clock()
+        async with self.uow() as uow:
+            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
+            await uow.commit()
+        await self.slack.reply(reply_to, f":memo: Added to the {incident.reference} timeline.")
+
+    async def timeline(self, incident: Incident, *, page: int) -> tuple[str, list[dict[str, Any]]]:
+        """A page of the timeline, ready to show."""
+        async with self.uow() as uow:
+            entries = await uow.incidents.timeline(incident.id)
+        return blocks.timeline_page(incident, entries, page)
+
+    # ----- messages captured from the channel ---------------------------------------------------
+    async def capture(
+        self, *, event_id: str, channel_id: str, ts: str, reason: str, message: dict[str, Any] | None
+    ) -> bool:
+        """Put a pinned or reacted message on its incident's timeline, at the time it was posted."""
+        async with self.uow() as uow:
+            incident = await uow.incidents.by_channel(channel_id)
+        if incident is None:
+            return False
+        if message is None:
+            message = await self.slack.message(channel_id, ts)
+            if message is None:
+                return False
+        entry = TimelineEntry(
+            kind=TimelineKind.MESSAGE,
+            occurred_at=_ts_time(ts),
+            actor=message.get("user"),
+            text=plain_from_slack(message.get("text", "")),
+            source=_source(channel_id, ts),
+            permalink=message.get("permalink"),
+        )
+        async with self.uow() as uow:
+            if not await uow.incidents.first_delivery(event_id, now=self.clock()):
+                return False
+            await uow.incidents.capture(incident.id, entry, reason=reason)
+            await uow.commit()
+        return True
+
+    async def release(self, *, event_id: str, channel_id: str, ts: str, reason: str) -> bool:
+        """Un-pinning or removing the reaction takes the message off the timeline (once nothing holds it)."""
+        async with self.uow() as uow:
+            incident = await uow.incidents.by_channel(channel_id)
+            if incident is None or not await uow.incidents.first_delivery(event_id, now=self.clock()):
+                return False
+            removed = await uow.incidents.release(incident.id, _source(channel_id, ts), reason=reason)
+            await uow.commit()
+        return removed
+
+    async def message_edited(self, *, event_id: str, channel_id: str, ts: str, text: str) -> None:
+        """A captured message was edited: the timeline shows the new text."""
+        async with self.uow() as uow:
+            if await uow.incidents.by_channel(channel_id) is None:
+                return
+            if await uow.incidents.first_delivery(event_id, now=self.clock()):
+                await uow.incidents.edit_message(_source(channel_id, ts), text=plain_from_slack(text))
+                await uow.commit()
+
+    async def message_deleted(self, *, event_id: str, channel_id: str, ts: str) -> None:
+        """A captured message was deleted: it leaves the timeline."""
+        async with self.uow() as uow:
+            if await uow.incidents.by_channel(channel_id) is None:
+                return
+            if await uow.incidents.first_delivery(event_id, now=self.clock()):
+                await uow.incidents.forget_message(_source(channel_id, ts))
+                await uow.commit()
+
+    # ----- helpers ----------------------------------------------------------------------------
+    async def _locked(self, uow: Any, incident_id: int) -> Incident:
+        incident = await uow.incidents.locked(incident_id)
+        if incident is None:
+            raise NotFoundError("That incident no longer exists.")
+        return incident
+
+    async def _run(self, steps: list[Awaitable[Any]], incident: Incident, actor_reply: ReplyTarget | None) -> None:
+        """Run Slack calls at once; tell the author when their post waits on Slack's pace, log failures."""
+        if actor_reply is not None and incident.channel_id:
+            wait = self.slack.pacer.wait_for(incident.channel_id)
+            if wait > TELL_WHEN_DELAYED_SECONDS:
+                await self.slack.reply(
+                    actor_reply,
+                    f":hourglass: Slack allows about one message a second per channel; "
+                    f"this will appear in {incident.reference} in about {round(wait)}s.",
+                )
+        for result in await asyncio.gather(*steps, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.warning("%s: a Slack call failed: %s", incident.reference, slack_error(result))
+
+    async def _refresh(self, incident: Incident) -> None:
+        await asyncio.gather(self.header.refresh(incident.id), self.home.refresh(incident.team_id))
+
+
+def _source(channel_id: str, ts: str) -> str:
+    return f"{channel_id}:{ts}"
+
+
+def _ts_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def _with(incident: Incident, **changes: Any) -> Incident:
+    return replace(incident, **changes)
