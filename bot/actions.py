@@ -20,39 +20,45 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(Action.ACKNOWLEDGE)
     async def acknowledge(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        received = deps.incidents.clock()
 
         async def job() -> None:
             incident = await deps.response.get(_incident_id(body))
-            await deps.response.acknowledge(incident, actor=_actor(body), reply_to=_reply_to(body))
+            await deps.response.acknowledge(incident, actor=_actor(body), reply_to=_reply_to(body), at=received)
 
         deps.background.submit(body, job)
 
     @app.action(Action.SET_SEVERITY)
     async def set_severity(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
+        received = deps.incidents.clock()
 
         async def job() -> None:
             incident = await deps.response.get(_incident_id(body))
             severity = action["selected_option"]["value"]
             await deps.response.change_severity(
-                incident, severity=severity, reason="", actor=_actor(body), reply_to=_reply_to(body)
+                incident, severity=severity, reason="", actor=_actor(body), reply_to=_reply_to(body), at=received
             )
 
         deps.background.submit(body, job)
 
-    for action_id, role in ((Action.ASSIGN_IC, "incident_commander"), (Action.ASSIGN_COMMS, "comms_lead")):
-
-        @app.action(action_id)
-        async def assign(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], role: str = role) -> None:
+    def assigner(role: str) -> Any:
+        # Bolt fills listener arguments by name, so the role is closed over, not a parameter.
+        async def assign(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
+            received = deps.incidents.clock()
 
             async def job() -> None:
                 incident = await deps.response.get(_incident_id(body))
-                await deps.response.assign_role(
-                    incident, role=role, user_id=action["selected_user"], actor=_actor(body)
-                )
+                user_id = action["selected_user"]
+                await deps.response.assign_role(incident, role=role, user_id=user_id, actor=_actor(body), at=received)
 
             deps.background.submit(body, job)
+
+        return assign
+
+    app.action(Action.ASSIGN_IC)(assigner("incident_commander"))
+    app.action(Action.ASSIGN_COMMS)(assigner("comms_lead"))
 
     @app.action(Action.POST_UPDATE)
     async def post_update(ack: AsyncAck, body: dict[str, Any]) -> None:

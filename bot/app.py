@@ -22,7 +22,7 @@ from bot.background import Background
 from bot.context import Deps
 from bot.error_replies import report_error
 from bot.errors import ConfigError
-from bot.live_views import HeaderKeeper, HomeKeeper
+from bot.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
 from bot.policy import Policy
 from bot.response import ResponseService
@@ -136,7 +136,12 @@ class Tocsin:
 
 
 async def build(
-    settings: Settings, policy: Policy, *, clock: Clock = utc_now, post_interval: float = SLACK_POST_INTERVAL
+    settings: Settings,
+    policy: Policy,
+    *,
+    clock: Clock = utc_now,
+    post_interval: float = SLACK_POST_INTERVAL,
+    header_interval: float = HEADER_EDIT_INTERVAL,
 ) -> Tocsin:
     """Wire one Tocsin process from its settings and policy (call inside the event loop)."""
     metrics = Metrics()
@@ -155,7 +160,7 @@ async def build(
         return UnitOfWork(sessions)
 
     home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
-    header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
+    header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)
     incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home)
     response = ResponseService(uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home)
     background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -47,12 +48,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(text=reply_for(exc), response_type="ephemeral")
             return
         await ack()
+        received = deps.incidents.clock()
         urgent = isinstance(parsed, _OPENS_A_MODAL)
-        deps.background.submit(body, lambda: run_command(parsed, command, deps), urgent=urgent)
+        deps.background.submit(body, lambda: run_command(parsed, command, deps, at=received), urgent=urgent)
 
 
-async def run_command(parsed: Command, command: dict[str, Any], deps: Deps) -> None:
-    """Carry out a parsed `/incident` command after its ack."""
+async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, at: datetime) -> None:
+    """Carry out a parsed `/incident` command after its ack (`at`: when it was received)."""
     actor, team_id, channel_id = command["user_id"], command["team_id"], command["channel_id"]
     reply_to = ReplyTarget(actor, channel_id, command.get("response_url"))
     response = deps.response
@@ -80,27 +82,28 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps) -> N
             incident = await response.find(team_id=team_id, target=parsed.target, channel_id=channel_id)
             match parsed:
                 case AssignRole(role=role, user_id=user_id):
-                    await response.assign_role(incident, role=role, user_id=user_id, actor=actor)
+                    await response.assign_role(incident, role=role, user_id=user_id, actor=actor, at=at)
                 case ChangeSeverity(severity=severity, reason=reason):
                     await response.change_severity(
-                        incident, severity=severity, reason=reason, actor=actor, reply_to=reply_to
+                        incident, severity=severity, reason=reason, actor=actor, reply_to=reply_to, at=at
                     )
                 case ChangeStatus(status=status):
-                    await response.change_status(incident, status=status, actor=actor)
+                    await response.change_status(incident, status=status, actor=actor, at=at)
                 case PostUpdate(text=None):
                     modal = blocks.update_modal(incident, next_at=response.draft_next_update(incident))
                     await deps.slack.open_view(command["trigger_id"], modal)
                 case PostUpdate(text=str(text)):
-                    await response.post_update(incident, draft=UpdateDraft(known=text), actor=actor, reply_to=reply_to)
+                    draft = UpdateDraft(known=text)
+                    await response.post_update(incident, draft=draft, actor=actor, reply_to=reply_to, at=at)
                 case AddNote(text=text):
-                    await response.add_note(incident, text=text, actor=actor, reply_to=reply_to)
+                    await response.add_note(incident, text=text, actor=actor, reply_to=reply_to, at=at)
                 case Resolve(summary=None):
                     require(Act.RESOLVE, actor=actor, incident=incident, policy=deps.policy)
                     await deps.slack.open_view(command["trigger_id"], blocks.resolve_modal(incident))
                 case Resolve(summary=str(summary)):
-                    draft = ResolutionDraft(summary=summary)
-                    await response.resolve(incident, draft=draft, actor=actor, reply_to=reply_to)
+                    resolution = ResolutionDraft(summary=summary)
+                    await response.resolve(incident, draft=resolution, actor=actor, reply_to=reply_to, at=at)
                 case Reopen(reason=reason):
-                    await response.reopen(incident, reason=reason, actor=actor)
+                    await response.reopen(incident, reason=reason, actor=actor, at=at)
                 case ShowTimeline(page=page):
                     await deps.slack.reply(reply_to, *await response.timeline(incident, page=page))

@@ -20,6 +20,8 @@ from bot.uow_types import Clock, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 HOME_VIEWERS_WITHIN = timedelta(days=30)
+# chat.update is Tier 3 (about 50 a minute per workspace): at most one header edit per incident this often.
+HEADER_EDIT_INTERVAL = 2.0
 HOME_PUBLISH_CONCURRENCY = 8
 
 
@@ -31,11 +33,12 @@ class HeaderKeeper:
     slack: SlackGateway
     policy: Policy
     clock: Clock
+    min_interval: float = HEADER_EDIT_INTERVAL
     _coalescer: Coalescer[int] = field(init=False)
 
     def __post_init__(self) -> None:
-        """Coalesce refreshes per incident."""
-        self._coalescer = Coalescer(self._refresh)
+        """Coalesce refreshes per incident, at most one edit per `min_interval` seconds."""
+        self._coalescer = Coalescer(self._refresh, min_interval=self.min_interval)
 
     @property
     def edits(self) -> int:

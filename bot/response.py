@@ -86,12 +86,14 @@ class ResponseService:
         return incident
 
     # ----- roles ----------------------------------------------------------------------------
-    async def assign_role(self, incident: Incident, *, role: str, user_id: str, actor: str) -> None:
+    async def assign_role(
+        self, incident: Incident, *, role: str, user_id: str, actor: str, at: datetime | None = None
+    ) -> None:
         """Give `role` to `user_id`; the previous holder hands over. Invites the assignee."""
         named = next((r for r in self.policy.roles if r.key == role), None)
         if named is None:
             raise UserError(f"The policy has no {role.replace('_', ' ')} role.")
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
             previous = current.roles.get(role)
@@ -114,11 +116,18 @@ class ResponseService:
 
     # ----- severity -------------------------------------------------------------------------
     async def change_severity(
-        self, incident: Incident, *, severity: str, reason: str, actor: str, reply_to: ReplyTarget | None
+        self,
+        incident: Incident,
+        *,
+        severity: str,
+        reason: str,
+        actor: str,
+        reply_to: ReplyTarget | None,
+        at: datetime | None = None,
     ) -> None:
         """Change severity with who and why; an upgrade tells the new severity's stakeholders."""
         require(Act.SEVERITY, actor=actor, incident=incident, policy=self.policy)
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
             if not current.status.is_open:
@@ -149,11 +158,13 @@ class ResponseService:
         await self._refresh(changed)
 
     # ----- lifecycle --------------------------------------------------------------------------
-    async def change_status(self, incident: Incident, *, status: Status, actor: str) -> None:
+    async def change_status(
+        self, incident: Incident, *, status: Status, actor: str, at: datetime | None = None
+    ) -> None:
         """Move the lifecycle (resolving goes through `resolve`)."""
         if status is Status.RESOLVED:
             raise UserError("Use `/incident resolve` to resolve.")
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
             check_move(current, status)
@@ -172,11 +183,17 @@ class ResponseService:
         await self._refresh(changed)
 
     async def resolve(
-        self, incident: Incident, *, draft: ResolutionDraft, actor: str, reply_to: ReplyTarget | None
+        self,
+        incident: Incident,
+        *,
+        draft: ResolutionDraft,
+        actor: str,
+        reply_to: ReplyTarget | None,
+        at: datetime | None = None,
     ) -> None:
         """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
         require(Act.RESOLVE, actor=actor, incident=incident, policy=self.policy)
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
             check_move(current, Status.RESOLVED)
@@ -201,9 +218,9 @@ class ResponseService:
         await self._run([self.slack.post(c, text, body) for c in channels], resolved, actor_reply=reply_to)
         await self._refresh(resolved)
 
-    async def reopen(self, incident: Incident, *, reason: str, actor: str) -> None:
+    async def reopen(self, incident: Incident, *, reason: str, actor: str, at: datetime | None = None) -> None:
         """Reopen a resolved incident (investigating again, reminders restart from now)."""
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
             if current.status is not Status.RESOLVED:
@@ -227,9 +244,11 @@ class ResponseService:
         await self._run([self.slack.post(c, *blocks.change_line(changed, notice)) for c in channels], changed, None)
         await self._refresh(changed)
 
-    async def acknowledge(self, incident: Incident, *, actor: str, reply_to: ReplyTarget) -> None:
+    async def acknowledge(
+        self, incident: Incident, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+    ) -> None:
         """Record the first acknowledgement; later clicks say who was first."""
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             first = await uow.incidents.acknowledge(incident.id, user_id=actor, now=now)
             if first:
@@ -258,12 +277,18 @@ class ResponseService:
         return cadence.due_after_update(incident.severity, self.clock(), self.policy)
 
     async def post_update(
-        self, incident: Incident, *, draft: UpdateDraft, actor: str, reply_to: ReplyTarget | None
+        self,
+        incident: Incident,
+        *,
+        draft: UpdateDraft,
+        actor: str,
+        reply_to: ReplyTarget | None,
+        at: datetime | None = None,
     ) -> None:
         """A status update: timeline, channel, stakeholder channels; resets the update clock."""
         if not draft.known.strip():
             raise UserError("An update needs some text: what do we know?")
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
             updated = _with(current, last_update_at=now)
@@ -284,9 +309,11 @@ class ResponseService:
         await self._run([self.slack.post(c, *message) for c in channels], posted, actor_reply=reply_to)
         await self._refresh(posted)
 
-    async def add_note(self, incident: Incident, *, text: str, actor: str, reply_to: ReplyTarget) -> None:
+    async def add_note(
+        self, incident: Incident, *, text: str, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+    ) -> None:
         """A timeline entry by hand."""
-        now = self.clock()
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
             await uow.commit()

@@ -54,11 +54,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a time in the future."})
             return
         await ack()
+        received = deps.incidents.clock()
         draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
 
         async def job() -> None:
             incident = await deps.response.get(_metadata(view, "incident"))
-            await deps.response.post_update(incident, draft=draft, actor=body["user"]["id"], reply_to=None)
+            await deps.response.post_update(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
 
         deps.background.submit(body, job)
 
@@ -70,11 +71,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={Block.SUMMARY: "Say what restored service."})
             return
         await ack()
+        received = deps.incidents.clock()
         draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
 
         async def job() -> None:
             incident = await deps.response.get(_metadata(view, "incident"))
-            await deps.response.resolve(incident, draft=draft, actor=body["user"]["id"], reply_to=None)
+            await deps.response.resolve(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
 
         deps.background.submit(body, job)
 

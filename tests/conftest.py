@@ -14,8 +14,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.app import Tocsin, build
+from bot.incidents import Incident, TimelineEntry
 from bot.policy import Policy
 from bot.settings import Settings, load_settings
+from storage.db import session_factory
+from storage.uow import UnitOfWork
 from tests.slack_double import SlackDouble
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -102,10 +105,16 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
     started: list[Tocsin] = []
 
     async def start(
-        database_url: str, *, transport: str = "http", policy: Policy | None = None, **extra: Any
+        database_url: str,
+        *,
+        transport: str = "http",
+        policy: Policy | None = None,
+        post_interval: float = 0.0,
+        header_interval: float = 0.0,
+        **extra: Any,
     ) -> Tocsin:
         settings = settings_for(double, database_url, socket=transport == "socket", **extra)
-        tocsin = await build(settings, policy or Policy())
+        tocsin = await build(settings, policy or Policy(), post_interval=post_interval, header_interval=header_interval)
         await tocsin.start()
         started.append(tocsin)
         double.app_url = f"http://127.0.0.1:{tocsin.port}/slack/events"
@@ -121,3 +130,18 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
 async def settle(tocsin: Tocsin) -> None:
     """Wait until the work acknowledged so far has finished."""
     assert await tocsin.deps.background.wait_idle(10), "accepted work did not finish"
+
+
+async def stored_incident(tocsin: Tocsin, number: int, team_id: str = "T0TOCSIN") -> Incident:
+    """An incident as the database has it now."""
+    async with UnitOfWork(session_factory(tocsin.engine)) as uow:
+        incident = await uow.incidents.by_number(team_id, number)
+    assert incident is not None
+    return incident
+
+
+async def stored_timeline(tocsin: Tocsin, number: int, team_id: str = "T0TOCSIN") -> list[TimelineEntry]:
+    """An incident's timeline as the database has it now."""
+    incident = await stored_incident(tocsin, number, team_id)
+    async with UnitOfWork(session_factory(tocsin.engine)) as uow:
+        return await uow.incidents.timeline(incident.id)

@@ -47,6 +47,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.postMessage": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "chat.update": {"chat:write"},
+    "conversations.history": {"channels:history"},
     "pins.add": {"pins:write"},
     "users.info": {"users:read"},
     "users.lookupByEmail": {"users:read.email"},
@@ -148,6 +149,8 @@ class SlackDouble:
         self.responses: list[dict[str, Any]] = []  # what was posted to response_urls
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral and ephemeral responses
         self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.events_delivered: list[dict[str, Any]] = []
         self._forced_errors: dict[str, list[tuple[str, int | None]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -460,6 +463,42 @@ class SlackDouble:
         self.views[stored["id"]] = stored
         return {"view": stored}
 
+    def m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        self._require_member(channel)
+        latest = float(args.get("latest") or "inf")
+        oldest = float(args.get("oldest") or 0)
+        inclusive = _truthy(args.get("inclusive"))
+        limit = int(args.get("limit") or 100)
+
+        def within(ts: float) -> bool:
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        found = [m for m in reversed(channel.messages) if within(float(m["ts"]))][:limit]
+        return {"messages": found, "has_more": False}
+
+    def m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        ts = str(args.get("message_ts", ""))
+        if not any(m["ts"] == ts for m in channel.messages):
+            raise SlackError("message_not_found")
+        return {"channel": channel.id, "permalink": _permalink(channel.id, ts)}
+
+    def m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(args.get("user_id", ""))
+        if user_id not in self.users:
+            raise SlackError("user_not_found")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        errors = validate_view(view)
+        if errors:
+            raise SlackError("invalid_arguments", response_metadata={"messages": errors})
+        self.home_views[user_id] = view
+        return {"view": {**view, "id": self._new_id("V")}}
+
     def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
         if user is None:
@@ -569,13 +608,40 @@ class SlackDouble:
         """A user fills in and submits a modal."""
         return await self.deliver(self.view_submission(user_id, view_id, values), kind="interactive", via=via)
 
-    async def click(self, user_id: str, channel_id: str, message_ts: str, action_id: str, *, via: str = "http") -> Ack:
-        """A user clicks a button (or picks from a select) in a message."""
+    async def click(
+        self,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        via: str = "http",
+    ) -> Ack:
+        """A user clicks a button, or picks `value` from a select, in a message."""
         channel = self.channels[channel_id]
         message = next(m for m in channel.messages if m["ts"] == message_ts)
-        element = _find_element(message.get("blocks", []), action_id)
-        if element is None:
+        found = _find_element(message.get("blocks", []), action_id)
+        if found is None:
             raise AssertionError(f"no element {action_id} in that message")
+        block_id, element = found
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": element["type"],
+            "action_ts": self._next_ts(),
+        }
+        if element["type"] == "button":
+            action["value"] = element.get("value")
+        elif element["type"] == "static_select":
+            option = next((o for o in element["options"] if o["value"] == value), None)
+            if option is None:
+                raise AssertionError(f"{value!r} is not an option of {action_id}")
+            action["selected_option"] = option
+        elif element["type"] == "users_select":
+            if value not in self.users:
+                raise AssertionError(f"{value!r} is not a user")
+            action["selected_user"] = value
         payload = {
             "type": "block_actions",
             "user": {"id": user_id, "username": self.users[user_id]["name"], "team_id": self.team_id},
@@ -587,15 +653,7 @@ class SlackDouble:
             "channel": {"id": channel_id, "name": channel.name},
             "message": message,
             "response_url": self._new_response_url(user_id, channel_id),
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": "b",
-                    "type": element["type"],
-                    "value": element.get("value"),
-                    "action_ts": self._next_ts(),
-                }
-            ],
+            "actions": [action],
         }
         return await self.deliver(payload, kind="interactive", via=via)
 
@@ -610,6 +668,120 @@ class SlackDouble:
         else:
             body = json.dumps(payload)
         return await self.post_signed(body, content_type=_CONTENT_TYPES[kind])
+
+    # ----- Events API ---------------------------------------------------------------------------
+    def event_envelope(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An event_callback as Slack wraps it, with a fresh event_id."""
+        return {
+            "token": "deprecated-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": "A0TOCSIN",
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"enterprise_id": None, "team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}
+            ],
+            "is_ext_shared_channel": False,
+        }
+
+    async def deliver_event(self, envelope: dict[str, Any], *, via: str = "http", retry_num: int | None = None) -> Ack:
+        """Deliver an event; a `retry_num` marks it as Slack's retry of the same event_id."""
+        self.events_delivered.append(envelope)
+        if via == "socket":
+            extra = {"retry_attempt": retry_num or 0, "retry_reason": "timeout" if retry_num else ""}
+            return await self._deliver_socket(envelope, "events_api", extra=extra)
+        headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"} if retry_num else {}
+        return await self.post_signed(json.dumps(envelope), content_type="application/json", headers=headers)
+
+    def user_posts(self, user_id: str, channel_id: str, text: str) -> str:
+        """A person posts a message (Tocsin does not act on plain messages, so no event is sent)."""
+        channel = self.channels[channel_id]
+        message = {"type": "message", "ts": self._next_ts(), "user": user_id, "text": self.escape_typed_text(text)}
+        channel.messages.append(message)
+        return str(message["ts"])
+
+    def _message(self, channel_id: str, ts: str) -> dict[str, Any]:
+        return next(m for m in self.channels[channel_id].messages if m["ts"] == ts)
+
+    def pin_event(self, user_id: str, channel_id: str, ts: str, *, removed: bool = False) -> dict[str, Any]:
+        channel = self.channels[channel_id]
+        (channel.pins.discard if removed else channel.pins.add)(ts)
+        message = {**self._message(channel_id, ts), "permalink": _permalink(channel_id, ts)}
+        item = {"type": "message", "created": int(time.time()), "created_by": user_id, "channel": channel_id}
+        return self.event_envelope(
+            {
+                "type": "pin_removed" if removed else "pin_added",
+                "user": user_id,
+                "channel_id": channel_id,
+                "item": {**item, "message": message},
+                "event_ts": self._next_ts(),
+                **({"has_pins": bool(channel.pins)} if removed else {}),
+            }
+        )
+
+    def reaction_event(
+        self, user_id: str, channel_id: str, ts: str, reaction: str, *, removed: bool = False
+    ) -> dict[str, Any]:
+        message = self._message(channel_id, ts)
+        return self.event_envelope(
+            {
+                "type": "reaction_removed" if removed else "reaction_added",
+                "user": user_id,
+                "reaction": reaction,
+                "item_user": message.get("user"),
+                "item": {"type": "message", "channel": channel_id, "ts": ts},
+                "event_ts": self._next_ts(),
+            }
+        )
+
+    def edit_event(self, channel_id: str, ts: str, text: str) -> dict[str, Any]:
+        message = self._message(channel_id, ts)
+        previous = dict(message)
+        message["text"] = self.escape_typed_text(text)
+        message["edited"] = {"user": message.get("user"), "ts": self._next_ts()}
+        return self.event_envelope(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "channel": channel_id,
+                "hidden": True,
+                "message": dict(message),
+                "previous_message": previous,
+                "event_ts": self._next_ts(),
+                "ts": self._next_ts(),
+            }
+        )
+
+    def delete_event(self, channel_id: str, ts: str) -> dict[str, Any]:
+        channel = self.channels[channel_id]
+        previous = self._message(channel_id, ts)
+        channel.messages.remove(previous)
+        channel.pins.discard(ts)
+        return self.event_envelope(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "channel": channel_id,
+                "hidden": True,
+                "deleted_ts": ts,
+                "previous_message": previous,
+                "event_ts": self._next_ts(),
+                "ts": self._next_ts(),
+            }
+        )
+
+    def home_opened_event(self, user_id: str) -> dict[str, Any]:
+        return self.event_envelope(
+            {
+                "type": "app_home_opened",
+                "user": user_id,
+                "channel": f"D{user_id}",
+                "tab": "home",
+                "event_ts": self._next_ts(),
+            }
+        )
 
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
@@ -661,14 +833,20 @@ class SlackDouble:
                 raise TimeoutError("the app never opened a Socket Mode connection")
             await asyncio.sleep(0.01)
 
-    async def _deliver_socket(self, payload: dict[str, Any], kind: str) -> Ack:
+    async def _deliver_socket(self, payload: dict[str, Any], kind: str, *, extra: dict[str, Any] | None = None) -> Ack:
         await self.wait_for_socket()
         envelope_id = str(uuid.uuid4())
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._socket_acks[envelope_id] = future
         started = time.monotonic()
         await self._sockets[0].send_json(
-            {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": True}
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                **(extra or {}),
+            }
         )
         try:
             ack = await asyncio.wait_for(future, ACK_DEADLINE)
@@ -759,9 +937,13 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
     raise AssertionError(f"the double cannot fill a {kind}")
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:
-    for block in blocks:
+def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]] | None:
+    for index, block in enumerate(blocks):
         for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
             if isinstance(element, dict) and element.get("action_id") == action_id:
-                return element
+                return block.get("block_id", f"auto{index}"), element
     return None
+
+
+def _permalink(channel_id: str, ts: str) -> str:
+    return f"https://tocsin-test.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
