@@ -393,12 +393,11 @@ async def test_app_home_lists_open_incidents_and_is_refreshed_on_change(double: 
     assert "INC-1" not in str(double.home_views["U0CAROL"])
 
 
-@pytest.mark.parametrize(("transport", "database"), [("http", "sqlite"), ("socket", "sqlite"), ("http", "postgres")])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_full_incident_from_declare_to_resolve(
-    double: SlackDouble, start_tocsin: StartTocsin, request: pytest.FixtureRequest, transport: str, database: str
+    double: SlackDouble, start_tocsin: StartTocsin, database_url: str, transport: str
 ) -> None:
-    url = request.getfixturevalue("sqlite_url" if database == "sqlite" else "postgres_url")
-    tocsin = await start_tocsin(url, transport=transport)
+    tocsin = await start_tocsin(database_url, transport=transport)
     await double.slash_command(
         "U0ALICE", double.channel_named("general").id, "declare sev1 Payments down", via=transport
     )
