@@ -106,13 +106,9 @@ class ResponseService:
                 TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, actor, f"{named.name}: <@{user_id}>{handover}"),
             )
             await uow.commit()
-        steps: list[Awaitable[Any]] = []
-        if current.channel_id:
-            steps.append(self.slack.invite(current.channel_id, [user_id]))
-            notice = blocks.role_assigned(named.name, user_id, previous, actor)
-            steps.append(self.slack.post(current.channel_id, *blocks.change_line(current, notice)))
-        await self._run(steps, current, actor_reply=None)
-        await self._refresh(current)
+        invite = [self.slack.invite(current.channel_id, [user_id])] if current.channel_id else []
+        notice = blocks.role_assigned(named.name, user_id, previous, actor)
+        await self._tell(current, blocks.change_line(current, notice), self._channels(current), also=invite)
 
     # ----- severity -------------------------------------------------------------------------
     async def change_severity(
@@ -144,18 +140,12 @@ class ResponseService:
             await uow.commit()
         changed = await self.get(current.id)
         notice = blocks.severity_changed(changed, before, severity, reason, actor)
-        steps: list[Awaitable[Any]] = []
-        if changed.channel_id:
-            steps.append(self.slack.post(changed.channel_id, *blocks.change_line(changed, notice)))
+        channels = self._channels(changed)
         if self.policy.rank(severity) < self.policy.rank(before):
-            already = set(self.policy.stakeholder_channels(before)) - (
-                {self.policy.broadcast_channel} if self.policy.broadcast_channel else set()
-            )
-            for channel in self.policy.stakeholder_channels(severity):
-                if channel not in already:
-                    steps.append(self.slack.post(channel, *blocks.change_line(changed, notice)))
-        await self._run(steps, changed, actor_reply=reply_to)
-        await self._refresh(changed)
+            # An upgrade tells the broadcast channel and stakeholders the old severity did not include.
+            already = set(self.policy.stakeholder_channels(before)) - {self.policy.broadcast_channel}
+            channels += [c for c in self.policy.stakeholder_channels(severity) if c not in already]
+        await self._tell(changed, blocks.change_line(changed, notice), channels, actor_reply=reply_to)
 
     # ----- lifecycle --------------------------------------------------------------------------
     async def change_status(
@@ -175,12 +165,8 @@ class ResponseService:
             )
             await uow.commit()
         changed = await self.get(current.id)
-        steps = []
-        if changed.channel_id:
-            notice = blocks.status_changed(changed, current.status.label, actor)
-            steps.append(self.slack.post(changed.channel_id, *blocks.change_line(changed, notice)))
-        await self._run(steps, changed, actor_reply=None)
-        await self._refresh(changed)
+        notice = blocks.status_changed(changed, current.status.label, actor)
+        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed))
 
     async def resolve(
         self,
@@ -211,12 +197,8 @@ class ResponseService:
             )
             await uow.commit()
         resolved = await self.get(current.id)
-        text, body = blocks.resolution(resolved, actor=actor, now=now)
-        channels = ([resolved.channel_id] if resolved.channel_id else []) + self.policy.stakeholder_channels(
-            resolved.severity
-        )
-        await self._run([self.slack.post(c, text, body) for c in channels], resolved, actor_reply=reply_to)
-        await self._refresh(resolved)
+        notice = blocks.resolution(resolved, actor=actor, now=now)
+        await self._tell(resolved, notice, self._channels(resolved, stakeholders=True), actor_reply=reply_to)
 
     async def reopen(self, incident: Incident, *, reason: str, actor: str, at: datetime | None = None) -> None:
         """Reopen a resolved incident (investigating again, reminders restart from now)."""
@@ -238,11 +220,7 @@ class ResponseService:
             await uow.commit()
         changed = await self.get(current.id)
         notice = blocks.reopened(changed, reason, actor)
-        channels = ([changed.channel_id] if changed.channel_id else []) + self.policy.stakeholder_channels(
-            changed.severity
-        )
-        await self._run([self.slack.post(c, *blocks.change_line(changed, notice)) for c in channels], changed, None)
-        await self._refresh(changed)
+        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed, stakeholders=True))
 
     async def acknowledge(
         self, incident: Incident, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None
@@ -264,12 +242,8 @@ class ResponseService:
             )
             return
         changed = await self.get(incident.id)
-        steps = []
-        if changed.channel_id:
-            line = f":eyes: <@{actor}> acknowledged {changed.reference}."
-            steps.append(self.slack.post(changed.channel_id, *blocks.change_line(changed, line)))
-        await self._run(steps, changed, None)
-        await self._refresh(changed)
+        notice = f":eyes: <@{actor}> acknowledged {changed.reference}."
+        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed))
 
     # ----- updates and notes --------------------------------------------------------------------
     def draft_next_update(self, incident: Incident) -> datetime | None:
@@ -303,11 +277,7 @@ class ResponseService:
             await uow.commit()
         posted = await self.get(current.id)
         message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
-        channels = ([posted.channel_id] if posted.channel_id else []) + self.policy.stakeholder_channels(
-            posted.severity
-        )
-        await self._run([self.slack.post(c, *message) for c in channels], posted, actor_reply=reply_to)
-        await self._refresh(posted)
+        await self._tell(posted, message, self._channels(posted, stakeholders=True), actor_reply=reply_to)
 
     async def add_note(
         self, incident: Incident, *, text: str, actor: str, reply_to: ReplyTarget, at: datetime | None = None
@@ -387,6 +357,25 @@ class ResponseService:
         if incident is None:
             raise NotFoundError("That incident no longer exists.")
         return incident
+
+    def _channels(self, incident: Incident, *, stakeholders: bool = False) -> list[str]:
+        """The incident's own channel, then (for updates, resolve, reopen) its severity's stakeholders."""
+        own = [incident.channel_id] if incident.channel_id else []
+        return own + (self.policy.stakeholder_channels(incident.severity) if stakeholders else [])
+
+    async def _tell(
+        self,
+        incident: Incident,
+        message: tuple[str, list[dict[str, Any]]],
+        channels: list[str],
+        *,
+        actor_reply: ReplyTarget | None = None,
+        also: list[Awaitable[Any]] | None = None,
+    ) -> None:
+        """After a change commits: post `message` to `channels` (with any other calls), then refresh views."""
+        steps = [*(also or []), *(self.slack.post(channel, *message) for channel in channels)]
+        await self._run(steps, incident, actor_reply)
+        await self._refresh(incident)
 
     async def _run(self, steps: list[Awaitable[Any]], incident: Incident, actor_reply: ReplyTarget | None) -> None:
         """Run Slack calls at once; tell the author when their post waits on Slack's pace, log failures."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from typing import Any
@@ -46,14 +47,14 @@ def create_engine(url: str) -> AsyncEngine:
 
 def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
     # SQLite's deferred transactions fail at once with "database is locked" when two readers both try
-    # to write; BEGIN IMMEDIATE makes the second one wait (busy_timeout) instead. WAL lets readers in.
+    # to write; BEGIN IMMEDIATE makes the second one wait (busy_timeout) instead. WAL (use_wal) lets
+    # readers in meanwhile.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        _use_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -61,21 +62,26 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _use_wal(cursor: Any) -> None:
-    # WAL is stored in the file, so only the first connection ever switches it. That switch needs an
-    # exclusive lock and SQLite answers BUSY at once (no busy_timeout) when another connection is making
-    # it too, as when replicas start together on a new file: retry briefly.
-    for attempt in range(50):
-        try:
-            cursor.execute("PRAGMA journal_mode")
-            if cursor.fetchone()[0] == "wal":
-                return
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 49:
-                raise
-            time.sleep(0.02)
+async def use_wal(engine: AsyncEngine) -> None:
+    """Switch a SQLite file to WAL (readers never wait for the writer). Called once, before migrating.
+
+    WAL is stored in the file. The switch needs an exclusive lock, and SQLite answers BUSY at once (no
+    busy_timeout) while another connection holds any lock, as when replicas start together: retry.
+    """
+    if not is_sqlite(engine):
+        return
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                cursor = await raw.execute("PRAGMA journal_mode = WAL")
+                if (await cursor.fetchone())[0] == "wal":
+                    return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.05)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[SQLModelSession]:

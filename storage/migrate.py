@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import use_wal
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Replicas starting together must not migrate concurrently: they queue on this PostgreSQL lock.
 _ADVISORY_LOCK_KEY = 0x70C5_1 + 1
@@ -24,7 +26,8 @@ def alembic_config() -> Config:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Apply every pending migration (safe to call from several replicas at once on PostgreSQL)."""
+    """Apply every pending migration (safe to call from several replicas at once)."""
+    await use_wal(engine)
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
