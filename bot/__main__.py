@@ -7,10 +7,12 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import UTC, datetime
 
 import yaml
 
 from bot.errors import ConfigError
+from bot.oncall import gaps
 from bot.policy import Policy, load_policy
 from bot.settings import DatabaseSettings, Settings, load_settings
 
@@ -50,7 +52,26 @@ def _check(settings: Settings, policy: Policy) -> int:
         print(f"{name}: {value}")
     print("\n# policy")
     print(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False, allow_unicode=True), end="")
+    warnings = schedule_gaps(policy, datetime.now(UTC))
+    if warnings:
+        print("\n# warnings")
+        for warning in warnings:
+            print(warning)
     return 0
+
+
+def schedule_gaps(policy: Policy, now: datetime) -> list[str]:
+    """One line for each schedule that leaves nobody on call in the next two weeks."""
+    lines = []
+    for name, schedule in policy.schedules.items():
+        found = gaps(schedule, now)
+        if found:
+            start, end = found[0]
+            begin, finish = start.astimezone(schedule.zone), end.astimezone(schedule.zone)
+            first = f"{begin:%a %Y-%m-%d %H:%M} to {finish:%a %H:%M} {schedule.timezone}"
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            lines.append(f"schedule {name}: nobody is on call {first}{more}")
+    return lines
 
 
 def _migrate(settings: DatabaseSettings) -> int:

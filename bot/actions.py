@@ -57,6 +57,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         return assign
 
+    register_page_buttons(app, deps)
     app.action(Action.ASSIGN_IC)(assigner("incident_commander"))
     app.action(Action.ASSIGN_COMMS)(assigner("comms_lead"))
 
@@ -83,6 +84,35 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await deps.slack.open_view(body["trigger_id"], blocks.resolve_modal(incident))
 
         deps.background.submit(body, job, urgent=True)
+
+
+def register_page_buttons(app: AsyncApp, deps: Deps) -> None:
+    """Acknowledge and Decline on a page DM."""
+
+    @app.action(Action.PAGE_ACKNOWLEDGE)
+    async def acknowledge_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        received = deps.incidents.clock()
+        page_id = _page_id(body)
+        deps.background.submit(
+            body, lambda: deps.pager.acknowledge(page_id, actor=_actor(body), reply_to=_reply_to(body), at=received)
+        )
+
+    @app.action(Action.PAGE_DECLINE)
+    async def decline_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        received = deps.incidents.clock()
+        page_id = _page_id(body)
+        deps.background.submit(
+            body, lambda: deps.pager.decline(page_id, actor=_actor(body), reply_to=_reply_to(body), at=received)
+        )
+
+
+def _page_id(body: dict[str, Any]) -> int:
+    prefix, _, number = str(body["actions"][0].get("block_id", "")).partition(":")
+    if prefix != blocks.PAGE_BLOCK or not number.isdigit():
+        raise UserError("That button isn't attached to a page any more.")
+    return int(number)
 
 
 def _incident_id(body: dict[str, Any]) -> int:

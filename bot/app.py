@@ -24,11 +24,14 @@ from bot.error_replies import report_error
 from bot.errors import ConfigError
 from bot.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
+from bot.paging import Pager
 from bot.policy import Policy
+from bot.reminders import Reminders
 from bot.response import ResponseService
 from bot.service import IncidentService
 from bot.settings import Settings
 from bot.slack_io import SLACK_POST_INTERVAL, SlackGateway, build_web_client
+from bot.timers import TICK_SECONDS, Timers
 from bot.uow_types import Clock, utc_now
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
@@ -63,6 +66,8 @@ class Tocsin:
     deps: Deps
     metrics: Metrics
     health: Health = field(default_factory=Health)
+    timers: Timers | None = None
+    tick_seconds: float | None = TICK_SECONDS
     socket_mode: AsyncSocketModeHandler | None = None
     _runner: web.AppRunner | None = None
     _site: web.TCPSite | None = None
@@ -81,6 +86,8 @@ class Tocsin:
         await upgrade_to_head(self.engine)
         await self._check_slack_once(fatal=True)
         self.deps.background.start()
+        if self.timers is not None and self.tick_seconds is not None:
+            self.timers.start(self.tick_seconds)
         self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
@@ -98,6 +105,8 @@ class Tocsin:
             await self._site.stop()
         if self._auth_task is not None:
             self._auth_task.cancel()
+        if self.timers is not None:
+            await self.timers.stop()
         if not await self.deps.background.drain(drain_seconds):
             log.warning("stopped with %d accepted requests unfinished", self.deps.background.pending)
         if self._runner is not None:
@@ -142,8 +151,12 @@ async def build(
     clock: Clock = utc_now,
     post_interval: float = SLACK_POST_INTERVAL,
     header_interval: float = HEADER_EDIT_INTERVAL,
+    tick_seconds: float | None = TICK_SECONDS,
 ) -> Tocsin:
-    """Wire one Tocsin process from its settings and policy (call inside the event loop)."""
+    """Wire one Tocsin process from its settings and policy (call inside the event loop).
+
+    `tick_seconds=None` leaves the timer clock off (tests drive `tocsin.timers.tick()` themselves).
+    """
     metrics = Metrics()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -161,10 +174,24 @@ async def build(
 
     home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
     header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)
-    incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home)
+    pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
+    reminders = Reminders(uow=uow, slack=slack, policy=policy, metrics=metrics)
+    timers = Timers(uow=uow, reminders=reminders, pager=pager, clock=clock)
+    pager.wake = timers.wake
+    incidents = IncidentService(
+        uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home, pager=pager
+    )
     response = ResponseService(uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home)
     background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
-    deps = Deps(incidents=incidents, response=response, home=home, slack=slack, policy=policy, background=background)
+    deps = Deps(
+        incidents=incidents,
+        response=response,
+        home=home,
+        pager=pager,
+        slack=slack,
+        policy=policy,
+        background=background,
+    )
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     health = Health()
@@ -203,6 +230,9 @@ async def build(
         web_app=web.Application(),
         deps=deps,
         metrics=metrics,
+        health=health,
+        timers=timers,
+        tick_seconds=tick_seconds,
     )
     if settings.slack_app_token is not None:
         tocsin.socket_mode = AsyncSocketModeHandler(

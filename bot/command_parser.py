@@ -35,7 +35,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("status", "status <investigating|identified|monitoring|resolved>", "move the lifecycle", True),
     Subcommand("update", "update <text>", "post a status update (no text: open the form)", True),
     Subcommand("note", "note <text>", "add a timeline entry", True),
-    Subcommand("page", "page @user|<service>", "page someone or a service's on-call", False),
+    Subcommand("page", "page @user|<service>", "page someone or a service's on-call", True),
+    Subcommand("oncall", "oncall [service]", "who is on call now, and the next handoff", True),
     Subcommand("resolve", "resolve [summary]", "resolve (no summary: open the form)", True),
     Subcommand("reopen", "reopen [reason]", "reopen a resolved incident", True),
     Subcommand("timeline", "timeline [page]", "show the timeline", True),
@@ -148,6 +149,22 @@ class ShowTimeline:
 
 
 @dataclass(frozen=True, slots=True)
+class PageSomeone:
+    """Page a person or a service's on-call."""
+
+    user_id: str | None
+    service: str | None
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class ShowOnCall:
+    """Who is on call (for one service, or every schedule)."""
+
+    service: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class NotYetAvailable:
     """A subcommand from the contract that this version does not do yet."""
 
@@ -166,6 +183,8 @@ Command = (
     | Resolve
     | Reopen
     | ShowTimeline
+    | PageSomeone
+    | ShowOnCall
     | NotYetAvailable
 )
 
@@ -187,6 +206,12 @@ def parse_command(text: str, policy: Policy) -> Command:
         return ListOpen()
     if name in _BY_NAME and not _BY_NAME[name].available:
         return NotYetAvailable(_BY_NAME[name])
+    if name == "oncall":
+        service = rest.strip().lower() or None
+        if service is not None and service not in policy.services:
+            known = ", ".join(sorted(policy.services)) or "none are configured"
+            raise UsageError(f"There is no service called “{plain_from_slack(service)[:40]}” ({known}).", usage=usage)
+        return ShowOnCall(service)
     if name not in _BY_NAME:
         raise UsageError(f"I don't know the subcommand “{plain_from_slack(words[0])[:40]}”.", usage=usage)
     target, rest = _take_target(rest)
@@ -226,6 +251,17 @@ def parse_command(text: str, policy: Policy) -> Command:
             return Resolve(_free_text(rest) or None, target)
         case "reopen":
             return Reopen(_free_text(rest), target)
+        case "page":
+            who = rest.strip()
+            if not who:
+                raise UsageError("Say who to page: a person or a service.", usage=usage)
+            if who.startswith("<@"):
+                return PageSomeone(_user(who, usage), None, target)
+            service = who.lower()
+            if service not in policy.services:
+                known = ", ".join(sorted(policy.services)) or "none are configured"
+                raise UsageError(f"There is no service called “{plain_from_slack(who)[:40]}” ({known}).", usage=usage)
+            return PageSomeone(None, service, target)
         case "timeline":
             page = rest.strip() or "1"
             if not page.isdigit() or int(page) < 1:

@@ -18,9 +18,11 @@ from bot.command_parser import (
     Help,
     ListOpen,
     NotYetAvailable,
+    PageSomeone,
     PostUpdate,
     Reopen,
     Resolve,
+    ShowOnCall,
     ShowTimeline,
     parse_command,
 )
@@ -31,6 +33,7 @@ from bot.ids import SLASH_COMMAND
 from bot.incidents import NewIncident
 from bot.permissions import Act, require
 from bot.response import ResolutionDraft, UpdateDraft
+from bot.services import match_service
 from bot.slack_io import ReplyTarget
 
 # Subcommands that open a modal: their trigger_id lives 3 s, so they skip the queue.
@@ -69,6 +72,7 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
                 severity=severity or deps.policy.default_severity,
                 declared_by=actor,
                 declare_key=f"command:{command['trigger_id']}",
+                service=match_service(title, deps.policy),
             )
             await deps.incidents.declare(new, reply_to=reply_to)
         case ListOpen():
@@ -78,6 +82,8 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
             await deps.slack.reply(reply_to, *blocks.help_message())
         case NotYetAvailable(subcommand=sub):
             await deps.slack.reply(reply_to, blocks.not_yet_available(sub.name))
+        case ShowOnCall(service=service):
+            await deps.slack.reply(reply_to, *blocks.oncall_lines(deps.pager.on_call_now(service)))
         case _:
             incident = await response.find(team_id=team_id, target=parsed.target, channel_id=channel_id)
             match parsed:
@@ -107,3 +113,9 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
                     await response.reopen(incident, reason=reason, actor=actor, at=at)
                 case ShowTimeline(page=page):
                     await deps.slack.reply(reply_to, *await response.timeline(incident, page=page))
+                case PageSomeone(user_id=str(user_id)):
+                    await deps.pager.page_user(incident, user_id=user_id, actor=actor, team_id=team_id)
+                    await deps.slack.reply(reply_to, f":pager: Paging <@{user_id}> for {incident.reference}.")
+                case PageSomeone(service=str(service)):
+                    await deps.pager.page_service(incident, service=service, actor=actor, team_id=team_id)
+                    await deps.slack.reply(reply_to, f":pager: Paging the {service} on-call for {incident.reference}.")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.background import Background
 from bot.live_views import HomeKeeper
+from bot.paging import Pager
 from bot.policy import Policy
 from bot.response import ResponseService
 from bot.service import IncidentService
@@ -19,6 +20,7 @@ class Deps:
     incidents: IncidentService
     response: ResponseService
     home: HomeKeeper
+    pager: Pager
     slack: SlackGateway
     policy: Policy
     background: Background

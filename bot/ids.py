@@ -12,6 +12,8 @@ class Action(StrEnum):
     ASSIGN_COMMS = "incident_assign_comms"
     POST_UPDATE = "incident_post_update"
     RESOLVE = "incident_resolve"
+    PAGE_ACKNOWLEDGE = "page_acknowledge"
+    PAGE_DECLINE = "page_decline"
 
 
 class View(StrEnum):

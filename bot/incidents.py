@@ -69,6 +69,8 @@ class TimelineKind(StrEnum):
     RESOLVED = "resolved"
     REOPENED = "reopened"
     MESSAGE = "message"  # a pinned or reacted Slack message
+    REMINDER = "reminder"
+    PAGE = "page"
 
     @property
     def label(self) -> str:
@@ -118,6 +120,9 @@ class Incident:
     cause: str = ""
     last_update_at: datetime | None = None
     next_update_due: datetime | None = None
+    service: str | None = None
+    reminder_at: datetime | None = None
+    reminders_sent: int = 0
 
     @property
     def reference(self) -> str:
@@ -150,6 +155,7 @@ class NewIncident:
     description: str = ""
     detected_via: DetectedVia | None = None
     started_at: datetime | None = None
+    service: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

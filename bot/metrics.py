@@ -38,6 +38,13 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.timer_lateness = Histogram(
+            "tocsin_timer_lateness_seconds",
+            "How late a reminder or page step fired after it was due",
+            ["kind"],
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300),
+            registry=self.registry,
+        )
         self.work_in_flight = Gauge(
             "tocsin_work_in_flight", "Acknowledged requests still being worked on", registry=self.registry
         )

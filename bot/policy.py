@@ -6,7 +6,7 @@ An empty file is valid. Unknown keys are refused with the path of the key.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.durations import Duration
+from bot.durations import Duration, parse_duration
 from bot.errors import ConfigError
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
@@ -46,26 +46,107 @@ class Role(_Strict):
 
 
 class Override(_Strict):
-    """Someone covering a schedule for a fixed window."""
+    """Someone covering a schedule for a fixed window (ISO 8601 times with a zone, e.g. ...Z)."""
 
     user: str
-    start: str
-    end: str
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _window(self) -> Override:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("override start and end need a time zone, e.g. 2026-11-22T09:00:00Z")
+        if self.end <= self.start:
+            raise ValueError("an override must end after it starts")
+        return self
+
+
+_HANDOFF = re.compile(r"^(?:(mon|tue|wed|thu|fri|sat|sun)\s+)?([01]\d|2[0-3]):([0-5]\d)$", re.IGNORECASE)
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class Layer(_Strict):
+    """One rotation: who takes turns, when they hand over, and (for follow-the-sun) which hours it covers."""
+
+    name: str = "default"
+    rotation: str = "weekly"  # daily | weekly | a duration such as 12h
+    handoff: str = "mon 09:00"  # "mon 09:00" for weekly rotations, "09:00" otherwise
+    users: list[str] = Field(min_length=1)
+    start: date = date(2024, 1, 1)  # users[0] takes the first shift starting on or after this date
+    hours: str | None = None  # "09:00-17:00" in the schedule's time zone; none means all day
+
+    @field_validator("rotation")
+    @classmethod
+    def _rotation(cls, value: str) -> str:
+        if value not in ("daily", "weekly"):
+            parse_duration(value)  # raises with a clear message
+        return value
+
+    @field_validator("handoff")
+    @classmethod
+    def _handoff(cls, value: str) -> str:
+        if not _HANDOFF.match(value.strip()):
+            raise ValueError(f"{value!r} must look like 'mon 09:00' (weekly) or '09:00'")
+        return value.strip().lower()
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and not _HOURS.match(value.strip()):
+            raise ValueError(f"{value!r} must look like '09:00-17:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _weekly_needs_a_day(self) -> Layer:
+        day = _HANDOFF.match(self.handoff).group(1)  # type: ignore[union-attr]
+        if self.rotation == "weekly" and day is None:
+            raise ValueError("a weekly rotation's handoff names a day, e.g. 'mon 09:00'")
+        if self.rotation != "weekly" and day is not None:
+            raise ValueError("only weekly rotations name a day in their handoff; write e.g. '09:00'")
+        return self
 
 
 class Schedule(_Strict):
-    """An on-call rotation (used by paging)."""
+    """An on-call schedule: one rotation (rotation/handoff/users) or several layers, plus overrides.
+
+    With layers, the last layer that covers a moment decides who is on call (follow-the-sun: give
+    each layer its hours); overrides beat every layer.
+    """
 
     timezone: str = "UTC"
-    rotation: str = "weekly"
-    handoff: str = "mon 09:00"
-    users: list[str] = Field(min_length=1)
+    rotation: str | None = None
+    handoff: str | None = None
+    users: list[str] | None = None
+    start: date | None = None
+    hours: str | None = None
+    layers: list[Layer] = Field(default_factory=list)
     overrides: list[Override] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         return _check_timezone(value)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Schedule:
+        flat = self.users is not None
+        if flat == bool(self.layers):
+            raise ValueError("give a schedule either users (with rotation and handoff) or layers")
+        if flat:
+            single = Layer(
+                rotation=self.rotation or "weekly",
+                handoff=self.handoff or ("mon 09:00" if (self.rotation or "weekly") == "weekly" else "09:00"),
+                users=self.users or [],
+                start=self.start or date(2024, 1, 1),
+                hours=self.hours,
+            )
+            object.__setattr__(self, "layers", [single])
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The schedule's time zone."""
+        return ZoneInfo(self.timezone)
 
 
 class EscalationTier(_Strict):

@@ -132,7 +132,7 @@ class ResponseService:
             if before == severity:
                 raise UserError(f"{current.reference} is already {severity}.")
             due = cadence.due_for(current, severity, self.policy)
-            await uow.incidents.update(current.id, severity=severity, next_update_due=due)
+            await uow.incidents.set_update_due(current.id, due, severity=severity)
             why = f": {reason}" if reason else ""
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.SEVERITY_CHANGED, now, actor, f"{before} → {severity}{why}")
@@ -183,13 +183,13 @@ class ResponseService:
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
             check_move(current, Status.RESOLVED)
-            await uow.incidents.update(
+            await uow.incidents.set_update_due(
                 current.id,
+                None,
                 status=Status.RESOLVED.value,
                 resolution_summary=draft.summary,
                 customer_impact=draft.impact,
                 cause=draft.cause,
-                next_update_due=None,
                 **stamps_for(current, Status.RESOLVED, now),
             )
             await uow.incidents.record(
@@ -208,12 +208,8 @@ class ResponseService:
             if current.status is not Status.RESOLVED:
                 raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
             reopened_view = _with(current, status=Status.INVESTIGATING, last_update_at=now)
-            await uow.incidents.update(
-                current.id,
-                status=Status.INVESTIGATING.value,
-                resolved_at=None,
-                next_update_due=cadence.due_for(reopened_view, current.severity, self.policy),
-            )
+            due = cadence.due_for(reopened_view, current.severity, self.policy)
+            await uow.incidents.set_update_due(current.id, due, status=Status.INVESTIGATING.value, resolved_at=None)
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
             )
@@ -271,7 +267,7 @@ class ResponseService:
                 raise UserError("The next update time has to be in the future.")
             if not current.status.is_open:
                 due = None
-            await uow.incidents.update(current.id, last_update_at=now, next_update_due=due)
+            await uow.incidents.set_update_due(current.id, due, last_update_at=now)
             text = blocks.update_text(known=draft.known, doing=draft.doing)
             await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
             await uow.commit()

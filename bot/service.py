@@ -19,8 +19,10 @@ from bot.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, Timelin
 from bot.live_views import HomeKeeper
 from bot.metrics import Metrics
 from bot.mrkdwn import escape
+from bot.paging import Pager
 from bot.permissions import Act, require
 from bot.policy import Policy
+from bot.services import pages_on_declare
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from bot.uow_types import Clock, UnitOfWorkFactory, utc_now
 
@@ -46,6 +48,7 @@ class IncidentService:
     metrics: Metrics
     clock: Clock = utc_now
     home: HomeKeeper | None = None
+    pager: Pager | None = None
 
     async def declare(self, new: NewIncident, *, reply_to: ReplyTarget) -> DeclareOutcome:
         """Declare: store the incident, open its channel, brief the team, tell the declarer."""
@@ -80,6 +83,10 @@ class IncidentService:
             "confirm": self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=True)),
             **{f"announce {c}": self.slack.post(c, announce_text, announce_blocks) for c in announce_to},
         }
+        if self.pager is not None and pages_on_declare(incident.service, incident.severity, self.policy):
+            steps["page"] = self.pager.page_service(
+                incident, service=incident.service or "", actor=incident.declared_by, team_id=incident.team_id
+            )
         results = dict(zip(steps, await asyncio.gather(*steps.values(), return_exceptions=True), strict=True))
         problems = [
             f"{step}: {slack_error(result)}" for step, result in results.items() if isinstance(result, BaseException)
@@ -88,6 +95,10 @@ class IncidentService:
             if isinstance(result, BaseException):
                 log.warning("declare %s: %s failed: %s", incident.reference, step, slack_error(result))
         header_ts = results["header"] if isinstance(results["header"], str) else None
+        if isinstance(results.get("page"), BaseException):
+            log.error(
+                "declare %s: paging the %s on-call failed: %r", incident.reference, incident.service, results["page"]
+            )
         announced = [c for c in announce_to if not isinstance(results[f"announce {c}"], BaseException)]
         topic = None if isinstance(results["topic"], BaseException) else blocks.topic(incident)
         await self._record_setup(incident, header_ts=header_ts, topic=topic, announced=announced, problems=problems)

@@ -172,6 +172,26 @@ class SlackGateway:
         """Replace a message Tocsin posted."""
         await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
+    async def dm(self, user_id: str, text: str, blocks: Blocks | None = None) -> tuple[str, str]:
+        """Message a person directly; returns the DM's (channel, ts) so it can be updated later."""
+        response = await self._client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+        return str(response["channel"]), str(response["ts"])
+
+    async def user_id_for_email(self, email: str) -> str | None:
+        """The Slack user with this e-mail address, or None."""
+        try:
+            response = await self._client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+        return str(response["user"]["id"])
+
+    async def group_members(self, group_id: str) -> list[str]:
+        """The users in a user group (group:S… escalation targets)."""
+        response = await self._client.usergroups_users_list(usergroup=group_id)
+        return [str(u) for u in response.get("users") or []]
+
     async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         """Show `view` on a person's App Home tab."""
         await self._client.views_publish(user_id=user_id, view=view)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -74,7 +75,14 @@ class IncidentRow(SQLModel, table=True):
     customer_impact: str = ""
     cause: str = ""
     last_update_at: datetime | None = _when(nullable=True)
-    next_update_due: datetime | None = _when(nullable=True, index=True)
+    next_update_due: datetime | None = _when(nullable=True)
+    service: str | None = Field(default=None, max_length=100)
+    # The update-reminder timer: when it next fires, how many nags were sent since the last update,
+    # and the lease of the tick working on it (so replicas never nag twice).
+    reminder_at: datetime | None = _when(nullable=True, index=True)
+    reminders_sent: int = 0
+    reminder_claim: str | None = Field(default=None, max_length=36)
+    reminder_claimed_until: datetime | None = _when(nullable=True)
 
 
 class RoleAssignmentRow(SQLModel, table=True):
@@ -106,6 +114,47 @@ class TimelineEventRow(SQLModel, table=True):
     # A captured Slack message: "C123:1700000000.000100"; unique per incident, so capturing twice is a no-op.
     source: str | None = Field(default=None, max_length=64)
     permalink: str | None = Field(default=None, max_length=500)
+
+
+class PageRow(SQLModel, table=True):
+    """A page: an escalation policy, snapshotted when it started, working through its tiers."""
+
+    __tablename__ = "pages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
+    title: str = Field(max_length=200)
+    severity: str = Field(max_length=32)
+    source: str = Field(max_length=200)  # "service:checkout", "user:U123"
+    plan: dict[str, Any] = Field(sa_type=sa.JSON)  # the escalation policy as it was when the page started
+    status: str = Field(max_length=16)  # triggered | acknowledged | exhausted | cancelled
+    tier: int = 0  # the next tier to notify
+    round: int = 0  # how many times the tiers have been run through already
+    next_step_at: datetime | None = _when(nullable=True, index=True)
+    claim: str | None = Field(default=None, max_length=36)
+    claimed_until: datetime | None = _when(nullable=True)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _when()
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    acknowledged_at: datetime | None = _when(nullable=True)
+    dedup_key: str | None = Field(default=None, max_length=255)
+
+
+class PageNotificationRow(SQLModel, table=True):
+    """One person notified by one step of a page: the DM, so it can be updated on acknowledgement."""
+
+    __tablename__ = "page_notifications"
+    __table_args__ = (sa.UniqueConstraint("page_id", "round", "tier", "user_id", name="uq_page_step_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    page_id: int = Field(foreign_key="pages.id", index=True)
+    round: int
+    tier: int
+    user_id: str = Field(max_length=32)
+    sent_at: datetime = _when()
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
 
 
 class MessageCaptureRow(SQLModel, table=True):

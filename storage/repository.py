@@ -69,7 +69,9 @@ class IncidentRepository:
             declare_key=new.declare_key,
             declared_at=now,
             started_at=new.started_at,
+            service=new.service,
             next_update_due=next_update_due,
+            reminder_at=next_update_due,
         )
         self._session.add(row)
         await self._session.flush()
@@ -123,6 +125,18 @@ class IncidentRepository:
     async def update(self, incident_id: int, **values: object) -> None:
         """Set columns of an incident."""
         await self._session.exec(sa.update(IncidentRow).where(col(IncidentRow.id) == incident_id).values(**values))
+
+    async def set_update_due(self, incident_id: int, due: datetime | None, **values: object) -> None:
+        """Set when the next status update is due; the reminder timer restarts from it."""
+        await self.update(
+            incident_id,
+            next_update_due=due,
+            reminder_at=due,
+            reminders_sent=0,
+            reminder_claim=None,
+            reminder_claimed_until=None,
+            **values,
+        )
 
     async def acknowledge(self, incident_id: int, *, user_id: str, now: datetime) -> bool:
         """Record the first acknowledgement; False when someone acknowledged already (one UPDATE, no race)."""
@@ -294,6 +308,9 @@ def _to_incident(row: IncidentRow, roles: dict[str, str]) -> Incident:
         cause=row.cause,
         last_update_at=row.last_update_at,
         next_update_due=row.next_update_due,
+        service=row.service,
+        reminder_at=row.reminder_at,
+        reminders_sent=row.reminders_sent,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.pages import PageRepository
 from storage.repository import IncidentRepository
 
 
@@ -15,6 +16,7 @@ class UnitOfWork:
     """`async with uow:` opens a session; leaving without `commit()` rolls everything back."""
 
     incidents: IncidentRepository
+    pages: PageRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Make sessions from the given factory."""
@@ -25,6 +27,7 @@ class UnitOfWork:
         """Start a session and its repositories."""
         self._session = self._sessions()
         self.incidents = IncidentRepository(self._session)
+        self.pages = PageRepository(self._session)
         return self
 
     async def __aexit__(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.app import Tocsin, build
 from bot.incidents import Incident, TimelineEntry
 from bot.policy import Policy
 from bot.settings import Settings, load_settings
+from bot.uow_types import utc_now
 from storage.db import session_factory
 from storage.uow import UnitOfWork
 from tests.slack_double import SlackDouble
@@ -111,6 +113,7 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
         policy: Policy | None = None,
         post_interval: float = 0.0,
         header_interval: float = 0.0,
+        clock: Callable[[], datetime] = utc_now,
         **extra: Any,
     ) -> Tocsin:
         settings = settings_for(double, database_url, socket=transport == "socket", **extra)
@@ -128,8 +131,11 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
 
 
 async def settle(tocsin: Tocsin) -> None:
-    """Wait until the work acknowledged so far has finished."""
-    assert await tocsin.deps.background.wait_idle(10), "accepted work did not finish"
+    """Wait until the work acknowledged so far (and any timer tick it woke) has finished."""
+    for _ in range(3):
+        assert await tocsin.deps.background.wait_idle(10), "accepted work did not finish"
+        assert tocsin.timers is not None
+        await tocsin.timers.idle()
 
 
 async def stored_incident(tocsin: Tocsin, number: int, team_id: str = "T0TOCSIN") -> Incident:

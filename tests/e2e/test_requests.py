@@ -9,6 +9,8 @@ import aiohttp
 import pytest
 
 from bot.policy import Policy
+from storage.db import session_factory
+from storage.uow import UnitOfWork
 from tests.conftest import StartTocsin, settle
 from tests.slack_double import SlackDouble
 
@@ -196,3 +198,20 @@ async def test_an_error_right_after_the_ack_still_acks_and_tells_the_user(
     await settle(tocsin)
     assert ack.status == 200 and ack.seconds < 1
     assert double.replies_to("U0ALICE") == [":x: Something went wrong on Tocsin's side; the details are in its log."]
+
+
+async def test_the_bots_own_pin_of_the_header_is_not_captured(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    # Bolt ignores events the bot caused only if it knows the bot's user id (from auth.test at start).
+    tocsin = await start_tocsin(sqlite_url)
+    await double.slash_command("U0ALICE", double.channel_named("general").id, "declare sev2 Self pins")
+    await settle(tocsin)
+    channel = double.channel_named("inc-1-self-pins")
+    header_ts = channel.messages[0]["ts"]
+    await double.deliver_event(double.pin_event(double.bot_user_id, channel.id, header_ts))
+    await settle(tocsin)
+    async with UnitOfWork(session_factory(tocsin.engine)) as uow:
+        incident = await uow.incidents.by_number(double.team_id, 1)
+        kinds = [e.kind.value for e in await uow.incidents.timeline(incident.id)]
+    assert "message" not in kinds

@@ -70,7 +70,8 @@ def test_help_marks_what_is_not_yet_available() -> None:
     text, body = blocks.help_message()
     assert validate_blocks(body) == []
     assert "declare [sev1-4] <title>` — declare an incident (no title: open the form)\n" in text
-    assert "`/incident page @user|<service>` — page someone or a service's on-call _(not yet available)_" in text
+    assert "`/incident stats` — MTTA, MTTR and friends _(not yet available)_" in text
+    assert "`/incident page @user|<service>` — page someone or a service's on-call\n" in text
     assert "`/incident resolve [summary]` — resolve (no summary: open the form)\n" in text
 
 

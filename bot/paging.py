@@ -1,0 +1,300 @@
+"""Paging: start a page, notify each tier in turn until someone acknowledges, repeat, give up loudly.
+
+Steps are fired by the timer tick (bot/timers.py) from due times stored on the page; acknowledging is
+one conditional UPDATE, so an acknowledgement racing a step leaves the page acknowledged and nothing
+escalating, with the step already sent shown as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import blocks
+from bot.errors import NotFoundError, UserError
+from bot.escalation import (
+    EXHAUSTED,
+    Page,
+    Plan,
+    Tier,
+    next_step,
+    plan_for_policy,
+    plan_for_user,
+    targets,
+    total_steps,
+)
+from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.metrics import Metrics
+from bot.oncall import next_handoff, on_call
+from bot.policy import Policy
+from bot.slack_io import ReplyTarget, SlackGateway, slack_error
+from bot.uow_types import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pager:
+    """The paging use cases."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    metrics: Metrics
+    wake: Callable[[], None] = lambda: None  # asks the timers to tick now (set by the composition root)
+
+    # ----- starting --------------------------------------------------------------------------
+    async def page_service(self, incident: Incident | None, *, service: str, actor: str, team_id: str) -> int:
+        """Page a service's on-call through its escalation policy."""
+        named = self.policy.services.get(service)
+        if named is None:
+            known = ", ".join(sorted(self.policy.services)) or "none are configured"
+            raise UserError(f"There is no service called “{service}” ({known}).")
+        if named.escalation_policy is None:
+            raise UserError(f"The {service} service has no escalation_policy to page.")
+        plan = plan_for_policy(named.escalation_policy, self.policy)
+        return await self.start(incident, plan=plan, source=f"service:{service}", actor=actor, team_id=team_id)
+
+    async def page_user(self, incident: Incident | None, *, user_id: str, actor: str, team_id: str) -> int:
+        """Page one person."""
+        return await self.start(
+            incident, plan=plan_for_user(user_id), source=f"user:{user_id}", actor=actor, team_id=team_id
+        )
+
+    async def start(
+        self,
+        incident: Incident | None,
+        *,
+        plan: Plan,
+        source: str,
+        actor: str,
+        team_id: str,
+        title: str | None = None,
+        severity: str | None = None,
+        dedup_key: str | None = None,
+    ) -> int:
+        """Store a page (its first step due now) and wake the timers."""
+        now = self.clock()
+        async with self.uow() as uow:
+            page_id = await uow.pages.start(
+                team_id=team_id,
+                incident_id=incident.id if incident else None,
+                title=title or (incident.reference + ": " + incident.title if incident else source),
+                severity=severity or (incident.severity if incident else self.policy.default_severity),
+                source=source,
+                plan=plan,
+                created_by=actor,
+                now=now,
+                dedup_key=dedup_key,
+            )
+            if incident:
+                await uow.incidents.record(
+                    incident.id, TimelineEntry(TimelineKind.PAGE, now, actor, f"Page started: {source} ({plan.name})")
+                )
+            await uow.commit()
+        self.wake()
+        return page_id
+
+    # ----- the timer's step ----------------------------------------------------------------------
+    async def step(self, page_id: int, *, token: str, now: datetime) -> None:
+        """Notify the page's next tier (or give up), then record it and schedule the next step."""
+        async with self.uow() as uow:
+            page = await uow.pages.get(page_id)
+            incident = await uow.incidents.get(page.incident_id) if page and page.incident_id else None
+        if page is None or not page.active:
+            async with self.uow() as uow:
+                await uow.pages.release(page_id, token=token)
+                await uow.commit()
+            return
+        due_at = page.next_step_at or now
+        step = next_step(page.plan, page.severity, self.policy, tier=page.tier, round=page.round, now=now)
+        channel_id = incident.channel_id if incident else None
+        steps_total = total_steps(page.plan, page.severity, self.policy)
+        if step.exhausted:
+            await self._exhaust(page, incident, token=token, now=now, steps=steps_total)
+            return
+        assert step.tier is not None
+        users = await self._resolve(step.tier, page.plan, now)
+        number = step.round * (steps_total // (page.plan.repeat + 1)) + step.tier_index + 1
+        sent: list[tuple[str, str | None, str | None]] = []
+        dms = await asyncio.gather(
+            *(
+                self.slack.dm(
+                    user,
+                    *blocks.page_dm(
+                        page_id=page.id,
+                        title=page.title,
+                        severity=page.severity,
+                        channel_id=channel_id,
+                        tier=number,
+                        total=steps_total,
+                    ),
+                )
+                for user in users
+            ),
+            return_exceptions=True,
+        )
+        for user, dm in zip(users, dms, strict=True):
+            if isinstance(dm, BaseException):
+                log.warning("page %s: could not DM %s: %s", page.id, user, slack_error(dm))
+                sent.append((user, None, None))
+            else:
+                sent.append((user, dm[0], dm[1]))
+        if channel_id and users:
+            notice = blocks.paging_notice(users, tier=number, total=steps_total, plan=page.plan.name)
+            await self._post(channel_id, notice)
+        # Nobody to notify in this tier: move straight on rather than wait out its timeout.
+        next_at = step.next_at if users else now
+        async with self.uow() as uow:
+            await uow.pages.record_notifications(page.id, round=step.round, tier=step.tier_index, sent=sent, now=now)
+            moved = await uow.pages.advance(
+                page.id, token=token, tier=step.next_tier, round=step.next_round, next_step_at=next_at
+            )
+            if incident:
+                who = ", ".join(f"<@{u}>" for u in users) or "nobody (no one on call)"
+                note = f"Paged {who} (step {number} of {steps_total})"
+                await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            await uow.commit()
+        self.metrics.timer_lateness.labels("page").observe(max(0.0, (now - due_at).total_seconds()))
+        if not moved:
+            # Acknowledged while this step was being sent: show these DMs as settled too.
+            settled = await self.get(page.id)
+            await self._settle_dms(settled, [s for s in sent if s[1]], channel_id)
+
+    async def _exhaust(self, page: Page, incident: Incident | None, *, token: str, now: datetime, steps: int) -> None:
+        async with self.uow() as uow:
+            done = await uow.pages.advance(page.id, token=token, status=EXHAUSTED, next_step_at=None)
+            if done and incident:
+                note = f"Nobody acknowledged the page after {steps} steps"
+                await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            await uow.commit()
+        if not done:
+            return
+        channel_id = incident.channel_id if incident else None
+        notice = blocks.page_exhausted(page.title, channel_id, steps=steps)
+        targets_ = ([channel_id] if channel_id else []) + (
+            [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
+        )
+        await asyncio.gather(*(self._post(c, notice) for c in targets_))
+
+    async def _resolve(self, tier: Tier, plan: Plan, now: datetime) -> list[str]:
+        users, emails, groups = targets(tier, plan, now)
+        lookups = await asyncio.gather(
+            *(self.slack.user_id_for_email(e) for e in emails),
+            *(self.slack.group_members(g) for g in groups),
+            return_exceptions=True,
+        )
+        for found in lookups:
+            if isinstance(found, BaseException):
+                log.warning("page target lookup failed: %s", slack_error(found))
+            elif isinstance(found, list):
+                users.extend(found)
+            elif found:
+                users.append(found)
+        return list(dict.fromkeys(users))  # each person once, in order
+
+    def on_call_now(self, service: str | None) -> list[tuple[str, str | None, datetime | None, str | None]]:
+        """For `/incident oncall`: each schedule (of a service, or all) with who is on call and the next handoff."""
+        return _on_call_rows(self.policy, service, self.clock())
+
+    # ----- answering a page ------------------------------------------------------------------------
+    async def get(self, page_id: int) -> Page:
+        """A page by id."""
+        async with self.uow() as uow:
+            page = await uow.pages.get(page_id)
+        if page is None:
+            raise NotFoundError("That page no longer exists.")
+        return page
+
+    async def acknowledge(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
+        """Stop the escalation, join the responder to the channel, and show it everywhere."""
+        now = at or self.clock()
+        async with self.uow() as uow:
+            first = await uow.pages.acknowledge(page_id, user_id=actor, now=now)
+            page = await uow.pages.get(page_id)
+            incident = await uow.incidents.get(page.incident_id) if page and page.incident_id else None
+            if first and incident:
+                await uow.incidents.acknowledge(incident.id, user_id=actor, now=now)
+                await uow.incidents.record(
+                    incident.id,
+                    TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, f"Page acknowledged ({page.source})"),
+                )
+            notified = await uow.pages.notifications(page_id)
+            await uow.commit()
+        if page is None:
+            raise NotFoundError("That page no longer exists.")
+        if not first:
+            who = f"<@{page.acknowledged_by}>" if page.acknowledged_by else "nobody"
+            state = "acknowledged by " + who if page.status == "acknowledged" else page.status
+            await self.slack.reply(reply_to, f"That page was already {state}.")
+            return
+        channel_id = incident.channel_id if incident else None
+        calls = [self._settle_dms(page, [(n.user_id, n.channel, n.ts) for n in notified if n.channel], channel_id)]
+        if channel_id:
+            calls.append(self.slack.invite(channel_id, [actor]))
+            calls.append(
+                self._post(channel_id, f":white_check_mark: <@{actor}> acknowledged the page; escalation stopped.")
+            )
+        for result in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.warning("page %s acknowledged, but a Slack call failed: %s", page_id, slack_error(result))
+
+    async def decline(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
+        """Pass the page on: the next tier is notified now."""
+        now = at or self.clock()
+        async with self.uow() as uow:
+            moved = await uow.pages.escalate_now(page_id, now=now)
+            page = await uow.pages.get(page_id)
+            if moved and page and page.incident_id:
+                await uow.incidents.record(
+                    page.incident_id, TimelineEntry(TimelineKind.PAGE, now, actor, "Page declined")
+                )
+            await uow.commit()
+        if not moved:
+            await self.slack.reply(reply_to, "That page isn't escalating any more.")
+            return
+        await self.slack.reply(reply_to, "Declined: the next step of the escalation is being notified now.")
+        self.wake()
+
+    async def _settle_dms(
+        self, page: Page, sent: list[tuple[str, str | None, str | None]], channel_id: str | None
+    ) -> None:
+        outcome = (
+            f":white_check_mark: Acknowledged by <@{page.acknowledged_by}>."
+            if page.acknowledged_by
+            else f"This page is {page.status}."
+        )
+        text, body = blocks.page_dm_settled(
+            title=page.title, severity=page.severity, channel_id=channel_id, outcome=outcome
+        )
+        for result in await asyncio.gather(
+            *(self.slack.update_message(c, ts, text, body) for _, c, ts in sent if c and ts), return_exceptions=True
+        ):
+            if isinstance(result, BaseException):
+                log.warning("page %s: a DM was not updated: %s", page.id, slack_error(result))
+
+    async def _post(self, channel: str, text: str) -> None:
+        try:
+            await self.slack.post(channel, text, [blocks.section(text)])
+        except Exception as exc:  # paging goes on even when a channel post fails or is delayed
+            log.warning("paging notice to %s failed: %s", channel, slack_error(exc))
+
+
+def _on_call_rows(
+    policy: Policy, service: str | None, now: datetime
+) -> list[tuple[str, str | None, datetime | None, str | None]]:
+    names = list(policy.schedules)
+    if service is not None:
+        escalation = policy.escalation_policies.get(policy.services[service].escalation_policy or "")
+        refs = [r for tier in escalation.tiers for r in tier.notify] if escalation else []
+        names = [r.partition(":")[2] for r in refs if r.startswith("schedule:")]
+    rows = []
+    for name in dict.fromkeys(names):
+        schedule = policy.schedules[name]
+        handoff = next_handoff(schedule, now)
+        rows.append((name, on_call(schedule, now), handoff.at if handoff else None, handoff.user if handoff else None))
+    return rows
