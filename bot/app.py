@@ -72,6 +72,7 @@ class Tocsin:
     _runner: web.AppRunner | None = None
     _site: web.TCPSite | None = None
     _auth_task: asyncio.Task[None] | None = None
+    _stopped: bool = False
 
     @property
     def port(self) -> int:
@@ -98,7 +99,10 @@ class Tocsin:
         log.info("Tocsin is up on %s:%s; Slack traffic via %s", self.settings.host, self.port, mode)
 
     async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
-        """Stop taking work, let acknowledged work finish, then release everything."""
+        """Stop taking work, let acknowledged work finish, then release everything (once)."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self.socket_mode is not None:
             await self.socket_mode.close_async()
         if self._site is not None:

@@ -43,7 +43,7 @@ class Plan:
                 {"notify": list(t.notify), "after": t.after.total_seconds(), "min_severity": t.min_severity}
                 for t in self.tiers
             ],
-            "schedules": {name: s.model_dump(mode="json") for name, s in self.schedules.items()},
+            "schedules": {name: s.canonical() for name, s in self.schedules.items()},
         }
 
     @classmethod

@@ -148,6 +148,10 @@ class Schedule(_Strict):
         """The schedule's time zone."""
         return ZoneInfo(self.timezone)
 
+    def canonical(self) -> dict[str, object]:
+        """The schedule in its layered form only (what a page snapshots; loads back as the same schedule)."""
+        return self.model_dump(mode="json", include={"timezone", "layers", "overrides"})
+
 
 class EscalationTier(_Strict):
     """Who to notify, and how long to wait before the next tier."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.errors import SlackApiError
 
 from bot.paging import Pager
 from bot.reminders import Reminders
@@ -70,8 +71,10 @@ class Timers:
                         await self.reminders.fire(item, token=token, now=now)
                     else:
                         await self.pager.step(item, token=token, now=now)
-                except Exception as exc:  # one failure must not stop the tick; the lease retries it later
+                except SlackApiError as exc:  # Slack refused: the lease expires and a later tick retries
                     log.warning("%s %s did not fire (%s); it will be retried", kind, item, slack_error(exc))
+                except Exception:  # one failure must not stop the tick; the lease retries it later
+                    log.exception("%s %s did not fire; it will be retried", kind, item)
 
         await asyncio.gather(*(fire("reminder", i) for i in reminders), *(fire("page", i) for i in pages))
         return len(reminders) + len(pages)

@@ -117,7 +117,14 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
         **extra: Any,
     ) -> Tocsin:
         settings = settings_for(double, database_url, socket=transport == "socket", **extra)
-        tocsin = await build(settings, policy or Policy(), post_interval=post_interval, header_interval=header_interval)
+        tocsin = await build(
+            settings,
+            policy or Policy(),
+            post_interval=post_interval,
+            header_interval=header_interval,
+            tick_seconds=None,  # tests drive the timers with tocsin.timers.tick()
+            clock=clock,
+        )
         await tocsin.start()
         started.append(tocsin)
         double.app_url = f"http://127.0.0.1:{tocsin.port}/slack/events"
@@ -127,7 +134,7 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
 
     yield start
     for tocsin in started:
-        await tocsin.stop(drain_seconds=5)
+        await tocsin.stop(drain_seconds=5)  # idempotent: a test may have stopped it already
 
 
 async def settle(tocsin: Tocsin) -> None:

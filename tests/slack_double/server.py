@@ -150,6 +150,7 @@ class SlackDouble:
         self.ephemerals: list[dict[str, Any]] = []  # chat.postEphemeral and ephemeral responses
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, set[str]] = {}
         self.events_delivered: list[dict[str, Any]] = []
         self._forced_errors: dict[str, list[tuple[str, int | None]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -498,6 +499,12 @@ class SlackDouble:
             raise SlackError("invalid_arguments", response_metadata={"messages": errors})
         self.home_views[user_id] = view
         return {"view": {**view, "id": self._new_id("V")}}
+
+    def m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = self.groups.get(str(args.get("usergroup", "")))
+        if group is None:
+            raise SlackError("no_such_subteam")
+        return {"users": sorted(group)}
 
     def m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))

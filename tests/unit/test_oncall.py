@@ -108,3 +108,21 @@ def test_bad_schedules_are_refused() -> None:
         schedule(
             users=["UA"], overrides=[{"user": "UB", "start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}]
         )
+
+
+def test_a_snapshotted_plan_loads_back_unchanged() -> None:
+    from bot.escalation import Plan, plan_for_policy
+    from bot.policy import Policy
+
+    policy = Policy.model_validate(
+        {
+            "schedules": {"primary": {"rotation": "daily", "handoff": "09:00", "users": ["UA", "UB"]}},
+            "escalation_policies": {"p": {"repeat": 2, "tiers": [{"notify": ["schedule:primary"], "after": "45s"}]}},
+        }
+    )
+    plan = plan_for_policy("p", policy)
+    again = Plan.from_json(plan.to_json())
+    assert again.to_json() == plan.to_json()
+    assert on_call(again.schedules["primary"], utc(2026, 11, 23, 10)) == on_call(
+        policy.schedules["primary"], utc(2026, 11, 23, 10)
+    )

@@ -1,0 +1,402 @@
+"""Reminders and paging, end to end with an injected clock: the real app, the strict Slack double, the
+timer tick driven by the test (`tocsin.timers.tick()`), and restarts and replicas on one database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.app import Tocsin
+from bot.incidents import TimelineKind
+from bot.policy import Policy
+from tests.conftest import StartTocsin, settle, stored_incident, stored_timeline
+from tests.slack_double import SlackDouble
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
+
+
+class FakeClock:
+    """The time the app sees; tests move it."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+PAGING_POLICY = {
+    "schedules": {
+        "payments-primary": {
+            "timezone": "Europe/London",
+            "rotation": "weekly",
+            "handoff": "mon 09:00",
+            "users": ["U0BOB", "U0CAROL"],
+            "start": "2026-11-23",
+        },
+        "payments-secondary": {"rotation": "daily", "handoff": "09:00", "users": ["U0CAROL"]},
+    },
+    "escalation_policies": {
+        "payments": {
+            "repeat": 1,
+            "tiers": [
+                {"notify": ["schedule:payments-primary"], "after": "5m"},
+                {"notify": ["schedule:payments-secondary"], "after": "10m"},
+                {"notify": ["group:S0MGMT", "user:U0ERIN"], "after": "15m", "min_severity": "SEV1"},
+            ],
+        }
+    },
+    "services": {
+        "checkout": {
+            "keywords": ["checkout", "payment"],
+            "escalation_policy": "payments",
+            "page_on_declare": ["SEV1", "SEV2"],
+        }
+    },
+}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def people(double: SlackDouble) -> SlackDouble:
+    double.add_user("U0DAVE", "dave")
+    double.add_user("U0ERIN", "erin")
+    double.groups["S0MGMT"] = {"U0DAVE"}
+    return double
+
+
+async def declare(double: SlackDouble, tocsin: Tocsin, text: str, user: str = "U0ALICE"):
+    await double.slash_command(user, double.channel_named("general").id, text)
+    await settle(tocsin)
+    return max((c for c in double.channels.values() if c.name.startswith("inc-")), key=lambda c: c.id)
+
+
+async def tick(tocsin: Tocsin) -> int:
+    fired = await tocsin.timers.tick()
+    await settle(tocsin)
+    return fired
+
+
+def pages_to(double: SlackDouble, user: str) -> list[dict]:
+    return [m for m in double.dm_messages(user) if "being paged" in m["text"]]
+
+
+def told(double: SlackDouble, user: str) -> list[str]:
+    """Ephemeral replies to a person (response_url), not their DMs."""
+    return [r["text"] for r in double.responses if r["user_id"] == user and r.get("text")]
+
+
+def nags(channel) -> list[dict]:
+    return [m for m in channel.messages if ":alarm_clock:" in m["text"]]
+
+
+# ----- update reminders ---------------------------------------------------------------------------
+async def test_an_overdue_update_nags_the_channel_then_dms_the_commander(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    tocsin = await start_tocsin(sqlite_url, clock=clock)
+    channel = await declare(double, tocsin, "declare sev2 Slow search")
+    clock.advance(minutes=14, seconds=59)
+    assert await tick(tocsin) == 0
+    clock.advance(seconds=1)  # the first update was due 15 minutes after declaring
+    assert await tick(tocsin) == 1
+    (nag,) = nags(channel)
+    assert "<@U0ALICE> an update on *INC-1: Slow search* was due" in nag["text"]
+    assert nag["blocks"][1]["elements"][0]["action_id"] == "incident_post_update"
+    clock.advance(minutes=14)
+    assert await tick(tocsin) == 0 and double.dm_messages("U0ALICE") == []
+    clock.advance(minutes=1)  # a second interval with no update: the IC is messaged
+    assert await tick(tocsin) == 1
+    assert "has had no status update" in double.dm_messages("U0ALICE")[-1]["text"]
+    clock.advance(hours=3)
+    assert await tick(tocsin) == 0
+    reminders = [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.REMINDER]
+    assert [r.text for r in reminders] == [
+        "Update overdue: the channel was reminded",
+        "Update still overdue: the Incident Commander was messaged",
+    ]
+    assert tocsin.metrics.render().decode().count('tocsin_timer_lateness_seconds_count{kind="reminder"} 2.0') == 1
+
+
+async def test_the_nag_goes_to_the_comms_lead_and_an_update_resets_the_clock(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    tocsin = await start_tocsin(sqlite_url, clock=clock)
+    channel = await declare(double, tocsin, "declare sev2 Login loops")
+    await double.slash_command("U0ALICE", channel.id, "comms @carol")
+    await settle(tocsin)
+    clock.advance(minutes=15)
+    await tick(tocsin)
+    assert "<@U0CAROL> an update on" in nags(channel)[-1]["text"]
+    clock.advance(minutes=5)
+    await double.slash_command("U0CAROL", channel.id, "update Sessions are being rebuilt")
+    await settle(tocsin)
+    clock.advance(minutes=29)  # SEV2: the next update is due 30 minutes after this one
+    assert await tick(tocsin) == 0
+    clock.advance(minutes=1)
+    assert await tick(tocsin) == 1 and len(nags(channel)) == 2
+
+
+async def test_severity_changes_move_the_reminder_and_sev4_and_resolve_stop_it(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    tocsin = await start_tocsin(sqlite_url, clock=clock)
+    channel = await declare(double, tocsin, "declare sev3 Flaky builds")
+    await double.slash_command("U0ALICE", channel.id, "update looking")
+    await settle(tocsin)
+    await double.slash_command("U0ALICE", channel.id, "sev 1")  # 60 min cadence becomes 15
+    await settle(tocsin)
+    clock.advance(minutes=15)
+    assert await tick(tocsin) == 1
+    await double.slash_command("U0ALICE", channel.id, "sev 4")  # no cadence: no more reminders
+    await settle(tocsin)
+    clock.advance(hours=5)
+    assert await tick(tocsin) == 0
+    other = await declare(double, tocsin, "declare sev1 Second one")
+    await double.slash_command("U0ALICE", other.id, "resolve fixed quickly")
+    await settle(tocsin)
+    clock.advance(hours=1)
+    assert await tick(tocsin) == 0 and nags(other) == []
+
+
+# ----- paging -------------------------------------------------------------------------------------
+async def test_declaring_pages_the_service_and_each_tier_fires_in_turn_then_repeats_then_gives_up(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    channel = await declare(double, tocsin, "declare sev1 Checkout is failing")
+    assert len(pages_to(double, "U0BOB")) == 1  # primary on call this week, paged at once
+    assert f"<#{channel.id}>" in pages_to(double, "U0BOB")[0]["text"]
+    assert any("Paging <@U0BOB> (step 1 of 6, payments)" in m["text"] for m in channel.messages)
+    clock.advance(minutes=4)
+    assert await tick(tocsin) == 0
+    clock.advance(minutes=1)  # tier 1 waited 5 minutes: the secondary
+    await tick(tocsin)
+    assert len(pages_to(double, "U0CAROL")) == 1
+    clock.advance(minutes=10)  # tier 3 (SEV1 only): the management group and a named user
+    await tick(tocsin)
+    assert len(pages_to(double, "U0DAVE")) == 1 and len(pages_to(double, "U0ERIN")) == 1
+    clock.advance(minutes=15)  # repeat: round two starts with the primary again
+    await tick(tocsin)
+    assert len(pages_to(double, "U0BOB")) == 2
+    for minutes in (5, 10, 15):
+        clock.advance(minutes=minutes)
+        await tick(tocsin)
+    assert len(pages_to(double, "U0DAVE")) == 2
+    assert any("Nobody acknowledged the page" in m["text"] for m in channel.messages)
+    assert any("Nobody acknowledged the page" in m["text"] for m in double.messages_in("#incidents"))
+    clock.advance(hours=2)
+    assert await tick(tocsin) == 0
+
+
+async def test_a_sev2_page_skips_the_sev1_only_tier(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    await declare(double, tocsin, "declare sev2 Payment retries piling up")
+    for minutes in (5, 10, 5, 10, 30):
+        clock.advance(minutes=minutes)
+        await tick(tocsin)
+    assert pages_to(double, "U0DAVE") == [] and pages_to(double, "U0ERIN") == []
+    assert len(pages_to(double, "U0BOB")) == 2 and len(pages_to(double, "U0CAROL")) == 2
+
+
+async def test_acknowledging_stops_the_escalation_everywhere(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    channel = await declare(double, tocsin, "declare sev1 Checkout down")
+    clock.advance(minutes=5)
+    await tick(tocsin)  # the secondary is paged too
+    dm = pages_to(double, "U0CAROL")[0]
+    dm_channel = next(c for c in double.channels.values() if c.is_im and "U0CAROL" in c.members)
+    clock.advance(seconds=30)
+    await double.click("U0CAROL", dm_channel.id, dm["ts"], "page_acknowledge")
+    await settle(tocsin)
+    incident = await stored_incident(tocsin, 1)
+    assert incident.acknowledged_by == "U0CAROL" and incident.acknowledged_at == T0 + timedelta(minutes=5, seconds=30)
+    assert "U0CAROL" in channel.members
+    assert any("<@U0CAROL> acknowledged the page" in m["text"] for m in channel.messages)
+    for user in ("U0BOB", "U0CAROL"):  # every DM of the page now says who acknowledged, without buttons
+        for message in pages_to(double, user) + [m for m in double.dm_messages(user) if "Acknowledged by" in m["text"]]:
+            assert "Acknowledged by <@U0CAROL>" in message["text"]
+            assert not any(b["type"] == "actions" for b in message["blocks"])
+    clock.advance(hours=2)
+    await tick(tocsin)
+    assert pages_to(double, "U0DAVE") == []
+    assert [m["text"].splitlines()[-1] for m in double.dm_messages("U0BOB")] == [
+        ":white_check_mark: Acknowledged by <@U0CAROL>."
+    ]
+
+
+async def test_two_people_acknowledging_at_once_one_wins_the_other_is_told(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    await declare(double, tocsin, "declare sev1 Checkout down")
+    clock.advance(minutes=5)
+    await tick(tocsin)
+    clicks = []
+    for user in ("U0BOB", "U0CAROL"):
+        dm = next(c for c in double.channels.values() if c.is_im and user in c.members)
+        clicks.append(double.click(user, dm.id, pages_to(double, user)[0]["ts"], "page_acknowledge"))
+    await asyncio.gather(*clicks)
+    await settle(tocsin)
+    winner = (await stored_incident(tocsin, 1)).acknowledged_by
+    loser = "U0CAROL" if winner == "U0BOB" else "U0BOB"
+    assert winner in ("U0BOB", "U0CAROL")
+    assert told(double, loser)[-1] == f"That page was already acknowledged by <@{winner}>."
+    acks = [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.ACKNOWLEDGED]
+    assert len(acks) == 1
+
+
+async def test_declining_passes_the_page_on_at_once(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    await declare(double, tocsin, "declare sev1 Checkout down")
+    bob_dm = next(c for c in double.channels.values() if c.is_im and "U0BOB" in c.members)
+    await double.click("U0BOB", bob_dm.id, pages_to(double, "U0BOB")[0]["ts"], "page_decline")
+    await settle(tocsin)
+    assert len(pages_to(double, "U0CAROL")) == 1  # no waiting out the 5 minutes
+    assert told(double, "U0BOB")[-1].startswith("Declined: the next step")
+
+
+async def test_paging_a_person_by_command(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock)
+    channel = await declare(double, tocsin, "declare sev3 Odd metrics")
+    await double.slash_command("U0ALICE", channel.id, "page @erin")
+    await settle(tocsin)
+    assert len(pages_to(double, "U0ERIN")) == 1
+    assert ":pager: Paging <@U0ERIN> for INC-1." in double.replies_to("U0ALICE")
+    clock.advance(minutes=5)
+    await tick(tocsin)
+    assert any("Nobody acknowledged the page" in m["text"] for m in channel.messages)
+    page_entries = [e.text for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.PAGE]
+    assert page_entries[0].startswith("Page started: user:U0ERIN")
+
+
+async def test_oncall_shows_who_and_the_next_handoff(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    ack = await double.slash_command("U0ALICE", double.channel_named("general").id, "oncall checkout")
+    await settle(tocsin)
+    (reply,) = double.replies_to("U0ALICE")
+    assert ack.status == 200
+    assert "*payments-primary*: <@U0BOB> · next handoff <!date^" in reply and "→ <@U0CAROL>" in reply
+    assert "*payments-secondary*: <@U0CAROL>" in reply
+
+
+# ----- durability ------------------------------------------------------------------------------------
+async def test_a_restart_mid_escalation_fires_each_step_once_and_keeps_the_old_policy(
+    people: SlackDouble, start_tocsin: StartTocsin, database_url: str, clock: FakeClock
+) -> None:
+    double = people
+    first = await start_tocsin(database_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    await declare(double, first, "declare sev1 Checkout down")
+    clock.advance(minutes=5)
+    await tick(first)
+    await first.stop(drain_seconds=5)
+    # While it is down: the policy is edited and 40 minutes pass.
+    edited = {**PAGING_POLICY, "escalation_policies": {"payments": {"tiers": [{"notify": ["user:U0ALICE"]}]}}}
+    clock.advance(minutes=40)
+    second = await start_tocsin(database_url, clock=clock, policy=Policy.model_validate(edited))
+    await tick(second)  # the overdue step, late but once, from the policy as it was when paging began
+    await tick(second)
+    assert len(pages_to(double, "U0DAVE")) == 1 and pages_to(double, "U0ALICE") == []
+    steps = Counter(m["text"] for m in double.dm_messages("U0BOB"))
+    assert max(steps.values()) == 1
+
+
+async def test_an_acknowledgement_racing_a_step_leaves_the_page_acknowledged(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(PAGING_POLICY))
+    await declare(double, tocsin, "declare sev1 Checkout down")
+    bob_dm = next(c for c in double.channels.values() if c.is_im and "U0BOB" in c.members)
+    clock.advance(minutes=5)
+    double.latency = 0.2  # the step's DMs are in flight when the click lands
+    step = asyncio.create_task(tocsin.timers.tick())
+    await asyncio.sleep(0.05)
+    await double.click("U0BOB", bob_dm.id, pages_to(double, "U0BOB")[0]["ts"], "page_acknowledge")
+    await step
+    await settle(tocsin)
+    double.latency = 0
+    clock.advance(hours=1)
+    await tick(tocsin)
+    assert pages_to(double, "U0DAVE") == []
+    carol = [m for m in double.dm_messages("U0CAROL")]
+    assert carol and all("Acknowledged by <@U0BOB>" in m["text"] for m in carol)  # the step sent, shown settled
+
+
+async def test_two_schedulers_on_one_database_fire_every_step_exactly_once(
+    people: SlackDouble, start_tocsin: StartTocsin, postgres_url: str, clock: FakeClock
+) -> None:
+    double = people
+    policy = Policy.model_validate(PAGING_POLICY)
+    one = await start_tocsin(postgres_url, clock=clock, policy=policy)
+    two = await start_tocsin(postgres_url, clock=clock, policy=policy)
+    incidents = 50
+    for n in range(incidents):
+        await double.slash_command("U0ALICE", double.channel_named("general").id, f"declare sev1 Checkout {n}")
+    await settle(one)
+    await settle(two)
+    for minutes in (5, 10, 15, 5, 10, 15, 60):
+        clock.advance(minutes=minutes)
+        await asyncio.gather(one.timers.tick(), two.timers.tick(), one.timers.tick(), two.timers.tick())
+        await settle(one)
+        await settle(two)
+    # 50 pages x (3 tiers x 2 rounds) = 300 steps; every (page, round, tier, person) DM once
+    per_user = {u: len(pages_to(double, u)) for u in ("U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")}
+    assert per_user == {
+        "U0BOB": 2 * incidents,
+        "U0CAROL": 2 * incidents,
+        "U0DAVE": 2 * incidents,
+        "U0ERIN": 2 * incidents,
+    }
+    exhausted = [m for m in double.messages_in("#incidents") if "Nobody acknowledged" in m["text"]]
+    assert len(exhausted) == incidents
+
+
+async def test_the_scheduler_wakes_the_tick_on_its_own(
+    double: SlackDouble, sqlite_url: str, start_tocsin: StartTocsin
+) -> None:
+    # The real clock and APScheduler: a one-second first-update window, ticking every 100 ms.
+    from bot.app import build
+    from tests.conftest import settings_for
+
+    policy = Policy.model_validate({"first_update_within": "1s"})
+    tocsin = await build(settings_for(double, sqlite_url), policy, post_interval=0, header_interval=0, tick_seconds=0.1)
+    await tocsin.start()
+    try:
+        double.app_url = f"http://127.0.0.1:{tocsin.port}/slack/events"
+        channel = await declare(double, tocsin, "declare sev1 Quick one")
+        for _ in range(50):
+            if nags(channel):
+                break
+            await asyncio.sleep(0.1)
+        assert len(nags(channel)) == 1
+    finally:
+        await tocsin.stop(drain_seconds=5)
