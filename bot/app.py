@@ -173,13 +173,13 @@ async def build(
     )
     slack = SlackGateway(client, http, post_interval=post_interval)
 
-    def uow() -> UnitOfWork:
-        return UnitOfWork(sessions)
+    def uow(*, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(sessions, read_only=read_only)
 
     home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
     header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)
     pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
-    reminders = Reminders(uow=uow, slack=slack, policy=policy, metrics=metrics)
+    reminders = Reminders(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock)
     timers = Timers(uow=uow, reminders=reminders, pager=pager, clock=clock)
     pager.wake = timers.wake
     incidents = IncidentService(

@@ -50,7 +50,7 @@ class HeaderKeeper:
         await self._coalescer.request(incident_id)
 
     async def _refresh(self, incident_id: int) -> None:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             incident = await uow.incidents.get(incident_id)
         if incident is None or incident.channel_id is None:
             return
@@ -102,7 +102,7 @@ class HomeKeeper:
 
     async def _refresh(self, team_id: str) -> None:
         now = self.clock()
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             viewers = await uow.incidents.home_viewers(team_id, since=now - HOME_VIEWERS_WITHIN)
             incidents = await uow.incidents.open_incidents(team_id)
         view = blocks.home_view(self._ordered(incidents), self.policy, now=now)

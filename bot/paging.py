@@ -102,9 +102,9 @@ class Pager:
     # ----- the timer's step ----------------------------------------------------------------------
     async def step(self, page_id: int, *, token: str, now: datetime) -> None:
         """Notify the page's next tier (or give up), then record it and schedule the next step."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             page = await uow.pages.get(page_id)
-            incident = await uow.incidents.get(page.incident_id) if page and page.incident_id else None
+            channel_id = await uow.incidents.channel_of(page.incident_id) if page and page.incident_id else None
         if page is None or not page.active:
             async with self.uow() as uow:
                 await uow.pages.release(page_id, token=token)
@@ -112,10 +112,9 @@ class Pager:
             return
         due_at = page.next_step_at or now
         step = next_step(page.plan, page.severity, self.policy, tier=page.tier, round=page.round, now=now)
-        channel_id = incident.channel_id if incident else None
         steps_total = total_steps(page.plan, page.severity, self.policy)
         if step.exhausted:
-            await self._exhaust(page, incident, token=token, now=now, steps=steps_total)
+            await self._exhaust(page, channel_id, token=token, now=now, steps=steps_total)
             return
         assert step.tier is not None
         users = await self._resolve(step.tier, page.plan, now)
@@ -154,27 +153,26 @@ class Pager:
             moved = await uow.pages.advance(
                 page.id, token=token, tier=step.next_tier, round=step.next_round, next_step_at=next_at
             )
-            if incident:
+            if page.incident_id:
                 who = ", ".join(f"<@{u}>" for u in users) or "nobody (no one on call)"
                 note = f"Paged {who} (step {number} of {steps_total})"
-                await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+                await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             await uow.commit()
-        self.metrics.timer_lateness.labels("page").observe(max(0.0, (now - due_at).total_seconds()))
+        self.metrics.timer_lateness.labels("page").observe(max(0.0, (self.clock() - due_at).total_seconds()))
         if not moved:
             # Acknowledged while this step was being sent: show these DMs as settled too.
             settled = await self.get(page.id)
             await self._settle_dms(settled, [s for s in sent if s[1]], channel_id)
 
-    async def _exhaust(self, page: Page, incident: Incident | None, *, token: str, now: datetime, steps: int) -> None:
+    async def _exhaust(self, page: Page, channel_id: str | None, *, token: str, now: datetime, steps: int) -> None:
         async with self.uow() as uow:
             done = await uow.pages.advance(page.id, token=token, status=EXHAUSTED, next_step_at=None)
-            if done and incident:
+            if done and page.incident_id:
                 note = f"Nobody acknowledged the page after {steps} steps"
-                await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+                await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             await uow.commit()
         if not done:
             return
-        channel_id = incident.channel_id if incident else None
         notice = blocks.page_exhausted(page.title, channel_id, steps=steps)
         targets_ = ([channel_id] if channel_id else []) + (
             [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
@@ -204,7 +202,7 @@ class Pager:
     # ----- answering a page ------------------------------------------------------------------------
     async def get(self, page_id: int) -> Page:
         """A page by id."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             page = await uow.pages.get(page_id)
         if page is None:
             raise NotFoundError("That page no longer exists.")

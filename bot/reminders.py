@@ -12,7 +12,7 @@ from bot.incidents import Incident, TimelineEntry, TimelineKind
 from bot.metrics import Metrics
 from bot.policy import Policy
 from bot.slack_io import SlackGateway
-from bot.uow_types import UnitOfWorkFactory
+from bot.uow_types import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ class Reminders:
     slack: SlackGateway
     policy: Policy
     metrics: Metrics
+    clock: Clock
 
     async def fire(self, incident_id: int, *, token: str, now: datetime) -> None:
         """Send the due reminder, then record it and set the next one in one transaction."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             incident = await uow.incidents.get(incident_id)
         if incident is None or incident.reminder_at is None or not incident.status.is_open:
             async with self.uow() as uow:
@@ -55,7 +56,7 @@ class Reminders:
             if done:
                 await uow.incidents.record(incident_id, TimelineEntry(TimelineKind.REMINDER, now, None, note))
             await uow.commit()
-        self.metrics.timer_lateness.labels("reminder").observe(max(0.0, (now - due_at).total_seconds()))
+        self.metrics.timer_lateness.labels("reminder").observe(max(0.0, (self.clock() - due_at).total_seconds()))
 
     def _interval(self, incident: Incident) -> timedelta:
         severity = self.policy.severity_named(incident.severity)

@@ -65,7 +65,7 @@ class ResponseService:
     # ----- finding the incident -------------------------------------------------------------
     async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
         """The incident a command is about: named, or the incident whose channel it was typed in."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             if target.number is not None:
                 incident = await uow.incidents.by_number(team_id, target.number)
                 missing = f"There is no INC-{target.number} here."
@@ -79,7 +79,7 @@ class ResponseService:
 
     async def get(self, incident_id: int) -> Incident:
         """An incident by id (from a button or a form)."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             incident = await uow.incidents.get(incident_id)
         if incident is None:
             raise NotFoundError("That incident no longer exists.")
@@ -287,7 +287,7 @@ class ResponseService:
 
     async def timeline(self, incident: Incident, *, page: int) -> tuple[str, list[dict[str, Any]]]:
         """A page of the timeline, ready to show."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             entries = await uow.incidents.timeline(incident.id)
         return blocks.timeline_page(incident, entries, page)
 
@@ -296,7 +296,7 @@ class ResponseService:
         self, *, event_id: str, channel_id: str, ts: str, reason: str, message: dict[str, Any] | None
     ) -> bool:
         """Put a pinned or reacted message on its incident's timeline, at the time it was posted."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             incident = await uow.incidents.by_channel(channel_id)
         if incident is None:
             return False

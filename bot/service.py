@@ -119,7 +119,7 @@ class IncidentService:
 
     async def open_incidents(self, team_id: str) -> list[Incident]:
         """Open incidents, most severe first, then oldest first."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             incidents = await uow.incidents.open_incidents(team_id)
         order = {name: index for index, name in enumerate(self.policy.severity_names)}
         return sorted(incidents, key=lambda i: (order.get(i.severity, len(order)), i.number))

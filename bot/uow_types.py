@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from storage.uow import UnitOfWork
 
 Clock = Callable[[], datetime]
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a unit of work; `read_only=True` for one that only reads (no write lock on SQLite)."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
 
 def utc_now() -> datetime:

@@ -14,6 +14,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "tocsin_read_only"  # execution option: this transaction only reads
 
 
 def async_database_url(url: str) -> str:
@@ -35,7 +36,8 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def create_engine(url: str) -> AsyncEngine:
     """An engine for DATABASE_URL; on SQLite every transaction takes the write lock up front."""
     async_url = async_database_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # A server connection can go stale (restarts, idle timeouts): ping it on checkout. A SQLite file cannot.
+    kwargs: dict[str, Any] = {} if async_url.startswith("sqlite") else {"pool_pre_ping": True}
     memory = make_url(async_url).database in (None, "", ":memory:")
     if async_url.startswith("sqlite") and memory:
         kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
@@ -59,7 +61,9 @@ def _serialise_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (READ_ONLY) take no write lock: under WAL they run beside the one writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 async def use_wal(engine: AsyncEngine) -> None:

@@ -92,6 +92,11 @@ class IncidentRepository:
         statement = select(IncidentRow).where(IncidentRow.team_id == team_id, IncidentRow.number == number)
         return await self._snapshot((await self._session.exec(statement)).first())
 
+    async def channel_of(self, incident_id: int) -> str | None:
+        """Just an incident's channel (cheaper than the whole incident)."""
+        statement = select(IncidentRow.channel_id).where(IncidentRow.id == incident_id)
+        return (await self._session.exec(statement)).first()
+
     async def locked(self, incident_id: int) -> Incident | None:
         """The incident, row-locked until the transaction ends (PostgreSQL; SQLite has one writer anyway)."""
         statement = select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import READ_ONLY
 from storage.pages import PageRepository
 from storage.repository import IncidentRepository
 
@@ -18,14 +19,17 @@ class UnitOfWork:
     incidents: IncidentRepository
     pages: PageRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Make sessions from the given factory."""
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
+        """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock."""
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._read_only = read_only
 
     async def __aenter__(self) -> Self:
         """Start a session and its repositories."""
         self._session = self._sessions()
+        if self._read_only:
+            await self._session.connection(execution_options={READ_ONLY: True})
         self.incidents = IncidentRepository(self._session)
         self.pages = PageRepository(self._session)
         return self

@@ -17,7 +17,7 @@ async def declare_many(url: str, count: int, tag: str) -> None:
     engine = create_engine(url)
     sessions = session_factory(engine)
     service = IncidentService(
-        uow=lambda: UnitOfWork(sessions),
+        uow=lambda **kw: UnitOfWork(sessions, **kw),
         slack=None,
         policy=Policy(),
         metrics=Metrics(),  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ async def engine(database_url: str):
 
 def service_on(engine) -> IncidentService:
     sessions = session_factory(engine)
-    return IncidentService(uow=lambda: UnitOfWork(sessions), slack=None, policy=Policy(), metrics=Metrics())  # type: ignore[arg-type]
+    return IncidentService(uow=lambda **kw: UnitOfWork(sessions, **kw), slack=None, policy=Policy(), metrics=Metrics())  # type: ignore[arg-type]
 
 
 async def numbers(engine, team: str = "T1") -> list[int]:
