@@ -462,20 +462,22 @@ def _input(block_id: str, label: str, *, multiline: bool = False, optional: bool
 PAGE_BLOCK = "page"
 
 
+def _post_update_button(incident: Incident) -> dict[str, Any]:
+    """The Post update button, wired like the header's (its block_id names the incident)."""
+    return {
+        "type": "actions",
+        "block_id": f"{CONTROLS_BLOCK}:{incident.id}",
+        "elements": [button("Post update", Action.POST_UPDATE, str(incident.id), style="primary")],
+    }
+
+
 def reminder_nag(incident: Incident, *, target: str | None, due_at: datetime) -> tuple[str, Blocks]:
     """The in-channel nag when an update is overdue, with the Post update button."""
     line = (
         f":alarm_clock: {mention(target)} an update on *{incident_title_line(incident)}* was due "
         f"{slack_date(due_at, '{time}')}. Post one so stakeholders know where things stand."
     )
-    return line, [
-        section(line),
-        {
-            "type": "actions",
-            "block_id": f"{CONTROLS_BLOCK}:{incident.id}",
-            "elements": [button("Post update", Action.POST_UPDATE, str(incident.id), style="primary")],
-        },
-    ]
+    return line, [section(line), _post_update_button(incident)]
 
 
 def reminder_dm(incident: Incident, *, due_at: datetime) -> tuple[str, Blocks]:
@@ -484,14 +486,7 @@ def reminder_dm(incident: Incident, *, due_at: datetime) -> tuple[str, Blocks]:
         f":alarm_clock: *{incident_title_line(incident)}* has had no status update since it was due "
         f"{slack_date(due_at)}; the channel was reminded. {channel_link(incident.channel_id)}"
     )
-    return line, [
-        section(line),
-        {
-            "type": "actions",
-            "block_id": f"{CONTROLS_BLOCK}:{incident.id}",
-            "elements": [button("Post update", Action.POST_UPDATE, str(incident.id), style="primary")],
-        },
-    ]
+    return line, [section(line), _post_update_button(incident)]
 
 
 def page_dm(

@@ -17,13 +17,10 @@ import re
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
-from tests.conftest import POSTGRES_URL, _fresh_postgres
 from tests.slack_double import SlackDouble
 
 CONCURRENT = 100
@@ -34,17 +31,6 @@ SENDERS = int(os.environ.get("BENCH_SENDERS", "4"))
 def rss_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def bench_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bench.db'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    async for url in _fresh_postgres():
-        yield url
 
 
 async def start_process(

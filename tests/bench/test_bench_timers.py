@@ -11,15 +11,11 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.escalation import TRIGGERED, plan_for_user
-from bot.live_views import HeaderKeeper, HomeKeeper  # noqa: F401 - keeps imports honest for the app's modules
 from bot.metrics import Metrics
 from bot.paging import Pager
 from bot.policy import Policy
@@ -30,23 +26,11 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import IncidentRow, PageRow
 from storage.uow import UnitOfWork
-from tests.conftest import POSTGRES_URL, _fresh_postgres
 
 INCIDENTS = 10_000
 PAGES = 1_000
 RUN_SECONDS = float(os.environ.get("BENCH_TIMER_SECONDS", "60"))
 TICK = 0.5
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def bench_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'bench.db'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("TEST_DATABASE_URL is not set")
-    async for url in _fresh_postgres():
-        yield url
 
 
 async def seed(engine, channels: list[str], users: list[str], now: datetime) -> None:
