@@ -8,12 +8,14 @@ import logging
 import signal
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import yaml
 
 from bot.errors import ConfigError
 from bot.oncall import gaps
 from bot.policy import Policy, load_policy
+from bot.runbooks import RunbookLibrary
 from bot.settings import DatabaseSettings, Settings, load_settings
 
 EXIT_CONFIG = 2
@@ -52,12 +54,19 @@ def _check(settings: Settings, policy: Policy) -> int:
         print(f"{name}: {value}")
     print("\n# policy")
     print(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False, allow_unicode=True), end="")
+    library = RunbookLibrary(Path(policy.runbooks_dir), policy)
+    print(f"\n# runbooks ({policy.runbooks_dir})")
+    for name, runbook in sorted(library.all().items()):
+        print(f"{name}: {runbook.meta.title} ({len(runbook.steps)} steps)")
+    problems = library.problems()
     warnings = schedule_gaps(policy, datetime.now(UTC))
     if warnings:
         print("\n# warnings")
         for warning in warnings:
             print(warning)
-    return 0
+    for problem in problems:
+        print(f"tocsin: runbook {problem}", file=sys.stderr)
+    return EXIT_CONFIG if problems else 0
 
 
 def schedule_gaps(policy: Policy, now: datetime) -> list[str]:

@@ -58,6 +58,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         return assign
 
     register_page_buttons(app, deps)
+    register_runbook_controls(app, deps)
     app.action(Action.ASSIGN_IC)(assigner("incident_commander"))
     app.action(Action.ASSIGN_COMMS)(assigner("comms_lead"))
 
@@ -106,6 +107,55 @@ def register_page_buttons(app: AsyncApp, deps: Deps) -> None:
         deps.background.submit(
             body, lambda: deps.pager.decline(page_id, actor=_actor(body), reply_to=_reply_to(body), at=received)
         )
+
+
+def register_runbook_controls(app: AsyncApp, deps: Deps) -> None:
+    """Ticking runbook steps, and the Post buttons of `/incident runbook`."""
+
+    @app.action(blocks.RUNBOOK_STEPS)
+    async def runbook_step(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        received = deps.incidents.clock()
+        prefix, incident_id, name, _group = _block_parts(action, 4)
+        if prefix != blocks.RUNBOOK_BLOCK or not incident_id.isdigit():
+            return
+        # The step toggled is the one whose state differs from the message as this person saw it.
+        seen = _initial_options(body.get("message") or {}, action["block_id"])
+        now = {o["value"] for o in action.get("selected_options") or []}
+        changes = [(step, True) for step in now - seen] + [(step, False) for step in seen - now]
+
+        async def job() -> None:
+            for step, ticked in changes:
+                await deps.runbooks.toggle(int(incident_id), name, step, ticked=ticked, actor=_actor(body), at=received)
+
+        deps.background.submit(body, job)
+
+    @app.action(blocks.RUNBOOK_POST)
+    async def post_runbook(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        prefix, incident_id, _name = _block_parts(action, 3)
+
+        async def job() -> None:
+            if prefix != "rbpost" or not incident_id.isdigit():
+                raise UserError("That button isn't attached to an incident any more.")
+            incident = await deps.response.get(int(incident_id))
+            await deps.runbooks.post_named(incident, action["value"], actor=_actor(body), reply_to=_reply_to(body))
+
+        deps.background.submit(body, job)
+
+
+def _block_parts(action: dict[str, Any], count: int) -> list[str]:
+    """A control's block_id split on ':' into exactly `count` parts (missing parts empty)."""
+    parts = str(action.get("block_id", "")).split(":")
+    return [*parts, *([""] * count)][:count]
+
+
+def _initial_options(message: dict[str, Any], block_id: str) -> set[str]:
+    for block in message.get("blocks") or []:
+        if block.get("block_id") == block_id:
+            for element in block.get("elements") or []:
+                return {o["value"] for o in element.get("initial_options") or []}
+    return set()
 
 
 def _page_id(body: dict[str, Any]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -28,6 +29,8 @@ from bot.paging import Pager
 from bot.policy import Policy
 from bot.reminders import Reminders
 from bot.response import ResponseService
+from bot.runbook_flow import RunbookService
+from bot.runbooks import RunbookLibrary
 from bot.service import IncidentService
 from bot.settings import Settings
 from bot.slack_io import SLACK_POST_INTERVAL, SlackGateway, build_web_client
@@ -182,16 +185,22 @@ async def build(
     reminders = Reminders(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock)
     timers = Timers(uow=uow, reminders=reminders, pager=pager, clock=clock)
     pager.wake = timers.wake
-    incidents = IncidentService(
-        uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home, pager=pager
+    runbooks = RunbookService(
+        uow=uow, slack=slack, library=RunbookLibrary(Path(policy.runbooks_dir), policy), clock=clock
     )
-    response = ResponseService(uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home)
+    incidents = IncidentService(
+        uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home, pager=pager, runbooks=runbooks
+    )
+    response = ResponseService(
+        uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home, runbooks=runbooks
+    )
     background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
     deps = Deps(
         incidents=incidents,
         response=response,
         home=home,
         pager=pager,
+        runbooks=runbooks,
         slack=slack,
         policy=policy,
         background=background,

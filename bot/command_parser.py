@@ -41,7 +41,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("reopen", "reopen [reason]", "reopen a resolved incident", True),
     Subcommand("timeline", "timeline [page]", "show the timeline", True),
     Subcommand("followup", "followup <text> [@owner] [due YYYY-MM-DD]", "add an action item", False),
-    Subcommand("runbook", "runbook [name]", "show the matched or named runbook", False),
+    Subcommand("runbook", "runbook [name]", "list the matching runbooks, or post the named one", True),
     Subcommand("list", "list", "open incidents", True),
     Subcommand("stats", "stats", "MTTA, MTTR and friends", False),
     Subcommand("help", "help", "this list", True),
@@ -165,6 +165,14 @@ class ShowOnCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowRunbooks:
+    """List matching runbooks (name None) or post one."""
+
+    name: str | None
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
 class NotYetAvailable:
     """A subcommand from the contract that this version does not do yet."""
 
@@ -185,6 +193,7 @@ Command = (
     | ShowTimeline
     | PageSomeone
     | ShowOnCall
+    | ShowRunbooks
     | NotYetAvailable
 )
 
@@ -262,6 +271,8 @@ def parse_command(text: str, policy: Policy) -> Command:
                 known = ", ".join(sorted(policy.services)) or "none are configured"
                 raise UsageError(f"There is no service called “{plain_from_slack(who)[:40]}” ({known}).", usage=usage)
             return PageSomeone(None, service, target)
+        case "runbook":
+            return ShowRunbooks(plain_from_slack(rest).strip().lower() or None, target)
         case "timeline":
             page = rest.strip() or "1"
             if not page.isdigit() or int(page) < 1:

@@ -23,6 +23,7 @@ from bot.command_parser import (
     Reopen,
     Resolve,
     ShowOnCall,
+    ShowRunbooks,
     ShowTimeline,
     parse_command,
 )
@@ -113,6 +114,10 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
                     await response.reopen(incident, reason=reason, actor=actor, at=at)
                 case ShowTimeline(page=page):
                     await deps.slack.reply(reply_to, *await response.timeline(incident, page=page))
+                case ShowRunbooks(name=None):
+                    await deps.slack.reply(reply_to, *await deps.runbooks.listing(incident))
+                case ShowRunbooks(name=str(name)):
+                    await deps.runbooks.post_named(incident, name, actor=actor, reply_to=reply_to)
                 case PageSomeone(user_id=str(user_id)):
                     await deps.pager.page_user(incident, user_id=user_id, actor=actor, team_id=team_id)
                     await deps.slack.reply(reply_to, f":pager: Paging <@{user_id}> for {incident.reference}.")

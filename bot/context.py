@@ -9,6 +9,7 @@ from bot.live_views import HomeKeeper
 from bot.paging import Pager
 from bot.policy import Policy
 from bot.response import ResponseService
+from bot.runbook_flow import RunbookService
 from bot.service import IncidentService
 from bot.slack_io import SlackGateway
 
@@ -21,6 +22,7 @@ class Deps:
     response: ResponseService
     home: HomeKeeper
     pager: Pager
+    runbooks: RunbookService
     slack: SlackGateway
     policy: Policy
     background: Background

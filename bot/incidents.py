@@ -70,6 +70,7 @@ class TimelineKind(StrEnum):
     REOPENED = "reopened"
     MESSAGE = "message"  # a pinned or reacted Slack message
     REMINDER = "reminder"
+    RUNBOOK = "runbook"
     PAGE = "page"
 
     @property

@@ -244,6 +244,7 @@ class Policy(_Strict):
     channel_prefix: str = "inc"
     broadcast_channel: str | None = "#incidents"
     timeline_reaction: str = "pushpin"
+    runbooks_dir: str = "runbooks"
     first_update_within: Duration = timedelta(minutes=15)
     default_severity: str = "SEV3"
     timezone: str = "UTC"

@@ -23,6 +23,7 @@ from bot.live_views import HeaderKeeper, HomeKeeper
 from bot.mrkdwn import plain_from_slack
 from bot.permissions import Act, require
 from bot.policy import Policy
+from bot.runbook_flow import RunbookService
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from bot.uow_types import Clock, UnitOfWorkFactory
 
@@ -61,6 +62,7 @@ class ResponseService:
     clock: Clock
     header: HeaderKeeper
     home: HomeKeeper
+    runbooks: RunbookService | None = None
 
     # ----- finding the incident -------------------------------------------------------------
     async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
@@ -146,6 +148,8 @@ class ResponseService:
             already = set(self.policy.stakeholder_channels(before)) - {self.policy.broadcast_channel}
             channels += [c for c in self.policy.stakeholder_channels(severity) if c not in already]
         await self._tell(changed, blocks.change_line(changed, notice), channels, actor_reply=reply_to)
+        if self.runbooks is not None:  # runbooks follow the incident: a new severity may bring new ones
+            await self.runbooks.post_matching(changed)
 
     # ----- lifecycle --------------------------------------------------------------------------
     async def change_status(

@@ -22,6 +22,7 @@ from bot.mrkdwn import escape
 from bot.paging import Pager
 from bot.permissions import Act, require
 from bot.policy import Policy
+from bot.runbook_flow import RunbookService
 from bot.services import pages_on_declare
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from bot.uow_types import Clock, UnitOfWorkFactory, utc_now
@@ -49,6 +50,7 @@ class IncidentService:
     clock: Clock = utc_now
     home: HomeKeeper | None = None
     pager: Pager | None = None
+    runbooks: RunbookService | None = None
 
     async def declare(self, new: NewIncident, *, reply_to: ReplyTarget) -> DeclareOutcome:
         """Declare: store the incident, open its channel, brief the team, tell the declarer."""
@@ -111,6 +113,8 @@ class IncidentService:
             follow_ups.append(self.slack.reply(reply_to, _problems_text(incident, problems)))
         if self.home is not None:
             follow_ups.append(self.home.refresh(incident.team_id))
+        if self.runbooks is not None:
+            follow_ups.append(self.runbooks.post_matching(incident))
         for result in await asyncio.gather(*follow_ups, return_exceptions=True):
             if isinstance(result, BaseException):
                 log.warning("declare %s: follow-up failed: %s", incident.reference, slack_error(result))

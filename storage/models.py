@@ -157,6 +157,32 @@ class PageNotificationRow(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=32)
 
 
+class RunbookPostRow(SQLModel, table=True):
+    """A runbook message posted in an incident channel (a runbook may take several messages)."""
+
+    __tablename__ = "runbook_posts"
+    __table_args__ = (sa.UniqueConstraint("incident_id", "runbook", "part", name="uq_runbook_post_part"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    runbook: str = Field(max_length=100)
+    part: int
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+
+
+class RunbookTickRow(SQLModel, table=True):
+    """A ticked runbook step: who and when."""
+
+    __tablename__ = "runbook_ticks"
+
+    incident_id: int = Field(foreign_key="incidents.id", primary_key=True)
+    runbook: str = Field(max_length=100, primary_key=True)
+    step: str = Field(max_length=16, primary_key=True)
+    ticked_by: str = Field(max_length=32)
+    ticked_at: datetime = _when()
+
+
 class MessageCaptureRow(SQLModel, table=True):
     """Why a message is on the timeline: pinned, or someone's timeline reaction. Gone when none remain."""
 

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import READ_ONLY
 from storage.pages import PageRepository
 from storage.repository import IncidentRepository
+from storage.runbook_records import RunbookRecords
 
 
 class UnitOfWork:
@@ -18,6 +19,7 @@ class UnitOfWork:
 
     incidents: IncidentRepository
     pages: PageRepository
+    runbooks: RunbookRecords
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
         """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock."""
@@ -32,6 +34,7 @@ class UnitOfWork:
             await self._session.connection(execution_options={READ_ONLY: True})
         self.incidents = IncidentRepository(self._session)
         self.pages = PageRepository(self._session)
+        self.runbooks = RunbookRecords(self._session)
         return self
 
     async def __aexit__(

@@ -153,6 +153,11 @@ def _check_element(element: dict[str, Any], where: str, action_ids: set[str]) ->
         errors.extend(_check_options(element.get("options"), where + "/options"))
     elif kind == "checkboxes":
         errors.extend(_check_options(element.get("options"), where + "/options", CHECKBOX_OPTIONS))
+    for chosen in element.get("initial_options") or (
+        [element["initial_option"]] if "initial_option" in element else []
+    ):
+        if chosen not in (element.get("options") or []):
+            errors.append(f"initial option must be one of the options {where}")
     return errors
 
 

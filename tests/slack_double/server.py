@@ -623,18 +623,33 @@ class SlackDouble:
         action_id: str,
         *,
         value: str | None = None,
+        block_id: str | None = None,
         via: str = "http",
     ) -> Ack:
-        """A user clicks a button, or picks `value` from a select, in a message."""
+        """A user clicks a button, picks `value` from a select, or toggles checkbox `value`, in a message."""
+        payload = self.click_payload(user_id, channel_id, message_ts, action_id, value=value, block_id=block_id)
+        return await self.deliver(payload, kind="interactive", via=via)
+
+    def click_payload(
+        self,
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        block_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The block_actions payload for a click on the message as it is now (send it with `deliver`)."""
         channel = self.channels[channel_id]
         message = next(m for m in channel.messages if m["ts"] == message_ts)
-        found = _find_element(message.get("blocks", []), action_id)
+        found = _find_element(message.get("blocks", []), action_id, block_id)
         if found is None:
             raise AssertionError(f"no element {action_id} in that message")
-        block_id, element = found
+        found_block, element = found
         action: dict[str, Any] = {
             "action_id": action_id,
-            "block_id": block_id,
+            "block_id": found_block,
             "type": element["type"],
             "action_ts": self._next_ts(),
         }
@@ -649,7 +664,14 @@ class SlackDouble:
             if value not in self.users:
                 raise AssertionError(f"{value!r} is not a user")
             action["selected_user"] = value
-        payload = {
+        elif element["type"] == "checkboxes":
+            option = next((o for o in element["options"] if o["value"] == value), None)
+            if option is None:
+                raise AssertionError(f"{value!r} is not an option of {action_id}")
+            selected = [o for o in element.get("initial_options") or []]
+            toggled = [o for o in selected if o["value"] != value]
+            action["selected_options"] = toggled if len(toggled) < len(selected) else [*selected, option]
+        return {
             "type": "block_actions",
             "user": {"id": user_id, "username": self.users[user_id]["name"], "team_id": self.team_id},
             "api_app_id": "A0TOCSIN",
@@ -658,11 +680,10 @@ class SlackDouble:
             "trigger_id": self._trigger(),
             "team": {"id": self.team_id, "domain": "tocsin-test"},
             "channel": {"id": channel_id, "name": channel.name},
-            "message": message,
+            "message": json.loads(json.dumps(message)),  # the message as this person sees it now
             "response_url": self._new_response_url(user_id, channel_id),
             "actions": [action],
         }
-        return await self.deliver(payload, kind="interactive", via=via)
 
     async def deliver(self, payload: dict[str, Any], *, kind: str, via: str) -> Ack:
         """Send a request to the app over HTTP (signed) or Socket Mode, and wait for its ack."""
@@ -944,8 +965,12 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
     raise AssertionError(f"the double cannot fill a {kind}")
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]] | None:
+def _find_element(
+    blocks: list[dict[str, Any]], action_id: str, block_id: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
     for index, block in enumerate(blocks):
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
         for element in block.get("elements", []) + ([block["accessory"]] if "accessory" in block else []):
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return block.get("block_id", f"auto{index}"), element
