@@ -100,11 +100,24 @@ class Pager:
         return page_id
 
     # ----- the timer's step ----------------------------------------------------------------------
-    async def step(self, page_id: int, *, token: str, now: datetime) -> None:
-        """Notify the page's next tier (or give up), then record it and schedule the next step."""
-        async with self.uow(read_only=True) as uow:
-            page = await uow.pages.get(page_id)
-            channel_id = await uow.incidents.channel_of(page.incident_id) if page and page.incident_id else None
+    async def step(
+        self,
+        page_id: int,
+        *,
+        token: str,
+        now: datetime,
+        loaded: tuple[Page | None, str | None] | None = None,
+    ) -> None:
+        """Notify the page's next tier (or give up), then record it and schedule the next step.
+
+        `loaded` is (the page, its incident's channel) as the tick loaded them; read here otherwise.
+        """
+        if loaded is None:
+            async with self.uow(read_only=True) as uow:
+                page = await uow.pages.get(page_id)
+                channel_id = await uow.incidents.channel_of(page.incident_id) if page and page.incident_id else None
+        else:
+            page, channel_id = loaded
         if page is None or not page.active:
             async with self.uow() as uow:
                 await uow.pages.release(page_id, token=token)

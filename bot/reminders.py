@@ -27,10 +27,14 @@ class Reminders:
     metrics: Metrics
     clock: Clock
 
-    async def fire(self, incident_id: int, *, token: str, now: datetime) -> None:
-        """Send the due reminder, then record it and set the next one in one transaction."""
-        async with self.uow(read_only=True) as uow:
-            incident = await uow.incidents.get(incident_id)
+    async def fire(self, incident_id: int, *, token: str, now: datetime, incident: Incident | None = None) -> None:
+        """Send the due reminder, then record it and set the next one in one transaction.
+
+        `incident` is the incident as the tick loaded it (with everything it claimed); read here otherwise.
+        """
+        if incident is None:
+            async with self.uow(read_only=True) as uow:
+                incident = await uow.incidents.get(incident_id)
         if incident is None or incident.reminder_at is None or not incident.status.is_open:
             async with self.uow() as uow:
                 await uow.pages.release_reminder(incident_id, token=token)

@@ -62,15 +62,24 @@ class Timers:
             reminders = await uow.pages.claim_due_reminders(now=now, lease=self.lease, token=token, limit=self.batch)
             pages = await uow.pages.claim_due(now=now, lease=self.lease, token=token, limit=self.batch)
             await uow.commit()
+        if not reminders and not pages:
+            return 0
+        # One read for everything claimed (a read per timer costs more CPU than its Slack call).
+        async with self.uow(read_only=True) as uow:
+            incidents = await uow.incidents.get_many(reminders)
+            claimed_pages = await uow.pages.get_many(pages)
+            channels = await uow.incidents.channels_of([p.incident_id for p in claimed_pages.values() if p.incident_id])
         limit = asyncio.Semaphore(CONCURRENCY)
 
         async def fire(kind: str, item: int) -> None:
             async with limit:
                 try:
                     if kind == "reminder":
-                        await self.reminders.fire(item, token=token, now=now)
+                        await self.reminders.fire(item, token=token, now=now, incident=incidents.get(item))
                     else:
-                        await self.pager.step(item, token=token, now=now)
+                        page = claimed_pages.get(item)
+                        channel = channels.get(page.incident_id) if page and page.incident_id else None
+                        await self.pager.step(item, token=token, now=now, loaded=(page, channel))
                 except SlackApiError as exc:  # Slack refused: the lease expires and a later tick retries
                     log.warning("%s %s did not fire (%s); it will be retried", kind, item, slack_error(exc))
                 except Exception:  # one failure must not stop the tick; the lease retries it later

@@ -59,6 +59,13 @@ class PageRepository:
         row = await self._session.get(PageRow, page_id)
         return _to_page(row) if row else None
 
+    async def get_many(self, page_ids: Sequence[int]) -> dict[int, Page]:
+        """Several pages by id, in one query."""
+        if not page_ids:
+            return {}
+        statement = select(PageRow).where(col(PageRow.id).in_(page_ids))
+        return {row.id: _to_page(row) for row in (await self._session.exec(statement)).all() if row.id is not None}
+
     async def for_incident(self, incident_id: int) -> list[Page]:
         """An incident's pages, oldest first."""
         statement = select(PageRow).where(PageRow.incident_id == incident_id).order_by(col(PageRow.id))
