@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import actions, commands, events, views
+from bot.alert_intake import AlertIntake
+from bot.alerts import SOURCES, AlertPayloadError
+from bot.alerts import parse as parse_alerts
 from bot.background import Background
 from bot.context import Deps
 from bot.error_replies import report_error
@@ -43,6 +48,7 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 25.0
+MAX_ALERT_BODY = 1024 * 1024
 AUTH_RETRY_SECONDS = 15.0
 _FATAL_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
@@ -165,6 +171,7 @@ async def build(
     `tick_seconds=None` leaves the timer clock off (tests drive `tocsin.timers.tick()` themselves).
     """
     metrics = Metrics()
+    health = Health()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     http = aiohttp.ClientSession()
@@ -195,7 +202,18 @@ async def build(
         uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home, runbooks=runbooks
     )
     background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
+    intake = AlertIntake(
+        uow=uow,
+        slack=slack,
+        policy=policy,
+        clock=clock,
+        pager=pager,
+        incidents=incidents,
+        background=background,
+        workspace=lambda: (health.team_id or "", health.bot_user_id or ""),
+    )
     deps = Deps(
+        alerts=intake,
         incidents=incidents,
         response=response,
         home=home,
@@ -207,7 +225,6 @@ async def build(
     )
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    health = Health()
 
     async def authorize(**_: Any) -> AuthorizeResult:
         # Bolt's default calls auth.test before the first listener runs, i.e. before the ack; we answer
@@ -283,6 +300,35 @@ def _add_routes(tocsin: Tocsin) -> None:
         response.headers["Content-Type"] = tocsin.metrics.content_type
         return response
 
+    async def alerts(request: web.Request) -> web.Response:
+        source = request.match_info["source"]
+        if source not in SOURCES:
+            return web.json_response(
+                {"error": f"unknown alert source {source!r}; use {', '.join(SOURCES)}"}, status=404
+            )
+        token = tocsin.settings.alerts_token
+        given = request.headers.get("Authorization", "").encode()
+        expected = f"Bearer {token.get_secret_value()}".encode() if token else None
+        # Constant-time comparison; with no ALERTS_TOKEN configured every request is refused.
+        if expected is None or not hmac.compare_digest(given, expected):
+            return web.json_response({"error": "missing or wrong bearer token"}, status=401)
+        if request.content_length is not None and request.content_length > MAX_ALERT_BODY:
+            return web.json_response({"error": "body over 1 MiB"}, status=413)
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "body over 1 MiB"}, status=413)
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            return web.json_response({"error": f"malformed JSON: {exc}"}, status=400)
+        try:
+            batch = parse_alerts(source, data)
+        except AlertPayloadError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(await tocsin.deps.alerts.receive(batch))
+
+    tocsin.web_app.router.add_post("/alerts/{source}", alerts)
     tocsin.web_app.router.add_post("/slack/events", slack_events)
     tocsin.web_app.router.add_get("/healthz", healthz)
     tocsin.web_app.router.add_get("/metrics", metrics)

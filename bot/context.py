@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.alert_intake import AlertIntake
 from bot.background import Background
 from bot.live_views import HomeKeeper
 from bot.paging import Pager
@@ -18,6 +19,7 @@ from bot.slack_io import SlackGateway
 class Deps:
     """Listener dependencies, built once by the composition root."""
 
+    alerts: AlertIntake
     incidents: IncidentService
     response: ResponseService
     home: HomeKeeper

@@ -70,6 +70,7 @@ class TimelineKind(StrEnum):
     REOPENED = "reopened"
     MESSAGE = "message"  # a pinned or reacted Slack message
     REMINDER = "reminder"
+    ALERT = "alert"
     RUNBOOK = "runbook"
     PAGE = "page"
 
@@ -122,6 +123,7 @@ class Incident:
     last_update_at: datetime | None = None
     next_update_due: datetime | None = None
     service: str | None = None
+    detected_at: datetime | None = None
     reminder_at: datetime | None = None
     reminders_sent: int = 0
 
@@ -157,6 +159,7 @@ class NewIncident:
     detected_via: DetectedVia | None = None
     started_at: datetime | None = None
     service: str | None = None
+    detected_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,6 +254,23 @@ class Pager:
             if isinstance(result, BaseException):
                 log.warning("page %s acknowledged, but a Slack call failed: %s", page_id, slack_error(result))
 
+    async def cancel(self, page_id: int, *, reason: str) -> bool:
+        """Stop a page nobody acknowledged; its DMs say why. False when it was not escalating."""
+        now = self.clock()
+        async with self.uow() as uow:
+            cancelled = await uow.pages.cancel(page_id)
+            page = await uow.pages.get(page_id)
+            if cancelled and page and page.incident_id:
+                note = f"Page cancelled: {reason}"
+                await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            notified = await uow.pages.notifications(page_id)
+            await uow.commit()
+        if cancelled and page is not None:
+            await self._settle_dms(
+                page, [(n.user_id, n.channel, n.ts) for n in notified if n.channel], None, reason=reason
+            )
+        return cancelled
+
     async def decline(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
         """Pass the page on: the next tier is notified now."""
         now = at or self.clock()
@@ -272,13 +289,12 @@ class Pager:
         self.wake()
 
     async def _settle_dms(
-        self, page: Page, sent: list[tuple[str, str | None, str | None]], channel_id: str | None
+        self, page: Page, sent: list[tuple[str, str | None, str | None]], channel_id: str | None, *, reason: str = ""
     ) -> None:
-        outcome = (
-            f":white_check_mark: Acknowledged by <@{page.acknowledged_by}>."
-            if page.acknowledged_by
-            else f"This page is {page.status}."
-        )
+        if page.acknowledged_by:
+            outcome = f":white_check_mark: Acknowledged by <@{page.acknowledged_by}>."
+        else:
+            outcome = f"This page was {page.status}" + (f": {reason}." if reason else ".")
         text, body = blocks.page_dm_settled(
             title=page.title, severity=page.severity, channel_id=channel_id, outcome=outcome
         )

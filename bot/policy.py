@@ -195,6 +195,25 @@ class Permissions(_Strict):
     resolve: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
 
 
+class AlertRoute(_Strict):
+    """How matching alerts are handled: which service (and so escalation policy), how their severity
+    label maps, whether to declare an incident, and where to post the notice."""
+
+    match: dict[str, str] = Field(default_factory=dict)  # label: value, all must match; empty matches all
+    service: str | None = None
+    escalation_policy: str | None = None
+    severity_map: dict[str, str] = Field(default_factory=dict)  # severity label value -> severity name
+    declare_at: str | None = None  # declare an incident when the alert is at or above this severity
+    channel: str | None = None  # where the alert notice goes (default: the broadcast channel)
+
+
+class AlertsPolicy(_Strict):
+    """Alert routing: the first matching route wins; anything else takes the default route."""
+
+    routes: list[AlertRoute] = Field(default_factory=list)
+    default: AlertRoute = Field(default_factory=AlertRoute)
+
+
 def _default_severities() -> list[Severity]:
     return [
         Severity(
@@ -245,6 +264,7 @@ class Policy(_Strict):
     broadcast_channel: str | None = "#incidents"
     timeline_reaction: str = "pushpin"
     runbooks_dir: str = "runbooks"
+    alerts: AlertsPolicy = Field(default_factory=AlertsPolicy)
     first_update_within: Duration = timedelta(minutes=15)
     default_severity: str = "SEV3"
     timezone: str = "UTC"
@@ -307,6 +327,15 @@ class Policy(_Strict):
                     kind, _, ref = target.partition(":")
                     if kind == "schedule" and ref not in self.schedules:
                         raise ValueError(f"escalation_policies.{name}.tiers[{index}].notify: unknown schedule {ref!r}")
+        for index, route in enumerate([*self.alerts.routes, self.alerts.default]):
+            where = f"alerts.routes[{index}]" if index < len(self.alerts.routes) else "alerts.default"
+            if route.service and route.service not in self.services:
+                raise ValueError(f"{where}.service: unknown service {route.service!r}")
+            if route.escalation_policy and route.escalation_policy not in self.escalation_policies:
+                raise ValueError(f"{where}.escalation_policy: unknown escalation policy {route.escalation_policy!r}")
+            for value in [*route.severity_map.values(), *([route.declare_at] if route.declare_at else [])]:
+                if self.severity_named(value) is None:
+                    raise ValueError(f"{where}: {value!r} is not a severity")
         for name, service in self.services.items():
             if service.escalation_policy and service.escalation_policy not in self.escalation_policies:
                 raise ValueError(

@@ -52,13 +52,16 @@ class IncidentService:
     pager: Pager | None = None
     runbooks: RunbookService | None = None
 
-    async def declare(self, new: NewIncident, *, reply_to: ReplyTarget) -> DeclareOutcome:
+    async def declare(
+        self, new: NewIncident, *, reply_to: ReplyTarget | None, page_service: bool = True
+    ) -> DeclareOutcome:
         """Declare: store the incident, open its channel, brief the team, tell the declarer."""
         require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy)
         started = self.clock()
         incident, created = await self.record_declaration(new)
         if not created:
-            await self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=False))
+            if reply_to is not None:
+                await self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=False))
             return DeclareOutcome(incident, created=False)
         self.metrics.incidents_declared.labels(incident.severity).inc()
 
@@ -82,10 +85,15 @@ class IncidentService:
             "topic": self.slack.set_topic(channel.id, blocks.topic(incident)),
             "purpose": self.slack.set_purpose(channel.id, blocks.purpose(incident)),
             "header": self.slack.post(channel.id, header_text, header_blocks),
-            "confirm": self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=True)),
             **{f"announce {c}": self.slack.post(c, announce_text, announce_blocks) for c in announce_to},
         }
-        if self.pager is not None and pages_on_declare(incident.service, incident.severity, self.policy):
+        if reply_to is not None:
+            steps["confirm"] = self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=True))
+        if (
+            page_service
+            and self.pager is not None
+            and pages_on_declare(incident.service, incident.severity, self.policy)
+        ):
             steps["page"] = self.pager.page_service(
                 incident, service=incident.service or "", actor=incident.declared_by, team_id=incident.team_id
             )
@@ -109,7 +117,7 @@ class IncidentService:
         follow_ups: list[Awaitable[object]] = []
         if header_ts:
             follow_ups.append(self.slack.pin(channel.id, header_ts))
-        if problems:
+        if problems and reply_to is not None:
             follow_ups.append(self.slack.reply(reply_to, _problems_text(incident, problems)))
         if self.home is not None:
             follow_ups.append(self.home.refresh(incident.team_id))
@@ -190,7 +198,7 @@ class IncidentService:
             await uow.incidents.record(incident.id, *entries)
             await uow.commit()
 
-    async def _channel_failed(self, incident: Incident, reply_to: ReplyTarget, exc: Exception) -> DeclareOutcome:
+    async def _channel_failed(self, incident: Incident, reply_to: ReplyTarget | None, exc: Exception) -> DeclareOutcome:
         error = slack_error(exc)
         log.error("declare %s: could not create its channel: %s", incident.reference, error)
         async with self.uow() as uow:
@@ -198,6 +206,8 @@ class IncidentService:
                 incident.id, TimelineEntry(TimelineKind.SETUP_PROBLEM, self.clock(), None, f"channel: {error}")
             )
             await uow.commit()
+        if reply_to is None:
+            return DeclareOutcome(incident, created=True, problems=[f"channel: {error}"])
         await self.slack.reply(
             reply_to,
             f":warning: {blocks.incident_title_line(incident)} is declared, but Slack refused to create its "

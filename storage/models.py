@@ -62,6 +62,7 @@ class IncidentRow(SQLModel, table=True):
     declare_key: str = Field(max_length=255, unique=True)
     declared_at: datetime = _when()
     started_at: datetime | None = _when(nullable=True)
+    detected_at: datetime | None = _when(nullable=True)
     channel_id: str | None = Field(default=None, max_length=32, index=True)
     channel_name: str | None = Field(default=None, max_length=80)
     channel_topic: str | None = Field(default=None, max_length=250)
@@ -181,6 +182,39 @@ class RunbookTickRow(SQLModel, table=True):
     step: str = Field(max_length=16, primary_key=True)
     ticked_by: str = Field(max_length=32)
     ticked_at: datetime = _when()
+
+
+class AlertGroupRow(SQLModel, table=True):
+    """An alert group (an Alertmanager/Grafana group, or a generic dedup_key): one page, one incident."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (sa.UniqueConstraint("source", "group_key", name="uq_alert_group"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    group_key: str = Field(max_length=500)
+    page_id: int | None = Field(default=None, foreign_key="pages.id")
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id")
+    created_at: datetime = _when()
+
+
+class AlertRow(SQLModel, table=True):
+    """One alert by fingerprint: firing again updates it, never a second one."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (sa.UniqueConstraint("source", "fingerprint", name="uq_alert_fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    fingerprint: str = Field(max_length=255)
+    group_id: int = Field(foreign_key="alert_groups.id", index=True)
+    firing: bool
+    title: str = Field(max_length=200)
+    labels: dict[str, Any] = Field(sa_type=sa.JSON)
+    starts_at: datetime | None = _when(nullable=True)
+    first_seen: datetime = _when()
+    last_seen: datetime = _when()
+    times_seen: int = 1
 
 
 class MessageCaptureRow(SQLModel, table=True):

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.escalation import ACKNOWLEDGED, TRIGGERED, Notification, Page, Plan
+from bot.escalation import ACKNOWLEDGED, CANCELLED, TRIGGERED, Notification, Page, Plan
 from storage.models import IncidentRow, PageNotificationRow, PageRow
 
 
@@ -115,6 +115,15 @@ class PageRepository:
             sa.update(PageRow)
             .where(col(PageRow.id) == page_id, col(PageRow.status) == TRIGGERED)
             .values(status=ACKNOWLEDGED, acknowledged_by=user_id, acknowledged_at=now, next_step_at=None)
+        )
+        return bool(result.rowcount)
+
+    async def cancel(self, page_id: int) -> bool:
+        """Stop a page nobody acknowledged (its alert resolved); False if it was not escalating."""
+        result = await self._session.exec(
+            sa.update(PageRow)
+            .where(col(PageRow.id) == page_id, col(PageRow.status) == TRIGGERED)
+            .values(status=CANCELLED, next_step_at=None)
         )
         return bool(result.rowcount)
 

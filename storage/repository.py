@@ -70,6 +70,7 @@ class IncidentRepository:
             declared_at=now,
             started_at=new.started_at,
             service=new.service,
+            detected_at=new.detected_at or new.started_at or now,
             next_update_due=next_update_due,
             reminder_at=next_update_due,
         )
@@ -329,6 +330,7 @@ def _to_incident(row: IncidentRow, roles: dict[str, str]) -> Incident:
         last_update_at=row.last_update_at,
         next_update_due=row.next_update_due,
         service=row.service,
+        detected_at=row.detected_at,
         reminder_at=row.reminder_at,
         reminders_sent=row.reminders_sent,
     )

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.alert_records import AlertRecords
 from storage.db import READ_ONLY
 from storage.pages import PageRepository
 from storage.repository import IncidentRepository
@@ -20,6 +21,7 @@ class UnitOfWork:
     incidents: IncidentRepository
     pages: PageRepository
     runbooks: RunbookRecords
+    alerts: AlertRecords
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
         """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock."""
@@ -35,6 +37,7 @@ class UnitOfWork:
         self.incidents = IncidentRepository(self._session)
         self.pages = PageRepository(self._session)
         self.runbooks = RunbookRecords(self._session)
+        self.alerts = AlertRecords(self._session)
         return self
 
     async def __aexit__(
