@@ -44,14 +44,19 @@ class AlertIntake:
         now = self.clock()
         async with self.uow() as uow:
             group, created = await uow.alerts.group(batch.source, batch.group_key, now=now)
+            assert group.id is not None
+            firing_before = 0 if created else await uow.alerts.firing_in(group.id)
             for alert in batch.alerts:
                 await uow.alerts.record(group.id, batch.source, alert, now=now)
             firing = await uow.alerts.firing_in(group.id)
+            generation = group.generation
+            # Firing again after every alert resolved is a new occurrence: a new page (and incident).
+            refired = not created and firing_before == 0 and firing > 0
+            if refired:
+                generation = await uow.alerts.next_generation(group.id)
             await uow.commit()
-        assert group.id is not None
-        firing_alerts = [a for a in batch.alerts if a.firing]
-        if created and firing_alerts:
-            await self._start(group.id, batch)
+        if (created or refired) and any(a.firing for a in batch.alerts):
+            await self._start(group.id, batch, generation)
             return {"group": group.id, "action": "started"}
         if group.incident_id:
             notes = [f"Alert {'firing' if a.firing else 'resolved'}: {a.title}" for a in batch.alerts]
@@ -65,7 +70,7 @@ class AlertIntake:
             return {"group": group.id, "action": "resolved"}
         return {"group": group.id, "action": "updated"}
 
-    async def _start(self, group_id: int, batch: AlertBatch) -> None:
+    async def _start(self, group_id: int, batch: AlertBatch, generation: int) -> None:
         lead = most_severe([a for a in batch.alerts if a.firing], self.policy)
         decision = decide(lead, self.policy)
         team_id, bot_user = self.workspace()
@@ -77,7 +82,7 @@ class AlertIntake:
                 title=title[:120],
                 severity=decision.severity,
                 declared_by=bot_user,
-                declare_key=f"alert:{batch.source}:{batch.group_key}"[:255],
+                declare_key=f"alert:{batch.source}:{generation}:{batch.group_key}"[:255],
                 description=escape(lead.description)[:2000],
                 detected_via=DetectedVia.MONITORING,
                 started_at=min(starts) if starts else None,
@@ -98,7 +103,7 @@ class AlertIntake:
                 team_id=team_id,
                 title=title,
                 severity=decision.severity,
-                dedup_key=f"{batch.source}:{batch.group_key}"[:255],
+                dedup_key=f"{batch.source}:{generation}:{batch.group_key}"[:255],
             )
             async with self.uow() as uow:
                 await uow.alerts.link(group_id, page_id=page_id)

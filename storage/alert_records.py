@@ -29,9 +29,24 @@ class AlertRecords:
         created = await self._session.exec(
             self._insert(AlertGroupRow).values(source=source, group_key=key, created_at=now).on_conflict_do_nothing()
         )
-        statement = select(AlertGroupRow).where(AlertGroupRow.source == source, AlertGroupRow.group_key == key)
+        # Row-locked until commit, so concurrent deliveries for one group are handled one after another.
+        statement = (
+            select(AlertGroupRow)
+            .where(AlertGroupRow.source == source, AlertGroupRow.group_key == key)
+            .with_for_update()
+        )
         row = (await self._session.exec(statement)).one()
         return row, bool(created.rowcount)
+
+    async def next_generation(self, group_id: int) -> int:
+        """The group fires again after resolving: a new generation (and so a new page)."""
+        await self._session.exec(
+            sa.update(AlertGroupRow)
+            .where(col(AlertGroupRow.id) == group_id)
+            .values(generation=AlertGroupRow.generation + 1, page_id=None, incident_id=None)
+        )
+        statement = select(AlertGroupRow.generation).where(AlertGroupRow.id == group_id)
+        return int((await self._session.exec(statement)).one())
 
     async def record(self, group_id: int, source: str, alert: Alert, *, now: datetime) -> None:
         """Store an alert, or update the one with the same fingerprint."""

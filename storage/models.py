@@ -196,6 +196,7 @@ class AlertGroupRow(SQLModel, table=True):
     page_id: int | None = Field(default=None, foreign_key="pages.id")
     incident_id: int | None = Field(default=None, foreign_key="incidents.id")
     created_at: datetime = _when()
+    generation: int = 0  # +1 each time the group fires again after fully resolving: a new page
 
 
 class AlertRow(SQLModel, table=True):

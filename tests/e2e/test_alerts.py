@@ -146,6 +146,11 @@ async def test_an_alertmanager_group_pages_its_service_once_and_resolving_cancel
     await tocsin.timers.tick()
     await settle(tocsin)
     assert pages_to(double, "U0CAROL") == []  # nothing escalates after the alert resolved
+    # Firing again after it resolved is a new occurrence: a new page.
+    await post(tocsin, "alertmanager", fixture("alertmanager_firing.json"))
+    await settle(tocsin)
+    assert len(pages_to(double, "U0BOB")) == 1  # the new page's DM (the old one now says cancelled)
+    assert (await counts(tocsin))[2] == 2
 
 
 async def test_a_grafana_alert_at_the_routes_severity_declares_an_incident_detected_by_monitoring(

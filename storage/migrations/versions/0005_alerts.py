@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("page_id", sa.Integer(), nullable=True),
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False, server_default="0"),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],
