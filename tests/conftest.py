@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +158,32 @@ async def stored_timeline(tocsin: Tocsin, number: int, team_id: str = "T0TOCSIN"
     incident = await stored_incident(tocsin, number, team_id)
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
         return await uow.incidents.timeline(incident.id)
+
+
+class FakeClock:
+    """The time the app sees; tests move it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock starting on Monday 2026-11-23 10:00 UTC."""
+    return FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def people(double: SlackDouble) -> SlackDouble:
+    """The double plus dave and erin, and the S0MGMT group (dave) that paging policies notify."""
+    double.add_user("U0DAVE", "dave")
+    double.add_user("U0ERIN", "erin")
+    double.groups["S0MGMT"] = {"U0DAVE"}
+    return double

@@ -16,8 +16,8 @@ from bot.incidents import DetectedVia, TimelineKind
 from bot.policy import Policy
 from storage.db import session_factory
 from storage.uow import UnitOfWork
-from tests.conftest import StartTocsin, settle, stored_incident, stored_timeline
-from tests.e2e.test_timers import PAGING_POLICY, FakeClock, pages_to
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
+from tests.e2e.test_timers import PAGING_POLICY, pages_to
 from tests.slack_double import SlackDouble
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alerts"
@@ -51,19 +51,6 @@ async def counts(tocsin: Tocsin) -> tuple[int, int, int]:
         groups, alerts = await uow.alerts.count()
         pages = len(await uow.pages.get_many(list(range(1, 10_000))))
     return groups, alerts, pages
-
-
-@pytest.fixture
-def people(double: SlackDouble) -> SlackDouble:
-    double.add_user("U0DAVE", "dave")
-    double.add_user("U0ERIN", "erin")
-    double.groups["S0MGMT"] = {"U0DAVE"}
-    return double
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 async def start(start_tocsin: StartTocsin, url: str, clock: FakeClock, **extra) -> Tocsin:

@@ -7,29 +7,13 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.app import Tocsin
 from bot.incidents import TimelineKind
 from bot.policy import Policy
-from tests.conftest import StartTocsin, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
 from tests.slack_double import SlackDouble
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
-
-
-class FakeClock:
-    """The time the app sees; tests move it."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 PAGING_POLICY = {
@@ -61,19 +45,6 @@ PAGING_POLICY = {
         }
     },
 }
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def people(double: SlackDouble) -> SlackDouble:
-    double.add_user("U0DAVE", "dave")
-    double.add_user("U0ERIN", "erin")
-    double.groups["S0MGMT"] = {"U0DAVE"}
-    return double
 
 
 async def declare(double: SlackDouble, tocsin: Tocsin, text: str, user: str = "U0ALICE"):
