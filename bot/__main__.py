@@ -12,11 +12,13 @@ from pathlib import Path
 
 import yaml
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UserError
 from bot.oncall import gaps
 from bot.policy import Policy, load_policy
+from bot.postmortem import load_template
 from bot.runbooks import RunbookLibrary
-from bot.settings import DatabaseSettings, Settings, load_settings
+from bot.settings import DatabaseSettings, OfflineSettings, Settings, load_settings, redact_url
+from bot.uow_types import utc_now
 
 EXIT_CONFIG = 2
 
@@ -34,16 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return _migrate(load_settings(DatabaseSettings))
+        if args.command == "postmortem":
+            offline = load_settings(OfflineSettings)
+            return _postmortem(offline, load_policy(offline.policy_path), args.incident)
         settings = load_settings(Settings)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         policy = load_policy(settings.policy_path)
         if args.command == "check":
             return _check(settings, policy)
-        if args.command == "postmortem":
-            print("tocsin: postmortem drafts are not available in this version yet", file=sys.stderr)
-            return EXIT_CONFIG
         return asyncio.run(_serve(settings, policy))
-    except ConfigError as exc:
+    except (ConfigError, UserError) as exc:
         print(f"tocsin: {exc}", file=sys.stderr)
         return EXIT_CONFIG
 
@@ -58,14 +60,19 @@ def _check(settings: Settings, policy: Policy) -> int:
     print(f"\n# runbooks ({policy.runbooks_dir})")
     for name, runbook in sorted(library.all().items()):
         print(f"{name}: {runbook.meta.title} ({len(runbook.steps)} steps)")
-    problems = library.problems()
+    problems = [f"runbook {p}" for p in library.problems()]
+    try:
+        load_template(policy.postmortem_template)
+        print(f"\n# postmortem template\n{policy.postmortem_template or '(built in)'}")
+    except ConfigError as exc:
+        problems.append(str(exc))
     warnings = schedule_gaps(policy, datetime.now(UTC))
     if warnings:
         print("\n# warnings")
         for warning in warnings:
             print(warning)
     for problem in problems:
-        print(f"tocsin: runbook {problem}", file=sys.stderr)
+        print(f"tocsin: {problem}", file=sys.stderr)
     return EXIT_CONFIG if problems else 0
 
 
@@ -96,6 +103,44 @@ def _migrate(settings: DatabaseSettings) -> int:
             await engine.dispose()
 
     print(f"database at revision {asyncio.run(migrate())}")
+    return 0
+
+
+def _postmortem(settings: OfflineSettings, policy: Policy, reference: str) -> int:
+    """Print an incident's draft; the incident is named INC-42 or 42 (and must be unambiguous)."""
+    from bot.incidents import parse_reference
+    from bot.postmortem_flow import PostmortemService
+    from storage.db import create_engine, session_factory
+    from storage.migrate import current_revision, head_revision
+    from storage.uow import UnitOfWork
+
+    number = parse_reference(reference)
+
+    async def draft() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            if await current_revision(engine) != head_revision():
+                raise ConfigError("the database is not migrated to this version; run `tocsin migrate` first")
+            sessions = session_factory(engine)
+
+            def uow(*, read_only: bool = False) -> UnitOfWork:
+                return UnitOfWork(sessions, read_only=read_only)
+
+            async with uow(read_only=True) as work:
+                found = await work.incidents.with_number(number)
+            if not found:
+                raise ConfigError(f"there is no INC-{number} in {redact_url(settings.database_url)}")
+            if len(found) > 1:
+                teams = ", ".join(sorted(i.team_id for i in found))
+                raise ConfigError(f"INC-{number} exists in several workspaces ({teams})")
+            service = PostmortemService(
+                uow=uow, slack=None, policy=policy, clock=utc_now, template=load_template(policy.postmortem_template)
+            )  # type: ignore[arg-type]  # printing needs no Slack
+            return await service.draft(found[0].id)
+        finally:
+            await engine.dispose()
+
+    sys.stdout.write(asyncio.run(draft()))
     return 0
 
 

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import actions, commands, events, views
+from bot import actions, commands, events, review_actions, views
 from bot.alert_intake import AlertIntake
 from bot.alerts import SOURCES, AlertPayloadError
 from bot.alerts import parse as parse_alerts
@@ -28,10 +28,13 @@ from bot.background import Background
 from bot.context import Deps
 from bot.error_replies import report_error
 from bot.errors import ConfigError
+from bot.followup_flow import FollowUpService
 from bot.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
 from bot.paging import Pager
 from bot.policy import Policy
+from bot.postmortem import load_template
+from bot.postmortem_flow import PostmortemService
 from bot.reminders import Reminders
 from bot.response import ResponseService
 from bot.runbook_flow import RunbookService
@@ -39,6 +42,7 @@ from bot.runbooks import RunbookLibrary
 from bot.service import IncidentService
 from bot.settings import Settings
 from bot.slack_io import SLACK_POST_INTERVAL, SlackGateway, build_web_client
+from bot.stats_report import StatsReport
 from bot.timers import TICK_SECONDS, Timers
 from bot.uow_types import Clock, utc_now
 from storage.db import create_engine, session_factory
@@ -190,7 +194,11 @@ async def build(
     header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)
     pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
     reminders = Reminders(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock)
-    timers = Timers(uow=uow, reminders=reminders, pager=pager, clock=clock)
+    follow_ups = FollowUpService(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
+    timers = Timers(uow=uow, reminders=reminders, pager=pager, clock=clock, follow_ups=follow_ups)
+    postmortems = PostmortemService(
+        uow=uow, slack=slack, policy=policy, clock=clock, template=load_template(policy.postmortem_template)
+    )
     pager.wake = timers.wake
     runbooks = RunbookService(
         uow=uow, slack=slack, library=RunbookLibrary(Path(policy.runbooks_dir), policy), clock=clock
@@ -199,7 +207,15 @@ async def build(
         uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home, pager=pager, runbooks=runbooks
     )
     response = ResponseService(
-        uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home, runbooks=runbooks
+        uow=uow,
+        slack=slack,
+        policy=policy,
+        clock=clock,
+        header=header,
+        home=home,
+        runbooks=runbooks,
+        postmortems=postmortems,
+        metrics=metrics,
     )
     background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
     intake = AlertIntake(
@@ -222,6 +238,9 @@ async def build(
         slack=slack,
         policy=policy,
         background=background,
+        follow_ups=follow_ups,
+        postmortems=postmortems,
+        stats=StatsReport(uow=uow, slack=slack, policy=policy, clock=clock),
     )
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -249,6 +268,7 @@ async def build(
     commands.register(bolt, deps)
     views.register(bolt, deps)
     actions.register(bolt, deps)
+    review_actions.register(bolt, deps)
     events.register(bolt, deps)
     _register_error_handler(bolt, slack)
 
@@ -296,6 +316,7 @@ def _add_routes(tocsin: Tocsin) -> None:
         return web.json_response(report, status=200 if healthy else 503)
 
     async def metrics(_request: web.Request) -> web.Response:
+        await _count_open_incidents(tocsin)
         response = web.Response(body=tocsin.metrics.render())
         response.headers["Content-Type"] = tocsin.metrics.content_type
         return response
@@ -332,6 +353,18 @@ def _add_routes(tocsin: Tocsin) -> None:
     tocsin.web_app.router.add_post("/slack/events", slack_events)
     tocsin.web_app.router.add_get("/healthz", healthz)
     tocsin.web_app.router.add_get("/metrics", metrics)
+
+
+async def _count_open_incidents(tocsin: Tocsin) -> None:
+    """Refresh the open-incidents gauge from the database (replicas agree: it is one database)."""
+    try:
+        async with asyncio.timeout(2):
+            async with UnitOfWork(session_factory(tocsin.engine), read_only=True) as uow:
+                counts = await uow.stats.open_by_severity()
+    except Exception:  # a scrape must answer even when the database does not; the gauge keeps its last value
+        log.warning("metrics: open incidents could not be counted", exc_info=True)
+        return
+    tocsin.metrics.set_open_incidents(counts, tocsin.deps.policy.severity_names)
 
 
 async def _database_answers(engine: AsyncEngine) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from bot.errors import UsageError
 from bot.incidents import INCIDENT_REF, Status, clean_title
@@ -40,16 +41,20 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("resolve", "resolve [summary]", "resolve (no summary: open the form)", True),
     Subcommand("reopen", "reopen [reason]", "reopen a resolved incident", True),
     Subcommand("timeline", "timeline [page]", "show the timeline", True),
-    Subcommand("followup", "followup <text> [@owner] [due YYYY-MM-DD]", "add an action item", False),
+    Subcommand("followup", "followup <text> [@owner] [due YYYY-MM-DD]", "add an action item", True),
+    Subcommand("followups", "followups [mine|open|INC-n]", "list action items, with a Done button", True),
+    Subcommand("postmortem", "postmortem", "(re)generate the postmortem draft", True),
     Subcommand("runbook", "runbook [name]", "list the matching runbooks, or post the named one", True),
     Subcommand("list", "list", "open incidents", True),
-    Subcommand("stats", "stats", "MTTA, MTTR and friends", False),
+    Subcommand("stats", "stats [30d|90d|all] [--share]", "MTTD, MTTA, MTTR by severity and friends", True),
     Subcommand("help", "help", "this list", True),
 )
 _BY_NAME = {s.name: s for s in SUBCOMMANDS}
 _SEVERITY_WORD = re.compile(r"^sev[-_]?(\d)$", re.IGNORECASE)
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL_MENTION = re.compile(r"^<#(C[A-Z0-9]+)(?:\|[^>]*)?>$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+STATS_WINDOWS = {"30d": 30, "90d": 90, "all": None}
 MAX_NOTE_LENGTH = 3000
 
 
@@ -173,6 +178,39 @@ class ShowRunbooks:
 
 
 @dataclass(frozen=True, slots=True)
+class AddFollowUp:
+    """An action item, optionally with an owner and a due date."""
+
+    text: str
+    owner: str | None
+    due_on: date | None
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class ListFollowUps:
+    """Follow-ups: `mine` (open, mine), `open` (all open), or `incident` (the named or current incident's)."""
+
+    scope: str
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class RegeneratePostmortem:
+    """Write the postmortem draft again from what is recorded now."""
+
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class ShowStats:
+    """Incident metrics over the last `days` days (None: all time), privately or shared in the channel."""
+
+    days: int | None
+    share: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NotYetAvailable:
     """A subcommand from the contract that this version does not do yet."""
 
@@ -194,6 +232,10 @@ Command = (
     | PageSomeone
     | ShowOnCall
     | ShowRunbooks
+    | AddFollowUp
+    | ListFollowUps
+    | RegeneratePostmortem
+    | ShowStats
     | NotYetAvailable
 )
 
@@ -221,6 +263,16 @@ def parse_command(text: str, policy: Policy) -> Command:
             known = ", ".join(sorted(policy.services)) or "none are configured"
             raise UsageError(f"There is no service called “{plain_from_slack(service)[:40]}” ({known}).", usage=usage)
         return ShowOnCall(service)
+    if name == "stats":
+        return _parse_stats(rest, usage)
+    if name == "followups":
+        scope = rest.strip().lower() or "incident"
+        if scope in ("mine", "open"):
+            return ListFollowUps(scope)
+        target, extra = _take_target(rest)
+        if scope != "incident" and (target == HERE or extra.strip()):
+            raise UsageError("List `mine`, `open`, or one incident's (INC-42).", usage=usage)
+        return ListFollowUps("incident", target)
     if name not in _BY_NAME:
         raise UsageError(f"I don't know the subcommand “{plain_from_slack(words[0])[:40]}”.", usage=usage)
     target, rest = _take_target(rest)
@@ -271,6 +323,12 @@ def parse_command(text: str, policy: Policy) -> Command:
                 known = ", ".join(sorted(policy.services)) or "none are configured"
                 raise UsageError(f"There is no service called “{plain_from_slack(who)[:40]}” ({known}).", usage=usage)
             return PageSomeone(None, service, target)
+        case "followup":
+            return _parse_follow_up(rest, target, usage)
+        case "postmortem":
+            if rest.strip():
+                raise UsageError("`postmortem` takes no arguments besides the incident.", usage=usage)
+            return RegeneratePostmortem(target)
         case "runbook":
             return ShowRunbooks(plain_from_slack(rest).strip().lower() or None, target)
         case "timeline":
@@ -294,6 +352,38 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
         )
     title = clean_title(plain_from_slack(rest)) if rest.strip() else None
     return Declare(title=title, severity=severity)
+
+
+def _parse_follow_up(rest: str, target: Target, usage: str) -> AddFollowUp:
+    """`<text> [@owner] [due YYYY-MM-DD]`: the owner and due date may come in either order, at the end."""
+    words = rest.split()
+    owner: str | None = None
+    due_on: date | None = None
+    while words:
+        if owner is None and (mention := _USER_MENTION.match(words[-1])):
+            owner = mention.group(1)
+            words.pop()
+        elif due_on is None and len(words) >= 2 and words[-2].lower() == "due" and _ISO_DATE.match(words[-1]):
+            try:
+                due_on = date.fromisoformat(words[-1])
+            except ValueError:
+                raise UsageError(f"“{words[-1]}” isn't a date; write it as YYYY-MM-DD.", usage=usage) from None
+            del words[-2:]
+        else:
+            break
+    text = _free_text(" ".join(words))
+    if not text:
+        raise UsageError("Describe the action item.", usage=usage)
+    return AddFollowUp(text, owner, due_on, target)
+
+
+def _parse_stats(rest: str, usage: str) -> ShowStats:
+    words = rest.lower().split()
+    share = "--share" in words
+    windows = [w for w in words if w != "--share"]
+    if len(windows) > 1 or (windows and windows[0] not in STATS_WINDOWS):
+        raise UsageError("Choose a window: 30d, 90d or all (and --share to post it in the channel).", usage=usage)
+    return ShowStats(STATS_WINDOWS[windows[0]] if windows else 30, share)
 
 
 def severity_from_word(word: str, policy: Policy, *, bare_digits: bool = False) -> str | None:

@@ -9,6 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
 from bot.command_parser import (
+    HERE,
+    AddFollowUp,
     AddNote,
     AssignRole,
     ChangeSeverity,
@@ -16,20 +18,24 @@ from bot.command_parser import (
     Command,
     Declare,
     Help,
+    ListFollowUps,
     ListOpen,
     NotYetAvailable,
     PageSomeone,
     PostUpdate,
+    RegeneratePostmortem,
     Reopen,
     Resolve,
     ShowOnCall,
     ShowRunbooks,
+    ShowStats,
     ShowTimeline,
     parse_command,
 )
 from bot.context import Deps
 from bot.error_replies import reply_for
-from bot.errors import UserError
+from bot.errors import NotFoundError, UserError
+from bot.followups import NewFollowUp
 from bot.ids import SLASH_COMMAND
 from bot.incidents import NewIncident
 from bot.permissions import Act, require
@@ -85,6 +91,20 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
             await deps.slack.reply(reply_to, blocks.not_yet_available(sub.name))
         case ShowOnCall(service=service):
             await deps.slack.reply(reply_to, *blocks.oncall_lines(deps.pager.on_call_now(service)))
+        case ShowStats(days=days, share=share):
+            await deps.stats.show(team_id=team_id, days=days, share=share, reply_to=reply_to)
+        case ListFollowUps(scope="mine" | "open" as scope):
+            await deps.slack.reply(reply_to, *await deps.follow_ups.listing(team_id=team_id, scope=scope, actor=actor))
+        case ListFollowUps(scope="incident", target=target):
+            try:
+                incident = await response.find(team_id=team_id, target=target, channel_id=channel_id)
+            except NotFoundError:
+                if target != HERE:
+                    raise
+                incident = None  # typed outside an incident channel: every open follow-up
+            scope = "incident" if incident else "open"
+            listing = await deps.follow_ups.listing(team_id=team_id, scope=scope, actor=actor, incident=incident)
+            await deps.slack.reply(reply_to, *listing)
         case _:
             incident = await response.find(team_id=team_id, target=parsed.target, channel_id=channel_id)
             match parsed:
@@ -118,6 +138,15 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
                     await deps.slack.reply(reply_to, *await deps.runbooks.listing(incident))
                 case ShowRunbooks(name=str(name)):
                     await deps.runbooks.post_named(incident, name, actor=actor, reply_to=reply_to)
+                case AddFollowUp(text=text, owner=owner, due_on=due_on):
+                    item = NewFollowUp(text=text, owner=owner, due_on=due_on)
+                    await deps.follow_ups.add(incident, item, actor=actor, reply_to=reply_to)
+                case RegeneratePostmortem():
+                    publication = await deps.postmortems.publish(incident, actor=actor)
+                    where = "the channel canvas" if publication.kind == "canvas" else "a new file"
+                    await deps.slack.reply(
+                        reply_to, f":memo: Postmortem draft version {publication.version} is in {where}."
+                    )
                 case PageSomeone(user_id=str(user_id)):
                     await deps.pager.page_user(incident, user_id=user_id, actor=actor, team_id=team_id)
                     await deps.slack.reply(reply_to, f":pager: Paging <@{user_id}> for {incident.reference}.")

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from bot.alert_intake import AlertIntake
 from bot.background import Background
+from bot.followup_flow import FollowUpService
 from bot.live_views import HomeKeeper
 from bot.paging import Pager
 from bot.policy import Policy
+from bot.postmortem_flow import PostmortemService
 from bot.response import ResponseService
 from bot.runbook_flow import RunbookService
 from bot.service import IncidentService
 from bot.slack_io import SlackGateway
+from bot.stats_report import StatsReport
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,6 @@ class Deps:
     slack: SlackGateway
     policy: Policy
     background: Background
+    follow_ups: FollowUpService
+    postmortems: PostmortemService
+    stats: StatsReport

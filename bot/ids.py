@@ -14,6 +14,8 @@ class Action(StrEnum):
     RESOLVE = "incident_resolve"
     PAGE_ACKNOWLEDGE = "page_acknowledge"
     PAGE_DECLINE = "page_decline"
+    FOLLOW_UP_ADD = "follow_up_add"
+    FOLLOW_UP_DONE = "follow_up_done"
 
 
 class View(StrEnum):
@@ -22,6 +24,7 @@ class View(StrEnum):
     DECLARE = "declare_incident"
     POST_UPDATE = "post_update"
     RESOLVE = "resolve_incident"
+    FOLLOW_UP = "add_follow_up"
 
 
 class Block(StrEnum):
@@ -38,6 +41,9 @@ class Block(StrEnum):
     SUMMARY = "summary"
     IMPACT = "impact"
     CAUSE = "cause"
+    FOLLOW_UP_TEXT = "follow_up_text"
+    FOLLOW_UP_OWNER = "follow_up_owner"
+    FOLLOW_UP_DUE = "follow_up_due"
 
 
 SLASH_COMMAND = "/incident"

@@ -73,6 +73,8 @@ class TimelineKind(StrEnum):
     ALERT = "alert"
     RUNBOOK = "runbook"
     PAGE = "page"
+    POSTMORTEM = "postmortem"
+    FOLLOW_UP = "follow_up"
 
     @property
     def label(self) -> str:
@@ -86,6 +88,7 @@ _KIND_LABELS = {
     TimelineKind.ROLE_ASSIGNED: "Role",
     TimelineKind.MESSAGE: "Message",
     TimelineKind.SETUP_PROBLEM: "Set-up problem",
+    TimelineKind.FOLLOW_UP: "Follow-up",
 }
 
 
@@ -172,6 +175,20 @@ class TimelineEntry:
     text: str
     source: str | None = None  # "C123:1700000000.000100" for a captured Slack message
     permalink: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSpan:
+    """Someone held a role from `start` until `end` (None: still holds it)."""
+
+    role: str
+    user_id: str
+    start: datetime
+    end: datetime | None = None
+
+    def covers(self, when: datetime) -> bool:
+        """Whether the role was held at `when`."""
+        return self.start <= when and (self.end is None or when < self.end)
 
 
 def reference(number: int) -> str:

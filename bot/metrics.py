@@ -45,9 +45,34 @@ class Metrics:
             buckets=(0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300),
             registry=self.registry,
         )
+        self.open_incidents = Gauge(
+            "tocsin_open_incidents",
+            "Incidents not yet resolved, read from the database",
+            ["severity"],
+            registry=self.registry,
+        )
+        self.time_to_acknowledge = Histogram(
+            "tocsin_time_to_acknowledge_seconds",
+            "From declaring an incident to its first acknowledgement",
+            ["severity"],
+            buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
+            registry=self.registry,
+        )
+        self.time_to_resolve = Histogram(
+            "tocsin_time_to_resolve_seconds",
+            "From declaring an incident to resolving it",
+            ["severity"],
+            buckets=(300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200),
+            registry=self.registry,
+        )
         self.work_in_flight = Gauge(
             "tocsin_work_in_flight", "Acknowledged requests still being worked on", registry=self.registry
         )
+
+    def set_open_incidents(self, counts: dict[str, int], severities: list[str]) -> None:
+        """Set the open-incidents gauge: every known severity, zero when none are open."""
+        for severity in {*severities, *counts}:
+            self.open_incidents.labels(severity).set(counts.get(severity, 0))
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

@@ -228,8 +228,9 @@ class Pager:
             first = await uow.pages.acknowledge(page_id, user_id=actor, now=now)
             page = await uow.pages.get(page_id)
             incident = await uow.incidents.get(page.incident_id) if page and page.incident_id else None
+            incident_first = False
             if first and incident:
-                await uow.incidents.acknowledge(incident.id, user_id=actor, now=now)
+                incident_first = await uow.incidents.acknowledge(incident.id, user_id=actor, now=now)
                 await uow.incidents.record(
                     incident.id,
                     TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, f"Page acknowledged ({page.source})"),
@@ -238,6 +239,9 @@ class Pager:
             await uow.commit()
         if page is None:
             raise NotFoundError("That page no longer exists.")
+        if incident_first and incident is not None:  # the incident's first acknowledgement: time to acknowledge
+            seconds = max(0.0, (now - incident.declared_at).total_seconds())
+            self.metrics.time_to_acknowledge.labels(incident.severity).observe(seconds)
         if not first:
             who = f"<@{page.acknowledged_by}>" if page.acknowledged_by else "nobody"
             state = "acknowledged by " + who if page.status == "acknowledged" else page.status

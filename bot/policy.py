@@ -264,6 +264,7 @@ class Policy(_Strict):
     broadcast_channel: str | None = "#incidents"
     timeline_reaction: str = "pushpin"
     runbooks_dir: str = "runbooks"
+    postmortem_template: str | None = None  # a Jinja2 Markdown template; Tocsin's own when unset
     alerts: AlertsPolicy = Field(default_factory=AlertsPolicy)
     first_update_within: Duration = timedelta(minutes=15)
     default_severity: str = "SEV3"

@@ -20,9 +20,11 @@ from bot.errors import NotFoundError, UserError
 from bot.incidents import Incident, Status, TimelineEntry, TimelineKind
 from bot.lifecycle import check_move, stamps_for
 from bot.live_views import HeaderKeeper, HomeKeeper
+from bot.metrics import Metrics
 from bot.mrkdwn import plain_from_slack
 from bot.permissions import Act, require
 from bot.policy import Policy
+from bot.postmortem_flow import PostmortemService
 from bot.runbook_flow import RunbookService
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from bot.uow_types import Clock, UnitOfWorkFactory
@@ -63,6 +65,8 @@ class ResponseService:
     header: HeaderKeeper
     home: HomeKeeper
     runbooks: RunbookService | None = None
+    postmortems: PostmortemService | None = None
+    metrics: Metrics | None = None
 
     # ----- finding the incident -------------------------------------------------------------
     async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
@@ -201,8 +205,13 @@ class ResponseService:
             )
             await uow.commit()
         resolved = await self.get(current.id)
+        if self.metrics is not None:
+            seconds = (now - resolved.declared_at).total_seconds()
+            self.metrics.time_to_resolve.labels(resolved.severity).observe(max(0.0, seconds))
         notice = blocks.resolution(resolved, actor=actor, now=now)
         await self._tell(resolved, notice, self._channels(resolved, stakeholders=True), actor_reply=reply_to)
+        if self.postmortems is not None and resolved.channel_id:
+            await self.postmortems.publish(resolved, actor=actor)
 
     async def reopen(self, incident: Incident, *, reason: str, actor: str, at: datetime | None = None) -> None:
         """Reopen a resolved incident (investigating again, reminders restart from now)."""
@@ -242,6 +251,9 @@ class ResponseService:
             )
             return
         changed = await self.get(incident.id)
+        if self.metrics is not None:
+            seconds = (now - changed.declared_at).total_seconds()
+            self.metrics.time_to_acknowledge.labels(changed.severity).observe(max(0.0, seconds))
         notice = f":eyes: <@{actor}> acknowledged {changed.reference}."
         await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed))
 

@@ -29,14 +29,26 @@ class DatabaseSettings(BaseSettings):
         return value
 
 
-class Settings(DatabaseSettings):
+class OfflineSettings(DatabaseSettings):
+    """What commands that need no Slack (`tocsin postmortem`) read: the database and the policy file."""
+
+    tocsin_config: Path | None = None
+
+    @property
+    def policy_path(self) -> Path | None:
+        """The policy file in force: TOCSIN_CONFIG, else ./tocsin.yml when present, else none."""
+        if self.tocsin_config is not None:
+            return self.tocsin_config
+        return DEFAULT_POLICY_PATH if DEFAULT_POLICY_PATH.exists() else None
+
+
+class Settings(OfflineSettings):
     """Everything the process reads from its environment; secrets stay `SecretStr`."""
 
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_PUBLIC_API_URL
-    tocsin_config: Path | None = None
     host: str = "0.0.0.0"  # noqa: S104 - the server is meant to be reachable (health checks, HTTP mode)
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -87,13 +99,6 @@ class Settings(DatabaseSettings):
     def socket_mode(self) -> bool:
         """Slack traffic arrives over Socket Mode when an app-level token is set."""
         return self.slack_app_token is not None
-
-    @property
-    def policy_path(self) -> Path | None:
-        """The policy file in force: TOCSIN_CONFIG, else ./tocsin.yml when present, else none."""
-        if self.tocsin_config is not None:
-            return self.tocsin_config
-        return DEFAULT_POLICY_PATH if DEFAULT_POLICY_PATH.exists() else None
 
     def describe(self) -> dict[str, str]:
         """The settings as `tocsin check` prints them: secrets only as set / unset."""

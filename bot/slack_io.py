@@ -75,6 +75,14 @@ class ReplyTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadedFile:
+    """A file uploaded with files v2."""
+
+    id: str
+    permalink: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedChannel:
     """A channel conversations.create made."""
 
@@ -220,6 +228,38 @@ class SlackGateway:
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal; must be the first call after the ack (trigger_id lives 3 s)."""
         await self._client.views_open(trigger_id=trigger_id, view=view)
+
+    async def create_channel_canvas(self, channel_id: str, title: str, markdown: str) -> str:
+        """Create a channel's canvas from Markdown; returns its ID (T2; one canvas per channel)."""
+        response = await self._client.conversations_canvases_create(
+            channel_id=channel_id, title=title, document_content={"type": "markdown", "markdown": markdown}
+        )
+        return str(response["canvas_id"])
+
+    async def replace_canvas(self, canvas_id: str, markdown: str) -> None:
+        """Replace a canvas's whole content."""
+        change = {"operation": "replace", "document_content": {"type": "markdown", "markdown": markdown}}
+        await self._client.canvases_edit(canvas_id=canvas_id, changes=[change])
+
+    async def channel_canvas(self, channel_id: str) -> str | None:
+        """The ID of a channel's canvas, if it has one."""
+        response = await self._client.conversations_info(channel=channel_id)
+        canvas = ((response.get("channel") or {}).get("properties") or {}).get("canvas") or {}
+        return str(canvas["file_id"]) if canvas.get("file_id") else None
+
+    async def upload(
+        self, *, filename: str, content: bytes, title: str, channel_id: str | None = None, comment: str | None = None
+    ) -> UploadedFile:
+        """Upload a file with files v2 (getUploadURLExternal → upload → completeUploadExternal).
+
+        With `channel_id` it is shared there with `comment`; without, it stays private to Tocsin (for
+        image blocks that refer to it by ID).
+        """
+        response = await self._client.files_upload_v2(
+            filename=filename, content=content, title=title, channel=channel_id, initial_comment=comment
+        )
+        file = response["file"]
+        return UploadedFile(id=str(file["id"]), permalink=file.get("permalink"))
 
     async def reply(self, target: ReplyTarget, text: str, blocks: Blocks | None = None) -> None:
         """Tell one person something privately: response_url, else ephemeral, else a DM."""

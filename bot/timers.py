@@ -18,6 +18,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
+from bot.followup_flow import FollowUpService
 from bot.paging import Pager
 from bot.reminders import Reminders
 from bot.slack_io import slack_error
@@ -39,6 +40,7 @@ class Timers:
     reminders: Reminders
     pager: Pager
     clock: Clock
+    follow_ups: FollowUpService | None = None
     lease: timedelta = LEASE
     batch: int = BATCH
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -61,14 +63,18 @@ class Timers:
         async with self.uow() as uow:
             reminders = await uow.pages.claim_due_reminders(now=now, lease=self.lease, token=token, limit=self.batch)
             pages = await uow.pages.claim_due(now=now, lease=self.lease, token=token, limit=self.batch)
+            follow_ups = []
+            if self.follow_ups is not None:
+                follow_ups = await uow.follow_ups.claim_due(now=now, lease=self.lease, token=token, limit=self.batch)
             await uow.commit()
-        if not reminders and not pages:
+        if not reminders and not pages and not follow_ups:
             return 0
         # One read for everything claimed (a read per timer costs more CPU than its Slack call).
         async with self.uow(read_only=True) as uow:
             incidents = await uow.incidents.get_many(reminders)
             claimed_pages = await uow.pages.get_many(pages)
             channels = await uow.incidents.channels_of([p.incident_id for p in claimed_pages.values() if p.incident_id])
+            items = await uow.follow_ups.get_many(follow_ups)
         limit = asyncio.Semaphore(CONCURRENCY)
 
         async def fire(kind: str, item: int) -> None:
@@ -76,6 +82,9 @@ class Timers:
                 try:
                     if kind == "reminder":
                         await self.reminders.fire(item, token=token, now=now, incident=incidents.get(item))
+                    elif kind == "follow_up":
+                        assert self.follow_ups is not None
+                        await self.follow_ups.remind(item, token=token, now=now, item=items.get(item))
                     else:
                         page = claimed_pages.get(item)
                         channel = channels.get(page.incident_id) if page and page.incident_id else None
@@ -85,8 +94,12 @@ class Timers:
                 except Exception:  # one failure must not stop the tick; the lease retries it later
                     log.exception("%s %s did not fire; it will be retried", kind, item)
 
-        await asyncio.gather(*(fire("reminder", i) for i in reminders), *(fire("page", i) for i in pages))
-        return len(reminders) + len(pages)
+        await asyncio.gather(
+            *(fire("reminder", i) for i in reminders),
+            *(fire("page", i) for i in pages),
+            *(fire("follow_up", i) for i in follow_ups),
+        )
+        return len(reminders) + len(pages) + len(follow_ups)
 
     def wake(self) -> None:
         """Tick as soon as possible (a page just started)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -245,3 +245,36 @@ class HomeViewerRow(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     user_id: str = Field(primary_key=True, max_length=32)
     opened_at: datetime = _when()
+
+
+class FollowUpRow(SQLModel, table=True):
+    """An action item from an incident: owner, due date, done; and its reminder timer (leased like the rest)."""
+
+    __tablename__ = "follow_ups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    text: str = Field(max_length=1000)
+    owner: str | None = Field(default=None, max_length=32, index=True)
+    due_on: date | None = Field(default=None, sa_type=sa.Date)
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _when()
+    done_at: datetime | None = _when(nullable=True)
+    done_by: str | None = Field(default=None, max_length=32)
+    # The owner's reminder: on the due date, then weekly while overdue; null once done or without a due date.
+    remind_at: datetime | None = _when(nullable=True, index=True)
+    reminders_sent: int = 0
+    claim: str | None = Field(default=None, max_length=36)
+    claimed_until: datetime | None = _when(nullable=True)
+
+
+class PostmortemRow(SQLModel, table=True):
+    """Where an incident's postmortem draft was published, so regenerating replaces or supersedes it."""
+
+    __tablename__ = "postmortems"
+
+    incident_id: int = Field(foreign_key="incidents.id", primary_key=True)
+    kind: str = Field(max_length=16)  # "canvas" (edited in place) or "file" (a new version supersedes)
+    slack_id: str = Field(max_length=32)  # the canvas or file ID
+    version: int = 1
+    published_at: datetime = _when()

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents import DetectedVia, Incident, NewIncident, Status, TimelineEntry, TimelineKind
+from bot.incidents import DetectedVia, Incident, NewIncident, RoleSpan, Status, TimelineEntry, TimelineKind
 from storage.models import (
     HomeViewerRow,
     IncidentRow,
@@ -92,6 +92,12 @@ class IncidentRepository:
         """An incident by its workspace number (INC-n)."""
         statement = select(IncidentRow).where(IncidentRow.team_id == team_id, IncidentRow.number == number)
         return await self._snapshot((await self._session.exec(statement)).first())
+
+    async def with_number(self, number: int) -> list[Incident]:
+        """Incidents numbered `number` in any workspace (the CLI names incidents without a workspace)."""
+        statement = select(IncidentRow).where(IncidentRow.number == number)
+        rows = list((await self._session.exec(statement)).all())
+        return [i for i in [await self._snapshot(r) for r in rows] if i is not None]
 
     async def get_many(self, incident_ids: Sequence[int]) -> dict[int, Incident]:
         """Several incidents by id, in two queries (the timer tick loads everything it claimed at once)."""
@@ -279,6 +285,18 @@ class IncidentRepository:
                 source=r.source,
                 permalink=r.permalink,
             )
+            for r in (await self._session.exec(statement)).all()
+        ]
+
+    async def role_history(self, incident_id: int) -> list[RoleSpan]:
+        """Everyone who held a role in the incident, and when."""
+        statement = (
+            select(RoleAssignmentRow)
+            .where(col(RoleAssignmentRow.incident_id) == incident_id)
+            .order_by(col(RoleAssignmentRow.assigned_at), col(RoleAssignmentRow.id))
+        )
+        return [
+            RoleSpan(role=r.role, user_id=r.user_id, start=r.assigned_at, end=r.ended_at)
             for r in (await self._session.exec(statement)).all()
         ]
 

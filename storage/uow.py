@@ -10,9 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.alert_records import AlertRecords
 from storage.db import READ_ONLY
+from storage.followup_records import FollowUpRecords
 from storage.pages import PageRepository
 from storage.repository import IncidentRepository
 from storage.runbook_records import RunbookRecords
+from storage.stats_queries import StatsQueries
 
 
 class UnitOfWork:
@@ -22,6 +24,8 @@ class UnitOfWork:
     pages: PageRepository
     runbooks: RunbookRecords
     alerts: AlertRecords
+    follow_ups: FollowUpRecords
+    stats: StatsQueries
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
         """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock."""
@@ -38,6 +42,8 @@ class UnitOfWork:
         self.pages = PageRepository(self._session)
         self.runbooks = RunbookRecords(self._session)
         self.alerts = AlertRecords(self._session)
+        self.follow_ups = FollowUpRecords(self._session)
+        self.stats = StatsQueries(self._session)
         return self
 
     async def __aexit__(

@@ -27,7 +27,9 @@ def created_channels(double: SlackDouble) -> list[str]:
         ("declare sev7 Broken", "“sev7” isn't a severity here; use one of SEV1, SEV2, SEV3, SEV4."),
         ("list please", "`list` takes no arguments. Usage: `/incident list`"),
         ("declare sev1 " + "x" * 200, "That title is 200 characters; keep it to 120"),
-        ("stats 30d", "`/incident stats` isn't available in this version yet."),
+        ("stats 7d", "Choose a window: 30d, 90d or all (and --share to post it in the channel)."),
+        ("followup INC-99 Add an alert", "There is no INC-99 here."),
+        ("followup Add an alert due 2026-02-30", "“2026-02-30” isn't a date; write it as YYYY-MM-DD."),
         ("resolve fixed it", "This isn't an incident channel; name the incident, e.g. `/incident note INC-42 …`."),
         ("sev INC-99 1", "There is no INC-99 here."),
     ],
@@ -53,9 +55,10 @@ async def test_help_lists_every_subcommand(double: SlackDouble, start_tocsin: St
     await double.slash_command("U0ALICE", double.channel_named("general").id, "help")
     await settle(tocsin)
     (reply,) = double.replies_to("U0ALICE")
-    for sub in ("declare", "ic", "comms", "role", "sev", "status", "update", "note", "page", "resolve", "followup"):
+    subcommands = ("declare", "ic", "comms", "role", "sev", "status", "update", "note", "page", "resolve")
+    for sub in (*subcommands, "followup", "followups", "postmortem", "stats", "runbook", "oncall", "timeline"):
         assert f"`/incident {sub}" in reply
-    assert "_(not yet available)_" in reply
+    assert "_(not yet available)_" not in reply  # every contract subcommand is built
 
 
 async def test_list_shows_open_incidents_most_severe_first(

@@ -276,7 +276,7 @@ async def test_the_resolve_button_opens_a_form_for_the_commander_and_refuses_oth
     await settle(tocsin)
     incident = await stored_incident(tocsin, 1)
     assert incident.status is Status.RESOLVED and incident.cause == "A bad config push"
-    notice = channel.messages[-1]["text"]
+    notice = next(m["text"] for m in reversed(channel.messages) if "is resolved*" in m["text"])
     assert "is resolved* — service is restored" in notice
     assert "*What was wrong:* A bad config push" in notice and "*What we did:* Rolled back 1.2.3" in notice
     assert "is resolved" in double.messages_in("#incidents")[-1]["text"]

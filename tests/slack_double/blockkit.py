@@ -114,6 +114,18 @@ def _check_block(block: dict[str, Any], where: str, action_ids: set[str]) -> lis
         for n, element in enumerate(elements):
             if element.get("type") in ("plain_text", "mrkdwn"):
                 errors.extend(_check_text(element, SECTION_TEXT, f"{where}/elements/{n}"))
+    elif kind == "image":
+        # Slack: alt_text (≤ 2000) and exactly one of image_url or slack_file ({"id"} or {"url"}).
+        alt = block.get("alt_text")
+        if not isinstance(alt, str) or not alt or len(alt) > 2000:
+            errors.append(f"alt_text must be 1 to 2000 characters {where}/alt_text")
+        sources = [key for key in ("image_url", "slack_file") if key in block]
+        if len(sources) != 1:
+            errors.append(f"must provide exactly one of image_url or slack_file {where}")
+        elif sources == ["slack_file"] and not ({"id", "url"} & set(block["slack_file"] or {})):
+            errors.append(f"slack_file needs an id or a url {where}/slack_file")
+        if "title" in block:
+            errors.extend(_check_text(block["title"], 2000, where + "/title", plain_only=True))
     elif kind == "input":
         errors.extend(_check_text(block.get("label"), 2000, where + "/label", plain_only=True))
         errors.extend(_check_element(block.get("element", {}), where + "/element", action_ids))

@@ -53,7 +53,13 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "users.lookupByEmail": {"users:read.email"},
     "usergroups.users.list": {"usergroups:read"},
     "reactions.add": {"reactions:write"},
+    "conversations.canvases.create": {"canvases:write"},
+    "canvases.edit": {"canvases:write"},
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
 }
+MAX_CANVAS_MARKDOWN = 1_048_576  # conversations.canvases.create: "limited to 1 MiB"
+CANVAS_EDIT_OPERATIONS = {"insert_after", "insert_before", "insert_at_start", "insert_at_end", "replace", "delete"}
 
 
 class SlackError(Exception):
@@ -77,6 +83,7 @@ class Channel:
     messages: list[dict[str, Any]] = field(default_factory=list)
     pins: set[str] = field(default_factory=set)
     last_post: float = 0.0
+    canvas_id: str | None = None  # the channel canvas (one per channel)
 
 
 @dataclass
@@ -151,6 +158,11 @@ class SlackDouble:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, set[str]] = {}
+        # Canvases and files v2. `canvas_tier` False plays a free workspace, which refuses channel canvases.
+        self.canvas_tier = True
+        self.canvases: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self._pending_uploads: dict[str, dict[str, Any]] = {}
         self.events_delivered: list[dict[str, Any]] = []
         self._forced_errors: dict[str, list[tuple[str, int | None]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -212,6 +224,7 @@ class SlackDouble:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -381,6 +394,10 @@ class SlackDouble:
             raise SlackError("msg_too_long")
         if blocks is not None:
             errors = validate_blocks(blocks, "message")
+            for block in blocks if isinstance(blocks, list) else []:
+                file_id = (block.get("slack_file") or {}).get("id") if isinstance(block, dict) else None
+                if file_id is not None and file_id not in self.files:
+                    errors.append(f"invalid slack_file id {file_id}: no such file")
             if errors:
                 raise SlackError("invalid_blocks", errors=errors)
 
@@ -443,6 +460,92 @@ class SlackDouble:
             raise SlackError("already_pinned")
         channel.pins.add(str(ts))
         return {}
+
+    # ----- canvases and files v2 ------------------------------------------------------------------
+    def m_conversations_canvases_create(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args, "channel_id")
+        self._require_member(channel)
+        if not self.canvas_tier:
+            raise SlackError("team_tier_cannot_create_channel_canvases")
+        if channel.canvas_id is not None:
+            raise SlackError("channel_canvas_already_exists")
+        markdown = _document_markdown(args.get("document_content"))
+        canvas_id = self._new_id("F")
+        self.canvases[canvas_id] = {"channel": channel.id, "title": args.get("title"), "markdown": markdown}
+        channel.canvas_id = canvas_id
+        return {"canvas_id": canvas_id}
+
+    def m_canvases_edit(self, args: dict[str, Any]) -> dict[str, Any]:
+        canvas = self.canvases.get(str(args.get("canvas_id")))
+        if canvas is None:
+            raise SlackError("canvas_not_found")
+        changes = _json_arg(args.get("changes"))
+        if not isinstance(changes, list) or not changes:
+            raise SlackError("invalid_arguments")
+        for change in changes:
+            operation = change.get("operation")
+            if operation not in CANVAS_EDIT_OPERATIONS:
+                raise SlackError("invalid_arguments")
+            if operation == "replace" and "section_id" not in change:
+                canvas["markdown"] = _document_markdown(change.get("document_content"))
+            elif operation == "insert_at_end":
+                canvas["markdown"] += _document_markdown(change.get("document_content"))
+        return {}
+
+    def m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename, length = args.get("filename"), args.get("length")
+        if not filename or length in (None, ""):
+            raise SlackError("invalid_arguments")
+        file_id = self._new_id("F")
+        self._pending_uploads[file_id] = {"filename": filename, "length": int(length), "data": None}
+        return {"upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        pending = self._pending_uploads.get(request.match_info["file_id"])
+        if pending is None:
+            return web.Response(status=404, text="upload URL unknown")
+        pending["data"] = await request.read()
+        return web.Response(text=f"OK - {len(pending['data'])}")
+
+    def m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        items = _json_arg(args.get("files"))
+        if not isinstance(items, list) or not items:
+            raise SlackError("invalid_arguments")
+        channel = self._channel(args, "channel_id") if args.get("channel_id") else None
+        if channel is not None:
+            self._require_member(channel)
+        completed = []
+        for item in items:
+            pending = self._pending_uploads.get(str(item.get("id")))
+            if pending is None or pending["data"] is None:
+                raise SlackError("file_not_found")  # never uploaded to its URL
+            if len(pending["data"]) != pending["length"]:
+                raise SlackError("file_upload_size_mismatch")
+            file_id = str(item["id"])
+            del self._pending_uploads[file_id]
+            record = {
+                "id": file_id,
+                "name": pending["filename"],
+                "title": item.get("title") or pending["filename"],
+                "content": pending["data"],
+                "channels": [channel.id] if channel else [],
+                "permalink": f"https://tocsin-test.slack.com/files/{self.bot_user_id}/{file_id}/{pending['filename']}",
+            }
+            self.files[file_id] = record
+            completed.append({k: v for k, v in record.items() if k != "content"})
+            if channel is not None:
+                comment = args.get("initial_comment") or ""
+                channel.messages.append(
+                    {
+                        "type": "message",
+                        "ts": self._next_ts(),
+                        "user": self.bot_user_id,
+                        "text": comment,
+                        "files": [{"id": file_id, "name": pending["filename"]}],
+                        "blocks": [],
+                    }
+                )
+        return {"files": completed}
 
     def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger_id = args.get("trigger_id")
@@ -936,8 +1039,32 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
     return args
 
 
+def _json_arg(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+    return value
+
+
+def _document_markdown(content: Any) -> str:
+    content = _json_arg(content)
+    if (
+        not isinstance(content, dict)
+        or content.get("type") != "markdown"
+        or not isinstance(content.get("markdown"), str)
+    ):
+        raise SlackError("invalid_arguments")
+    if len(content["markdown"]) > MAX_CANVAS_MARKDOWN:
+        raise SlackError("canvas_too_large")
+    return content["markdown"]
+
+
 def _channel_json(channel: Channel, bot_user_id: str) -> dict[str, Any]:
+    properties = {"canvas": {"file_id": channel.canvas_id, "is_empty": False}} if channel.canvas_id else {}
     return {
+        "properties": properties,
         "id": channel.id,
         "name": channel.name,
         "is_channel": not channel.is_private and not channel.is_im,
@@ -960,6 +1087,8 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
         return {"type": kind, "selected_option": option}
     if kind == "datetimepicker":
         return {"type": kind, "selected_date_time": value}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": value}
     if kind == "users_select":
         return {"type": kind, "selected_user": value}
     raise AssertionError(f"the double cannot fill a {kind}")

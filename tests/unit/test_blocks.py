@@ -66,11 +66,12 @@ def test_the_declare_modal_is_a_valid_view() -> None:
     assert view["blocks"][1]["element"]["initial_option"]["value"] == "SEV1"
 
 
-def test_help_marks_what_is_not_yet_available() -> None:
+def test_help_gives_usage_of_every_subcommand() -> None:
     text, body = blocks.help_message()
     assert validate_blocks(body) == []
     assert "declare [sev1-4] <title>` — declare an incident (no title: open the form)\n" in text
-    assert "`/incident stats` — MTTA, MTTR and friends _(not yet available)_" in text
+    assert "`/incident stats [30d|90d|all] [--share]` — MTTD, MTTA, MTTR by severity and friends\n" in text
+    assert "not yet available" not in text
     assert "`/incident page @user|<service>` — page someone or a service's on-call\n" in text
     assert "`/incident resolve [summary]` — resolve (no summary: open the form)\n" in text
 

@@ -1,21 +1,24 @@
 """Parsing `/incident …`."""
 
 import re
+from datetime import date
 
 import pytest
 
 from bot.command_parser import (
+    AddFollowUp,
     AddNote,
     AssignRole,
     ChangeSeverity,
     ChangeStatus,
     Declare,
     Help,
+    ListFollowUps,
     ListOpen,
-    NotYetAvailable,
     PostUpdate,
     Reopen,
     Resolve,
+    ShowStats,
     ShowTimeline,
     Target,
     parse_command,
@@ -62,9 +65,37 @@ def test_list_takes_no_arguments() -> None:
         parse_command("list everything", POLICY)
 
 
-def test_contract_subcommands_not_built_yet_say_so() -> None:
-    parsed = parse_command("stats 30d", POLICY)
-    assert isinstance(parsed, NotYetAvailable) and parsed.subcommand.name == "stats"
+def test_a_follow_up_takes_its_owner_and_due_date_from_the_end_in_either_order() -> None:
+    expected = AddFollowUp("Add a pool alert", "U0BOB", date(2026, 12, 1))
+    assert parse_command("followup Add a pool alert <@U0BOB|bob> due 2026-12-01", POLICY) == expected
+    assert parse_command("followup Add a pool alert due 2026-12-01 <@U0BOB|bob>", POLICY) == expected
+    # "due" inside the text is text; the incident can be named first.
+    assert parse_command("followup INC-3 Fix the due date check", POLICY) == AddFollowUp(
+        "Fix the due date check", None, None, Target(number=3)
+    )
+
+
+def test_a_follow_up_needs_text_and_a_real_date() -> None:
+    for text in ("followup", "followup <@U0BOB|bob> due 2026-12-01", "followup Fix it due 2026-02-30"):
+        with pytest.raises(UsageError):
+            parse_command(text, POLICY)
+
+
+def test_followups_lists_mine_open_or_one_incident() -> None:
+    assert parse_command("followups mine", POLICY) == ListFollowUps("mine")
+    assert parse_command("followups open", POLICY) == ListFollowUps("open")
+    assert parse_command("followups INC-4", POLICY) == ListFollowUps("incident", Target(number=4))
+    assert parse_command("followups", POLICY) == ListFollowUps("incident")
+    with pytest.raises(UsageError):
+        parse_command("followups everything", POLICY)
+
+
+def test_stats_windows_and_sharing() -> None:
+    assert parse_command("stats", POLICY) == ShowStats(30, False)
+    assert parse_command("stats 90d --share", POLICY) == ShowStats(90, True)
+    assert parse_command("stats all", POLICY) == ShowStats(None, False)
+    with pytest.raises(UsageError):
+        parse_command("stats 7d", POLICY)
 
 
 def test_custom_severity_names_from_the_policy_are_accepted() -> None:

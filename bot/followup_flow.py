@@ -1,0 +1,123 @@
+"""Follow-up use cases: add, list, mark done, and the owner's reminders (fired by the timer tick)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot import review_blocks
+from bot.errors import NotFoundError
+from bot.followups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
+from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.metrics import Metrics
+from bot.mrkdwn import escape
+from bot.policy import Policy
+from bot.slack_io import ReplyTarget, SlackGateway
+from bot.uow_types import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FollowUpService:
+    """Action items from incidents."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    metrics: Metrics
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The workspace's time zone (the policy's `timezone`): due dates are days there."""
+        return ZoneInfo(self.policy.timezone)
+
+    def today(self) -> date:
+        """Today in the workspace's time zone."""
+        return self.clock().astimezone(self.zone).date()
+
+    async def add(self, incident: Incident, item: NewFollowUp, *, actor: str, reply_to: ReplyTarget | None) -> FollowUp:
+        """Add an action item to an incident; it goes on the timeline and is announced in the channel."""
+        item = check_new(item, today=self.today())
+        now = self.clock()
+        async with self.uow() as uow:
+            new_id = await uow.follow_ups.add(
+                incident.id, item, by=actor, now=now, remind_at=first_reminder(item.due_on, self.zone)
+            )
+            owner = f" (owner <@{item.owner}>)" if item.owner else ""
+            due = f", due {item.due_on.isoformat()}" if item.due_on else ""
+            note = f"Follow-up added: {item.text}{owner}{due}"
+            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
+            await uow.commit()
+        added = await self.get(new_id)
+        line = review_blocks.follow_up_added(added, self.today())
+        if incident.channel_id:
+            await self.slack.post(incident.channel_id, line)
+        elif reply_to is not None:
+            await self.slack.reply(reply_to, line)
+        return added
+
+    async def get(self, follow_up_id: int) -> FollowUp:
+        """One follow-up."""
+        async with self.uow(read_only=True) as uow:
+            found = await uow.follow_ups.get(follow_up_id)
+        if found is None:
+            raise NotFoundError("That follow-up no longer exists.")
+        return found
+
+    async def listing(
+        self, *, team_id: str, scope: str, actor: str, incident: Incident | None = None
+    ) -> tuple[str, list[dict[str, object]]]:
+        """Follow-ups to show: mine (open), all open, or one incident's (open and done)."""
+        async with self.uow(read_only=True) as uow:
+            if scope == "incident" and incident is not None:
+                items = await uow.follow_ups.of_incident(incident.id)
+                heading = f"Follow-ups of {incident.reference}"
+            elif scope == "mine":
+                items = await uow.follow_ups.open_ones(team_id, owner=actor)
+                heading = "Your open follow-ups"
+            else:
+                items = await uow.follow_ups.open_ones(team_id)
+                heading = "Open follow-ups"
+        return review_blocks.follow_up_list(items, heading=heading, today=self.today())
+
+    async def mark_done(self, follow_up_id: int, *, actor: str, reply_to: ReplyTarget) -> None:
+        """Close a follow-up (its reminders stop); a second click says it was already done."""
+        now = self.clock()
+        item = await self.get(follow_up_id)
+        async with self.uow() as uow:
+            closed = await uow.follow_ups.mark_done(follow_up_id, by=actor, now=now)
+            if closed:
+                note = f"Follow-up done: {item.text}"
+                await uow.incidents.record(item.incident_id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
+            await uow.commit()
+        if not closed:
+            current = await self.get(follow_up_id)
+            by = f" by <@{current.done_by}>" if current.done_by else ""
+            await self.slack.reply(reply_to, f"That follow-up was already marked done{by}.")
+            return
+        await self.slack.reply(reply_to, f":white_check_mark: Done: {escape(item.text)}")
+
+    async def remind(self, follow_up_id: int, *, token: str, now: datetime, item: FollowUp | None = None) -> None:
+        """DM the owner (or, with no owner, the incident's commander) that the item is due or overdue,
+        then set the next weekly reminder, in one transaction with recording it."""
+        async with self.uow(read_only=True) as uow:
+            item = item or await uow.follow_ups.get(follow_up_id)
+            due_at, _ = await uow.follow_ups.due_at(follow_up_id)
+            incident = await uow.incidents.get(item.incident_id) if item else None
+        if item is None or due_at is None or not item.is_open or item.due_on is None:
+            async with self.uow() as uow:
+                await uow.follow_ups.release(follow_up_id, token=token)
+                await uow.commit()
+            return
+        who = item.owner or (incident.commander if incident else None)
+        if who is not None:
+            await self.slack.dm(who, *review_blocks.follow_up_reminder(item, today=now.astimezone(self.zone).date()))
+        following = next_reminder(item.due_on, after=now, zone=self.zone) if who is not None else None
+        async with self.uow() as uow:
+            await uow.follow_ups.finish_reminder(follow_up_id, token=token, due_at=due_at, next_at=following)
+            await uow.commit()
+        self.metrics.timer_lateness.labels("follow_up").observe(max(0.0, (self.clock() - due_at).total_seconds()))

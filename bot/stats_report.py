@@ -1,0 +1,67 @@
+"""`/incident stats`: the metrics from SQL, a chart of MTTR by week, shown privately or shared."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError
+
+from bot import charts, review_blocks
+from bot.policy import Policy
+from bot.slack_io import ReplyTarget, SlackGateway, slack_error
+from bot.stats import IncidentStats
+from bot.uow_types import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StatsReport:
+    """Computes and shows incident metrics."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+
+    async def compute(self, team_id: str, *, days: int | None) -> IncidentStats:
+        """The figures for the last `days` days (None: all time)."""
+        now = self.clock()
+        since = now - timedelta(days=days) if days is not None else None
+        today = now.astimezone(ZoneInfo(self.policy.timezone)).date()
+        async with self.uow(read_only=True) as uow:
+            return await uow.stats.incident_stats(team_id, since=since, now=now, today=today)
+
+    async def chart(self, stats: IncidentStats) -> bytes | None:
+        """The MTTR-by-week PNG, drawn in a worker thread; None when nothing was resolved."""
+        if not stats.weekly_mttr:
+            return None
+        colours = {s.name: s.colour for s in self.policy.severities}
+        return await asyncio.to_thread(charts.mttr_by_week_png, stats.weekly_mttr, self.policy.severity_names, colours)
+
+    async def show(self, *, team_id: str, days: int | None, share: bool, reply_to: ReplyTarget) -> None:
+        """Privately: the figures with the chart as an image. Shared: posted in the channel, chart attached."""
+        stats = await self.compute(team_id, days=days)
+        window = f"last {days} days" if days is not None else "all time"
+        png = await self.chart(stats)
+        if share and reply_to.channel_id:
+            await self.slack.post(reply_to.channel_id, *review_blocks.stats_message(stats, window=window))
+            if png is not None:
+                await self._upload(png, channel_id=reply_to.channel_id)
+            return
+        chart_id = await self._upload(png) if png is not None else None
+        await self.slack.reply(reply_to, *review_blocks.stats_message(stats, window=window, chart_file_id=chart_id))
+
+    async def _upload(self, png: bytes, *, channel_id: str | None = None) -> str | None:
+        try:
+            uploaded = await self.slack.upload(
+                filename="mttr-by-week.png", content=png, title="MTTR by severity, per week", channel_id=channel_id
+            )
+        except SlackApiError as exc:  # the figures still go out without the picture
+            log.warning("the stats chart could not be uploaded (%s)", slack_error(exc))
+            return None
+        return uploaded.id

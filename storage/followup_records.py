@@ -1,0 +1,183 @@
+"""Queries over follow-ups (with their reminder timer) and published postmortems. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.followups import FollowUp, NewFollowUp
+from storage.models import FollowUpRow, IncidentRow, PostmortemRow
+
+
+class FollowUpRecords:
+    """Follow-ups and postmortem publications, within one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the unit of work's session."""
+        self._session = session
+
+    async def add(
+        self, incident_id: int, item: NewFollowUp, *, by: str, now: datetime, remind_at: datetime | None
+    ) -> int:
+        """Store a new follow-up; returns its id."""
+        row = FollowUpRow(
+            incident_id=incident_id,
+            text=item.text,
+            owner=item.owner,
+            due_on=item.due_on,
+            created_by=by,
+            created_at=now,
+            remind_at=remind_at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        assert row.id is not None
+        return row.id
+
+    async def get(self, follow_up_id: int) -> FollowUp | None:
+        """One follow-up."""
+        found = await self._query(col(FollowUpRow.id) == follow_up_id)
+        return found[0] if found else None
+
+    async def get_many(self, follow_up_ids: Sequence[int]) -> dict[int, FollowUp]:
+        """Follow-ups by id."""
+        if not follow_up_ids:
+            return {}
+        return {f.id: f for f in await self._query(col(FollowUpRow.id).in_(follow_up_ids))}
+
+    async def of_incident(self, incident_id: int) -> list[FollowUp]:
+        """An incident's follow-ups, oldest first."""
+        return await self._query(col(FollowUpRow.incident_id) == incident_id)
+
+    async def open_ones(self, team_id: str, *, owner: str | None = None, limit: int = 200) -> list[FollowUp]:
+        """Open follow-ups in a workspace (of one owner), soonest due first."""
+        where = [col(FollowUpRow.done_at).is_(None), col(IncidentRow.team_id) == team_id]
+        if owner is not None:
+            where.append(col(FollowUpRow.owner) == owner)
+        return await self._query(*where, limit=limit)
+
+    async def mark_done(self, follow_up_id: int, *, by: str, now: datetime) -> bool:
+        """Close a follow-up and stop its reminders; False when it was already done."""
+        result = await self._session.exec(
+            sa.update(FollowUpRow)
+            .where(col(FollowUpRow.id) == follow_up_id, col(FollowUpRow.done_at).is_(None))
+            .values(done_at=now, done_by=by, remind_at=None, claim=None, claimed_until=None)
+        )
+        return bool(result.rowcount)
+
+    # ----- the owner's reminder timer --------------------------------------------------------------
+    async def claim_due(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[int]:
+        """Take up to `limit` follow-ups whose reminder is due, for `lease` (SKIP LOCKED on PostgreSQL)."""
+        due = (
+            select(FollowUpRow.id)
+            .where(
+                col(FollowUpRow.remind_at) <= now,
+                or_(col(FollowUpRow.claimed_until).is_(None), col(FollowUpRow.claimed_until) < now),
+            )
+            .order_by(col(FollowUpRow.remind_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [int(i) for i in (await self._session.exec(due)).all() if i is not None]
+        if ids:
+            await self._session.exec(
+                sa.update(FollowUpRow)
+                .where(col(FollowUpRow.id).in_(ids))
+                .values(claim=token, claimed_until=now + lease)
+            )
+        return ids
+
+    async def due_at(self, follow_up_id: int) -> tuple[datetime | None, int]:
+        """The follow-up's reminder time and how many reminders were sent."""
+        row = (
+            await self._session.exec(
+                select(FollowUpRow.remind_at, FollowUpRow.reminders_sent).where(col(FollowUpRow.id) == follow_up_id)
+            )
+        ).first()
+        return (row[0], row[1]) if row else (None, 0)
+
+    async def finish_reminder(
+        self, follow_up_id: int, *, token: str, due_at: datetime, next_at: datetime | None
+    ) -> bool:
+        """Record a sent reminder and set the next; False (nothing changed) when the claim was lost."""
+        result = await self._session.exec(
+            sa.update(FollowUpRow)
+            .where(
+                col(FollowUpRow.id) == follow_up_id,
+                col(FollowUpRow.claim) == token,
+                col(FollowUpRow.remind_at) == due_at,
+            )
+            .values(
+                remind_at=next_at,
+                reminders_sent=FollowUpRow.reminders_sent + 1,  # type: ignore[operator]
+                claim=None,
+                claimed_until=None,
+            )
+        )
+        return bool(result.rowcount)
+
+    async def release(self, follow_up_id: int, *, token: str) -> None:
+        """Give a reminder claim back."""
+        await self._session.exec(
+            sa.update(FollowUpRow)
+            .where(col(FollowUpRow.id) == follow_up_id, col(FollowUpRow.claim) == token)
+            .values(claim=None, claimed_until=None)
+        )
+
+    async def stop_reminders(self, follow_up_id: int) -> None:
+        """No more reminders (done, or nobody to remind)."""
+        await self._session.exec(
+            sa.update(FollowUpRow)
+            .where(col(FollowUpRow.id) == follow_up_id)
+            .values(remind_at=None, claim=None, claimed_until=None)
+        )
+
+    # ----- published postmortems -----------------------------------------------------------------
+    async def postmortem(self, incident_id: int) -> tuple[str, str, int] | None:
+        """Where the incident's draft was published: (kind, Slack ID, version)."""
+        row = (
+            await self._session.exec(select(PostmortemRow).where(col(PostmortemRow.incident_id) == incident_id))
+        ).first()
+        return (row.kind, row.slack_id, row.version) if row else None
+
+    async def published(self, incident_id: int, *, kind: str, slack_id: str, version: int, now: datetime) -> None:
+        """Remember the latest publication of the draft."""
+        row = await self._session.get(PostmortemRow, incident_id)
+        if row is None:
+            self._session.add(
+                PostmortemRow(incident_id=incident_id, kind=kind, slack_id=slack_id, version=version, published_at=now)
+            )
+        else:
+            row.kind, row.slack_id, row.version, row.published_at = kind, slack_id, version, now
+            self._session.add(row)
+
+    async def _query(self, *where: sa.ColumnElement[bool], limit: int | None = None) -> list[FollowUp]:
+        statement = (
+            select(FollowUpRow, IncidentRow.number)
+            .join(IncidentRow, col(IncidentRow.id) == col(FollowUpRow.incident_id))
+            .where(*where)
+            .order_by(col(FollowUpRow.due_on).is_(None), col(FollowUpRow.due_on), col(FollowUpRow.id))
+        )
+        if limit is not None:
+            statement = statement.limit(limit)
+        return [_to_follow_up(row, number) for row, number in (await self._session.exec(statement)).all()]
+
+
+def _to_follow_up(row: FollowUpRow, number: int) -> FollowUp:
+    assert row.id is not None
+    return FollowUp(
+        id=row.id,
+        incident_id=row.incident_id,
+        incident_number=number,
+        text=row.text,
+        owner=row.owner,
+        due_on=row.due_on if isinstance(row.due_on, date) or row.due_on is None else date.fromisoformat(row.due_on),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        done_at=row.done_at,
+        done_by=row.done_by,
+    )
