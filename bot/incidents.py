@@ -187,8 +187,8 @@ class RoleSpan:
     end: datetime | None = None
 
     def covers(self, when: datetime) -> bool:
-        """Whether the role was held at `when`."""
-        return self.start <= when and (self.end is None or when < self.end)
+        """Whether the role was held at `when` (a handover's moment counts for both holders)."""
+        return self.start <= when and (self.end is None or when <= self.end)
 
 
 def reference(number: int) -> str:

@@ -70,14 +70,20 @@ class RoleAttribution:
         held = [s.role for s in self._spans if s.user_id == user_id and s.covers(when)]
         if not held:
             return RESPONDER
-        best = min(held, key=lambda role: self._rank.get(role, len(self._rank)))
-        return self._names.get(best, best.replace("_", " ").title())
+        return self._name(min(held, key=lambda role: self._rank.get(role, len(self._rank))))
+
+    def _name(self, role: str) -> str:
+        return self._names.get(role, role.replace("_", " ").title())
 
     def scrub(self, text: str, when: datetime) -> str:
         """Recorded text with people replaced by roles: `<@U1>` → “the Incident Commander”, `@bob` → “a responder”."""
 
         def by_role(match: re.Match[str]) -> str:
-            role = self.role_of(match.group(1), when)
+            user_id = match.group(1)
+            handed_over = [s.role for s in self._spans if s.user_id == user_id and s.end == when]
+            if handed_over:  # "… (handed over from <@U1>)": the holder until this moment
+                return f"the previous {self._name(handed_over[0])}"
+            role = self.role_of(user_id, when)
             return "a responder" if role == RESPONDER else f"the {role}"
 
         return _BARE_HANDLE.sub("a responder", _MENTION.sub(by_role, text))

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 CANVAS = "canvas"
 FILE = "file"
+MAX_CANVAS_MARKDOWN = 1_048_576  # conversations.canvases.create: Markdown "limited to 1 MiB"
 
 
 def channel_url(incident: Incident) -> str | None:
@@ -114,6 +115,9 @@ class PostmortemService:
             return None  # this workspace refused canvases before: keep to files, so versions stay together
         markdown = render_draft(facts, self.policy, template=self.template, mention=canvas_mention)
         version = previous[2] + 1 if previous else 1
+        if len(markdown) > MAX_CANVAS_MARKDOWN:  # a very long incident: files have no such limit
+            log.info("%s: the draft is over a canvas's 1 MiB; posting it as a file", incident.reference)
+            return None
         try:
             if previous is not None:
                 await self.slack.replace_canvas(previous[1], markdown)
@@ -149,5 +153,7 @@ class PostmortemService:
             title=f"{incident.reference} postmortem (draft, version {version})",
             channel_id=incident.channel_id,
         )
-        superseded = f"version {previous[2]}" if previous else None
+        superseded = None
+        if previous is not None:
+            superseded = f"version {previous[2]}" + (" in the channel canvas" if previous[0] == CANVAS else "")
         return Publication(FILE, uploaded.id, version, link=uploaded.permalink, superseded=superseded)

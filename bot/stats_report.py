@@ -44,22 +44,24 @@ class StatsReport:
         return await asyncio.to_thread(charts.mttr_by_week_png, stats.weekly_mttr, self.policy.severity_names, colours)
 
     async def show(self, *, team_id: str, days: int | None, share: bool, reply_to: ReplyTarget) -> None:
-        """Privately: the figures with the chart as an image. Shared: posted in the channel, chart attached."""
+        """The figures with the chart as an image block: privately, or (`share`) posted in the channel.
+
+        The PNG is uploaded unshared and shown by file ID, so sharing needs no channel membership.
+        """
         stats = await self.compute(team_id, days=days)
         window = f"last {days} days" if days is not None else "all time"
         png = await self.chart(stats)
-        if share and reply_to.channel_id:
-            await self.slack.post(reply_to.channel_id, *review_blocks.stats_message(stats, window=window))
-            if png is not None:
-                await self._upload(png, channel_id=reply_to.channel_id)
-            return
         chart_id = await self._upload(png) if png is not None else None
-        await self.slack.reply(reply_to, *review_blocks.stats_message(stats, window=window, chart_file_id=chart_id))
+        message = review_blocks.stats_message(stats, window=window, chart_file_id=chart_id)
+        if share and reply_to.channel_id:
+            await self.slack.post(reply_to.channel_id, *message)
+        else:
+            await self.slack.reply(reply_to, *message)
 
-    async def _upload(self, png: bytes, *, channel_id: str | None = None) -> str | None:
+    async def _upload(self, png: bytes) -> str | None:
         try:
             uploaded = await self.slack.upload(
-                filename="mttr-by-week.png", content=png, title="MTTR by severity, per week", channel_id=channel_id
+                filename="mttr-by-week.png", content=png, title="MTTR by severity, per week"
             )
         except SlackApiError as exc:  # the figures still go out without the picture
             log.warning("the stats chart could not be uploaded (%s)", slack_error(exc))

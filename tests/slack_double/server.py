@@ -728,9 +728,15 @@ class SlackDouble:
         value: str | None = None,
         block_id: str | None = None,
         via: str = "http",
+        message: dict[str, Any] | None = None,
     ) -> Ack:
-        """A user clicks a button, picks `value` from a select, or toggles checkbox `value`, in a message."""
-        payload = self.click_payload(user_id, channel_id, message_ts, action_id, value=value, block_id=block_id)
+        """A user clicks a button, picks `value` from a select, or toggles checkbox `value`, in a message.
+
+        `message` is for one the channel does not keep: an ephemeral reply the user is looking at.
+        """
+        payload = self.click_payload(
+            user_id, channel_id, message_ts, action_id, value=value, block_id=block_id, message=message
+        )
         return await self.deliver(payload, kind="interactive", via=via)
 
     def click_payload(
@@ -742,10 +748,12 @@ class SlackDouble:
         *,
         value: str | None = None,
         block_id: str | None = None,
+        message: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The block_actions payload for a click on the message as it is now (send it with `deliver`)."""
         channel = self.channels[channel_id]
-        message = next(m for m in channel.messages if m["ts"] == message_ts)
+        if message is None:
+            message = next(m for m in channel.messages if m["ts"] == message_ts)
         found = _find_element(message.get("blocks", []), action_id, block_id)
         if found is None:
             raise AssertionError(f"no element {action_id} in that message")
