@@ -199,6 +199,7 @@ async def build(
     postmortems = PostmortemService(
         uow=uow, slack=slack, policy=policy, clock=clock, template=load_template(policy.postmortem_template)
     )
+    follow_ups.after_change = postmortems.refresh  # a published canvas shows the follow-ups' current state
     pager.wake = timers.wake
     runbooks = RunbookService(
         uow=uow, slack=slack, library=RunbookLibrary(Path(policy.runbooks_dir), policy), clock=clock

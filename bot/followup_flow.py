@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +30,8 @@ class FollowUpService:
     policy: Policy
     clock: Clock
     metrics: Metrics
+    # Called with the incident id after a follow-up is added or closed (the published postmortem shows them).
+    after_change: Callable[[int], Awaitable[None]] | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -58,6 +61,7 @@ class FollowUpService:
             await self.slack.post(incident.channel_id, line)
         elif reply_to is not None:
             await self.slack.reply(reply_to, line)
+        await self._changed(incident.id)
         return added
 
     async def get(self, follow_up_id: int) -> FollowUp:
@@ -100,6 +104,11 @@ class FollowUpService:
             await self.slack.reply(reply_to, f"That follow-up was already marked done{by}.")
             return
         await self.slack.reply(reply_to, f":white_check_mark: Done: {escape(item.text)}")
+        await self._changed(item.incident_id)
+
+    async def _changed(self, incident_id: int) -> None:
+        if self.after_change is not None:
+            await self.after_change(incident_id)
 
     async def remind(self, follow_up_id: int, *, token: str, now: datetime, item: FollowUp | None = None) -> None:
         """DM the owner (or, with no owner, the incident's commander) that the item is due or overdue,

@@ -107,6 +107,29 @@ class PostmortemService:
         await self.slack.post(incident.channel_id, *summary)
         return publication
 
+    async def refresh(self, incident_id: int) -> None:
+        """Bring a published canvas up to date (its follow-ups changed), quietly and without a new version.
+
+        A draft published as a file is left alone: a new file for every follow-up would be noise, and
+        `/incident postmortem` makes one on request.
+        """
+        lock = self._locks.setdefault(incident_id, asyncio.Lock())
+        async with lock:
+            async with self.uow(read_only=True) as uow:
+                previous = await uow.follow_ups.postmortem(incident_id)
+            if previous is None or previous[0] != CANVAS:
+                return
+            facts = await self.facts(incident_id)
+            markdown = render_draft(facts, self.policy, template=self.template, mention=canvas_mention)
+            if len(markdown) > MAX_CANVAS_MARKDOWN:
+                return
+            try:
+                await self.slack.replace_canvas(previous[1], markdown)
+            except SlackApiError as exc:
+                log.warning(
+                    "%s: the postmortem canvas was not refreshed (%s)", facts.incident.reference, slack_error(exc)
+                )
+
     async def _to_canvas(self, facts: PostmortemFacts, previous: tuple[str, str, int] | None) -> Publication | None:
         """The channel canvas: edited in place when it exists; None when canvases are refused here."""
         incident = facts.incident

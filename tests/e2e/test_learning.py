@@ -55,6 +55,13 @@ async def test_resolving_puts_the_draft_in_the_channel_canvas_and_regenerating_e
     assert list(double.canvases) == [canvas_id]  # edited in place, never a second canvas
     assert len(double.calls_to("canvases.edit")) == 1
     assert "was regenerated* (version 2)" in postmortem_notes(channel)[-1]
+    # Adding a follow-up keeps the canvas current, quietly (no new version, no message).
+    notes_before = len(postmortem_notes(channel))
+    await run(
+        double, tocsin, "U0BOB", channel, "followup Alert on pool saturation @carol due 2026-12-30", via=transport
+    )
+    assert "| Alert on pool saturation | ![](@U0CAROL) | 2026-12-30 | open |" in double.canvases[canvas_id]["markdown"]
+    assert len(postmortem_notes(channel)) == notes_before
     kinds = [e.text for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.POSTMORTEM]
     assert kinds == [
         "Postmortem draft posted as the channel canvas",

@@ -108,3 +108,15 @@ async def test_sigterm_finishes_the_declare_in_flight_then_exits_0(double: Slack
     assert await process.wait() == 0, stderr_rest.decode()
     channel = double.channel_named("inc-1-mid-flight")
     assert channel is not None and channel.messages and channel.pins, "the declare finished before exit"
+
+
+async def test_check_names_the_file_and_line_of_a_broken_postmortem_template(tmp_path: Path) -> None:
+    env = clean_env(PYTHONPATH=os.getcwd(), SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
+    (tmp_path / "pm.md.j2").write_text("# {{ reference }}\n\n{% if %}\n")
+    (tmp_path / "tocsin.yml").write_text("postmortem_template: pm.md.j2\n")
+    code, _, err = await run("check", env=env, cwd=tmp_path)
+    assert code == 2
+    assert err.startswith("tocsin: postmortem_template: pm.md.j2:3: ")
+    (tmp_path / "pm.md.j2").write_text("# {{ reference }}\n")
+    code, out, _ = await run("check", env=env, cwd=tmp_path)
+    assert code == 0 and "# postmortem template\npm.md.j2" in out
