@@ -43,7 +43,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("timeline", "timeline [page]", "show the timeline", True),
     Subcommand("followup", "followup <text> [@owner] [due YYYY-MM-DD]", "add an action item", True),
     Subcommand("followups", "followups [mine|open|INC-n]", "list action items, with a Done button", True),
-    Subcommand("postmortem", "postmortem", "(re)generate the postmortem draft", True),
+    Subcommand(
+        "postmortem", "postmortem [done]", "(re)generate the postmortem draft; `done` closes the incident", True
+    ),
     Subcommand("runbook", "runbook [name]", "list the matching runbooks, or post the named one", True),
     Subcommand("list", "list", "open incidents", True),
     Subcommand("stats", "stats [30d|90d|all] [--share]", "MTTD, MTTA, MTTR by severity and friends", True),
@@ -203,6 +205,13 @@ class RegeneratePostmortem:
 
 
 @dataclass(frozen=True, slots=True)
+class PostmortemDone:
+    """The postmortem is written and reviewed: the incident's lifecycle ends."""
+
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
 class ShowStats:
     """Incident metrics over the last `days` days (None: all time), privately or shared in the channel."""
 
@@ -235,6 +244,7 @@ Command = (
     | AddFollowUp
     | ListFollowUps
     | RegeneratePostmortem
+    | PostmortemDone
     | ShowStats
     | NotYetAvailable
 )
@@ -326,8 +336,10 @@ def parse_command(text: str, policy: Policy) -> Command:
         case "followup":
             return _parse_follow_up(rest, target, usage)
         case "postmortem":
+            if rest.strip().lower() == "done":
+                return PostmortemDone(target)
             if rest.strip():
-                raise UsageError("`postmortem` takes no arguments besides the incident.", usage=usage)
+                raise UsageError("`postmortem` takes only `done` besides the incident.", usage=usage)
             return RegeneratePostmortem(target)
         case "runbook":
             return ShowRunbooks(plain_from_slack(rest).strip().lower() or None, target)

@@ -22,6 +22,7 @@ from bot.command_parser import (
     ListOpen,
     NotYetAvailable,
     PageSomeone,
+    PostmortemDone,
     PostUpdate,
     RegeneratePostmortem,
     Reopen,
@@ -141,6 +142,8 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
                 case AddFollowUp(text=text, owner=owner, due_on=due_on):
                     item = NewFollowUp(text=text, owner=owner, due_on=due_on)
                     await deps.follow_ups.add(incident, item, actor=actor, reply_to=reply_to)
+                case PostmortemDone():
+                    await response.postmortem_done(incident, actor=actor, at=at)
                 case RegeneratePostmortem():
                     publication = await deps.postmortems.publish(incident, actor=actor)
                     where = "the channel canvas" if publication.kind == "canvas" else "a new file"

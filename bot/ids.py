@@ -16,6 +16,7 @@ class Action(StrEnum):
     PAGE_DECLINE = "page_decline"
     FOLLOW_UP_ADD = "follow_up_add"
     FOLLOW_UP_DONE = "follow_up_done"
+    POSTMORTEM_DONE = "postmortem_done"
 
 
 class View(StrEnum):

@@ -213,6 +213,28 @@ class ResponseService:
         if self.postmortems is not None and resolved.channel_id:
             await self.postmortems.publish(resolved, actor=actor)
 
+    async def postmortem_done(self, incident: Incident, *, actor: str, at: datetime | None = None) -> None:
+        """The last stage of the lifecycle: the postmortem is done (by those who may resolve)."""
+        require(Act.RESOLVE, actor=actor, incident=incident, policy=self.policy)
+        now = at or self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            if current.status is not Status.RESOLVED:
+                raise UserError(
+                    f"{current.reference} is {current.status.label.lower()}; "
+                    "the postmortem is marked done once the incident is resolved."
+                )
+            check_move(current, Status.CLOSED)
+            await uow.incidents.update(current.id, status=Status.CLOSED.value)
+            entry = TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, "Resolved → Postmortem done")
+            await uow.incidents.record(current.id, entry)
+            await uow.commit()
+        changed = await self.get(current.id)
+        notice = (
+            f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
+        )
+        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed))
+
     async def reopen(self, incident: Incident, *, reason: str, actor: str, at: datetime | None = None) -> None:
         """Reopen a resolved incident (investigating again, reminders restart from now)."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order

@@ -29,6 +29,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         deps.background.submit(body, job, urgent=True)  # trigger_id lives 3 s
 
+    @app.action(Action.POSTMORTEM_DONE)
+    async def postmortem_done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        received = deps.incidents.clock()
+        incident_id = _number(action.get("value"), "That button isn't attached to an incident any more.")
+        actor = str(body["user"]["id"])
+
+        async def job() -> None:
+            incident = await deps.response.get(incident_id)
+            await deps.response.postmortem_done(incident, actor=actor, at=received)
+
+        deps.background.submit(body, job)
+
     @app.action(Action.FOLLOW_UP_DONE)
     async def follow_up_done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

@@ -61,7 +61,13 @@ def postmortem_posted(incident: Incident, publication: Publication) -> tuple[str
         blocks.append(context(numbers))
     blocks += [
         section(ask),
-        {"type": "actions", "elements": [button("Add follow-up", Action.FOLLOW_UP_ADD, str(incident.id))]},
+        {
+            "type": "actions",
+            "elements": [
+                button("Add follow-up", Action.FOLLOW_UP_ADD, str(incident.id)),
+                button("Postmortem done", Action.POSTMORTEM_DONE, str(incident.id)),
+            ],
+        },
     ]
     return f"{head}\n{numbers}", blocks
 

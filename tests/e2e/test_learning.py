@@ -319,3 +319,27 @@ async def test_migrations_include_follow_ups_and_postmortems(sqlite_url: str) ->
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     await engine.dispose()
     assert {"follow_ups", "postmortems"} <= tables
+
+
+async def test_marking_the_postmortem_done_closes_the_incident_for_those_who_may_resolve(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    tocsin = await start_tocsin(sqlite_url)
+    channel = await declare(double, tocsin)
+    early = await run(double, tocsin, "U0ALICE", channel, "postmortem done")
+    assert "the postmortem is marked done once the incident is resolved" in early[-1]
+    await run(double, tocsin, "U0ALICE", channel, "resolve Fixed")
+    summary = next(m for m in channel.messages if "postmortem draft for" in m["text"])
+    await double.click("U0CAROL", channel.id, summary["ts"], "postmortem_done")  # not IC, comms or admin
+    await settle(tocsin)
+    assert (await stored_incident(tocsin, 1)).status.value == "resolved"
+    assert double.replies_to("U0CAROL")
+    await double.click("U0ALICE", channel.id, summary["ts"], "postmortem_done")
+    await settle(tocsin)
+    closed = await stored_incident(tocsin, 1)
+    assert closed.status.value == "closed" and closed.status.label == "Postmortem done"
+    assert any("marked the postmortem of INC-1 done" in m["text"] for m in channel.messages)
+    timeline = [e.text for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.STATUS_CHANGED]
+    assert timeline[-1] == "Resolved → Postmortem done"
+    again = await run(double, tocsin, "U0ALICE", channel, "postmortem done")
+    assert "is postmortem done" in again[-1]

@@ -360,9 +360,9 @@ async def test_a_burst_of_fifty_updates_is_paced_and_header_edits_coalesced(
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
 ) -> None:
     double.post_interval_per_channel = 0.02  # the double enforces the per-channel pace (429 otherwise)
-    # The pacer keeps a margin over the enforced interval, as arrival times jitter by a few ms.
+    # The pacer keeps a margin over the enforced interval, as arrival times jitter (more on a loaded CI box).
     tocsin = await start_tocsin(
-        sqlite_url, post_interval=0.03, header_interval=0.25, policy=Policy(broadcast_channel=None)
+        sqlite_url, post_interval=0.05, header_interval=0.5, policy=Policy(broadcast_channel=None)
     )
     channel = await declare(double, tocsin)
     edits_before = len(double.calls_to("chat.update"))
@@ -373,7 +373,7 @@ async def test_a_burst_of_fifty_updates_is_paced_and_header_edits_coalesced(
     posted = [m["text"] for m in channel.messages if "progress" in m["text"]]
     assert len(posted) == 50
     edits = len(double.calls_to("chat.update")) - edits_before
-    # 50 posts paced 30 ms apart take about 1.5 s: at one header edit per 250 ms, well under 50 edits.
+    # 50 posts paced 50 ms apart take about 2.5 s: at one header edit per 500 ms, well under 50 edits.
     assert 1 <= edits <= 10, edits
     last = (await stored_incident(tocsin, 1)).last_update_at
     assert f"*Last update*\n<!date^{int(last.timestamp())}^" in header_fields(channel)  # the final state shows
