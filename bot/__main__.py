@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -121,11 +122,7 @@ def _postmortem(settings: OfflineSettings, policy: Policy, reference: str) -> in
         try:
             if await current_revision(engine) != head_revision():
                 raise ConfigError("the database is not migrated to this version; run `tocsin migrate` first")
-            sessions = session_factory(engine)
-
-            def uow(*, read_only: bool = False) -> UnitOfWork:
-                return UnitOfWork(sessions, read_only=read_only)
-
+            uow = partial(UnitOfWork, session_factory(engine))
             async with uow(read_only=True) as work:
                 found = await work.incidents.with_number(number)
             if not found:

@@ -360,8 +360,7 @@ async def _count_open_incidents(tocsin: Tocsin) -> None:
     """Refresh the open-incidents gauge from the database (replicas agree: it is one database)."""
     try:
         async with asyncio.timeout(2):
-            async with UnitOfWork(session_factory(tocsin.engine), read_only=True) as uow:
-                counts = await uow.stats.open_by_severity()
+            counts = await tocsin.deps.stats.open_by_severity()
     except Exception:  # a scrape must answer even when the database does not; the gauge keeps its last value
         log.warning("metrics: open incidents could not be counted", exc_info=True)
         return

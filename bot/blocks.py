@@ -405,59 +405,68 @@ def home_view(incidents: Sequence[Incident], policy: Policy, *, now: datetime) -
     return {"type": "home", "blocks": blocks[:100]}
 
 
+def incident_form(incident: Incident, callback_id: str, *, title: str, submit: str, inputs: Blocks) -> dict[str, Any]:
+    """A modal about one incident: its title line first, its id in private_metadata (see `form_metadata`)."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _plain(title, MAX_MODAL_TITLE),
+        "submit": _plain(submit, MAX_MODAL_TITLE),
+        "close": _plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": json.dumps({"incident": incident.id}),
+        "blocks": [
+            context(f"*{incident_title_line(incident)}* · {incident.severity} · {incident.status.label}"),
+            *inputs,
+        ],
+    }
+
+
+def form_metadata(view: dict[str, Any], key: str) -> Any:
+    """A value a form carries in its private_metadata (None when missing or unreadable)."""
+    try:
+        return json.loads(view.get("private_metadata") or "{}").get(key)
+    except (ValueError, AttributeError):
+        return None
+
+
 def update_modal(incident: Incident, *, next_at: datetime | None) -> dict[str, Any]:
     """The Post update form: what we know, what we are doing, next update at (pre-filled from the cadence)."""
     next_element: dict[str, Any] = {"type": "datetimepicker", "action_id": "value"}
     if next_at is not None:
         next_element["initial_date_time"] = int(next_at.timestamp())
-    return {
-        "type": "modal",
-        "callback_id": View.POST_UPDATE,
-        "title": _plain("Post an update", MAX_MODAL_TITLE),
-        "submit": _plain("Post", MAX_MODAL_TITLE),
-        "close": _plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"incident": incident.id}),
-        "blocks": [
-            context(f"*{incident_title_line(incident)}* · {incident.severity} · {incident.status.label}"),
-            _input(Block.KNOWN, "What we know", multiline=True),
-            _input(Block.DOING, "What we are doing", multiline=True, optional=True),
-            {
-                "type": "input",
-                "block_id": Block.NEXT_UPDATE,
-                "optional": True,
-                "label": _plain("Next update at", 2000),
-                "element": next_element,
-            },
-        ],
-    }
+    inputs = [
+        text_input(Block.KNOWN, "What we know", multiline=True),
+        text_input(Block.DOING, "What we are doing", multiline=True, optional=True),
+        form_input(Block.NEXT_UPDATE, "Next update at", next_element, optional=True),
+    ]
+    return incident_form(incident, View.POST_UPDATE, title="Post an update", submit="Post", inputs=inputs)
 
 
 def resolve_modal(incident: Incident) -> dict[str, Any]:
     """The Resolve form: summary, customer impact, cause as far as known."""
-    return {
-        "type": "modal",
-        "callback_id": View.RESOLVE,
-        "title": _plain("Resolve incident", MAX_MODAL_TITLE),
-        "submit": _plain("Resolve", MAX_MODAL_TITLE),
-        "close": _plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"incident": incident.id}),
-        "blocks": [
-            context(f"*{incident_title_line(incident)}* · {incident.severity} · {incident.status.label}"),
-            _input(Block.SUMMARY, "What was done to restore service", multiline=True),
-            _input(Block.IMPACT, "Customer impact", multiline=True, optional=True),
-            _input(Block.CAUSE, "Cause, as far as known", multiline=True, optional=True),
-        ],
-    }
+    inputs = [
+        text_input(Block.SUMMARY, "What was done to restore service", multiline=True),
+        text_input(Block.IMPACT, "Customer impact", multiline=True, optional=True),
+        text_input(Block.CAUSE, "Cause, as far as known", multiline=True, optional=True),
+    ]
+    return incident_form(incident, View.RESOLVE, title="Resolve incident", submit="Resolve", inputs=inputs)
 
 
-def _input(block_id: str, label: str, *, multiline: bool = False, optional: bool = False) -> dict[str, Any]:
+def form_input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    """An input block of a form around any element (its action_id is `value`)."""
     return {
         "type": "input",
         "block_id": block_id,
         "optional": optional,
         "label": _plain(label, 2000),
-        "element": {"type": "plain_text_input", "action_id": "value", "multiline": multiline, "max_length": 2900},
+        "element": element,
     }
+
+
+def text_input(block_id: str, label: str, *, multiline: bool = False, optional: bool = False) -> dict[str, Any]:
+    """A text input of a form, within Slack's 3000-character limit."""
+    element = {"type": "plain_text_input", "action_id": "value", "multiline": multiline, "max_length": 2900}
+    return form_input(block_id, label, element, optional=optional)
 
 
 PAGE_BLOCK = "page"

@@ -112,17 +112,24 @@ class FollowUpService:
 
     async def remind(self, follow_up_id: int, *, token: str, now: datetime, item: FollowUp | None = None) -> None:
         """DM the owner (or, with no owner, the incident's commander) that the item is due or overdue,
-        then set the next weekly reminder, in one transaction with recording it."""
-        async with self.uow(read_only=True) as uow:
-            item = item or await uow.follow_ups.get(follow_up_id)
-            due_at, _ = await uow.follow_ups.due_at(follow_up_id)
-            incident = await uow.incidents.get(item.incident_id) if item else None
+        then set the next weekly reminder, in one transaction with recording it.
+
+        `item` is the follow-up as the tick loaded it (with everything it claimed); read here otherwise.
+        """
+        if item is None:
+            async with self.uow(read_only=True) as uow:
+                item = await uow.follow_ups.get(follow_up_id)
+        due_at = item.remind_at if item else None
         if item is None or due_at is None or not item.is_open or item.due_on is None:
             async with self.uow() as uow:
                 await uow.follow_ups.release(follow_up_id, token=token)
                 await uow.commit()
             return
-        who = item.owner or (incident.commander if incident else None)
+        who = item.owner
+        if who is None:
+            async with self.uow(read_only=True) as uow:
+                incident = await uow.incidents.get(item.incident_id)
+            who = incident.commander if incident else None
         if who is not None:
             await self.slack.dm(who, *review_blocks.follow_up_reminder(item, today=now.astimezone(self.zone).date()))
         following = next_reminder(item.due_on, after=now, zone=self.zone) if who is not None else None

@@ -29,6 +29,7 @@ class FollowUp:
     created_at: datetime
     done_at: datetime | None = None
     done_by: str | None = None
+    remind_at: datetime | None = None  # the owner's next reminder (none once done)
 
     @property
     def is_open(self) -> bool:

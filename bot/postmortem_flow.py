@@ -86,10 +86,10 @@ class PostmortemService:
         async with lock:  # one publication at a time per incident in this process
             facts = await self.facts(incident.id)
             async with self.uow(read_only=True) as uow:
-                previous = await uow.follow_ups.postmortem(incident.id)
+                previous = await uow.postmortems.latest(incident.id)
             publication = await self._to_canvas(facts, previous) or await self._to_file(facts, previous)
             async with self.uow() as uow:
-                await uow.follow_ups.published(
+                await uow.postmortems.published(
                     incident.id,
                     kind=publication.kind,
                     slack_id=publication.slack_id,
@@ -116,7 +116,7 @@ class PostmortemService:
         lock = self._locks.setdefault(incident_id, asyncio.Lock())
         async with lock:
             async with self.uow(read_only=True) as uow:
-                previous = await uow.follow_ups.postmortem(incident_id)
+                previous = await uow.postmortems.latest(incident_id)
             if previous is None or previous[0] != CANVAS:
                 return
             facts = await self.facts(incident_id)

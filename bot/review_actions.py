@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import review_blocks
+from bot.blocks import form_metadata
 from bot.context import Deps
 from bot.errors import UserError
 from bot.followups import NewFollowUp
@@ -65,7 +66,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack()
         actor = str(body["user"]["id"])
-        incident_id = review_blocks.incident_of(view)
+        incident_id = form_metadata(view, "incident")
 
         async def job() -> None:
             incident = await deps.response.get(incident_id)

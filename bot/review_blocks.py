@@ -5,7 +5,6 @@ Pure, like bot/blocks.py, whose helpers (and so its limits and escaping) it uses
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,16 +12,15 @@ from typing import TYPE_CHECKING, Any
 from bot.blocks import (
     MAX_BLOCKS_MESSAGE,
     MAX_MESSAGE_TEXT,
-    MAX_MODAL_TITLE,
     Blocks,
-    _input,
-    _plain,
     button,
     context,
+    form_input,
+    incident_form,
     incident_title_line,
     section,
+    text_input,
 )
-from bot.errors import UserError
 from bot.followups import FollowUp
 from bot.ids import Action, Block, View
 from bot.incidents import Incident, format_age
@@ -74,32 +72,12 @@ def postmortem_posted(incident: Incident, publication: Publication) -> tuple[str
 
 def follow_up_modal(incident: Incident) -> dict[str, Any]:
     """The Add follow-up form: what, who, by when."""
-    return {
-        "type": "modal",
-        "callback_id": View.FOLLOW_UP,
-        "title": _plain("Add a follow-up", MAX_MODAL_TITLE),
-        "submit": _plain("Add", MAX_MODAL_TITLE),
-        "close": _plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"incident": incident.id}),
-        "blocks": [
-            context(f"*{incident_title_line(incident)}*"),
-            _input(Block.FOLLOW_UP_TEXT, "Action item"),
-            {
-                "type": "input",
-                "block_id": Block.FOLLOW_UP_OWNER,
-                "optional": True,
-                "label": _plain("Owner", 2000),
-                "element": {"type": "users_select", "action_id": "value"},
-            },
-            {
-                "type": "input",
-                "block_id": Block.FOLLOW_UP_DUE,
-                "optional": True,
-                "label": _plain("Due", 2000),
-                "element": {"type": "datepicker", "action_id": "value"},
-            },
-        ],
-    }
+    inputs = [
+        text_input(Block.FOLLOW_UP_TEXT, "Action item"),
+        form_input(Block.FOLLOW_UP_OWNER, "Owner", {"type": "users_select", "action_id": "value"}, optional=True),
+        form_input(Block.FOLLOW_UP_DUE, "Due", {"type": "datepicker", "action_id": "value"}, optional=True),
+    ]
+    return incident_form(incident, View.FOLLOW_UP, title="Add a follow-up", submit="Add", inputs=inputs)
 
 
 def _describe(item: FollowUp, today: date) -> str:
@@ -208,14 +186,3 @@ def stats_message(stats: IncidentStats, *, window: str, chart_file_id: str | Non
     blocks.append(context("Definitions: `/incident help` and the README's Metrics section."))
     text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     return trim(text, MAX_MESSAGE_TEXT), blocks
-
-
-def incident_of(view: dict[str, Any]) -> int:
-    """The incident id a form was opened for (its private_metadata)."""
-    try:
-        incident = json.loads(view.get("private_metadata") or "{}").get("incident")
-    except (ValueError, AttributeError):
-        incident = None
-    if not isinstance(incident, int):
-        raise UserError("That form isn't attached to an incident any more.")
-    return incident

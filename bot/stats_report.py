@@ -36,6 +36,11 @@ class StatsReport:
         async with self.uow(read_only=True) as uow:
             return await uow.stats.incident_stats(team_id, since=since, now=now, today=today)
 
+    async def open_by_severity(self) -> dict[str, int]:
+        """Open incidents per severity in every workspace (the /metrics gauge)."""
+        async with self.uow(read_only=True) as uow:
+            return await uow.stats.open_by_severity()
+
     async def chart(self, stats: IncidentStats) -> bytes | None:
         """The MTTR-by-week PNG, drawn in a worker thread; None when nothing was resolved."""
         if not stats.weekly_mttr:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.blocks import form_metadata
 from bot.context import Deps
 from bot.declare_form import DeclareForm, read_declare_form
 from bot.ids import Block, View
@@ -58,7 +58,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
 
         async def job() -> None:
-            incident = await deps.response.get(_metadata(view, "incident"))
+            incident = await deps.response.get(form_metadata(view, "incident"))
             await deps.response.post_update(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
 
         deps.background.submit(body, job)
@@ -75,7 +75,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
 
         async def job() -> None:
-            incident = await deps.response.get(_metadata(view, "incident"))
+            incident = await deps.response.get(form_metadata(view, "incident"))
             await deps.response.resolve(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
 
         deps.background.submit(body, job)
@@ -85,13 +85,6 @@ def _text(values: dict[str, Any], block: Block) -> str:
     return ((values.get(block, {}).get("value") or {}).get("value") or "").strip()
 
 
-def _metadata(view: dict[str, Any], key: str) -> Any:
-    try:
-        return json.loads(view.get("private_metadata") or "{}").get(key)
-    except (ValueError, AttributeError):
-        return None
-
-
 def _origin_channel(view: dict[str, Any]) -> str | None:
-    channel = _metadata(view, "channel")
+    channel = form_metadata(view, "channel")
     return channel if isinstance(channel, str) else None

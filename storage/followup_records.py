@@ -1,20 +1,25 @@
-"""Queries over follow-ups (with their reminder timer) and published postmortems. Never commits."""
+"""Queries over follow-ups, with their reminder timer. Never commits."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.followups import FollowUp, NewFollowUp
-from storage.models import FollowUpRow, IncidentRow, PostmortemRow
+from storage.leases import Lease
+from storage.models import FollowUpRow, IncidentRow
+
+FOLLOW_UP_REMINDER = Lease(
+    FollowUpRow, FollowUpRow.id, FollowUpRow.remind_at, FollowUpRow.claim, FollowUpRow.claimed_until
+)
 
 
 class FollowUpRecords:
-    """Follow-ups and postmortem publications, within one session."""
+    """Follow-ups within one session."""
 
     def __init__(self, session: AsyncSession) -> None:
         """Work inside the unit of work's session."""
@@ -72,33 +77,7 @@ class FollowUpRecords:
     # ----- the owner's reminder timer --------------------------------------------------------------
     async def claim_due(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[int]:
         """Take up to `limit` follow-ups whose reminder is due, for `lease` (SKIP LOCKED on PostgreSQL)."""
-        due = (
-            select(FollowUpRow.id)
-            .where(
-                col(FollowUpRow.remind_at) <= now,
-                or_(col(FollowUpRow.claimed_until).is_(None), col(FollowUpRow.claimed_until) < now),
-            )
-            .order_by(col(FollowUpRow.remind_at))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = [int(i) for i in (await self._session.exec(due)).all() if i is not None]
-        if ids:
-            await self._session.exec(
-                sa.update(FollowUpRow)
-                .where(col(FollowUpRow.id).in_(ids))
-                .values(claim=token, claimed_until=now + lease)
-            )
-        return ids
-
-    async def due_at(self, follow_up_id: int) -> tuple[datetime | None, int]:
-        """The follow-up's reminder time and how many reminders were sent."""
-        row = (
-            await self._session.exec(
-                select(FollowUpRow.remind_at, FollowUpRow.reminders_sent).where(col(FollowUpRow.id) == follow_up_id)
-            )
-        ).first()
-        return (row[0], row[1]) if row else (None, 0)
+        return await FOLLOW_UP_REMINDER.claim_due(self._session, now=now, lease=lease, token=token, limit=limit)
 
     async def finish_reminder(
         self, follow_up_id: int, *, token: str, due_at: datetime, next_at: datetime | None
@@ -122,38 +101,7 @@ class FollowUpRecords:
 
     async def release(self, follow_up_id: int, *, token: str) -> None:
         """Give a reminder claim back."""
-        await self._session.exec(
-            sa.update(FollowUpRow)
-            .where(col(FollowUpRow.id) == follow_up_id, col(FollowUpRow.claim) == token)
-            .values(claim=None, claimed_until=None)
-        )
-
-    async def stop_reminders(self, follow_up_id: int) -> None:
-        """No more reminders (done, or nobody to remind)."""
-        await self._session.exec(
-            sa.update(FollowUpRow)
-            .where(col(FollowUpRow.id) == follow_up_id)
-            .values(remind_at=None, claim=None, claimed_until=None)
-        )
-
-    # ----- published postmortems -----------------------------------------------------------------
-    async def postmortem(self, incident_id: int) -> tuple[str, str, int] | None:
-        """Where the incident's draft was published: (kind, Slack ID, version)."""
-        row = (
-            await self._session.exec(select(PostmortemRow).where(col(PostmortemRow.incident_id) == incident_id))
-        ).first()
-        return (row.kind, row.slack_id, row.version) if row else None
-
-    async def published(self, incident_id: int, *, kind: str, slack_id: str, version: int, now: datetime) -> None:
-        """Remember the latest publication of the draft."""
-        row = await self._session.get(PostmortemRow, incident_id)
-        if row is None:
-            self._session.add(
-                PostmortemRow(incident_id=incident_id, kind=kind, slack_id=slack_id, version=version, published_at=now)
-            )
-        else:
-            row.kind, row.slack_id, row.version, row.published_at = kind, slack_id, version, now
-            self._session.add(row)
+        await FOLLOW_UP_REMINDER.release(self._session, follow_up_id, token=token)
 
     async def _query(self, *where: sa.ColumnElement[bool], limit: int | None = None) -> list[FollowUp]:
         statement = (
@@ -175,9 +123,10 @@ def _to_follow_up(row: FollowUpRow, number: int) -> FollowUp:
         incident_number=number,
         text=row.text,
         owner=row.owner,
-        due_on=row.due_on if isinstance(row.due_on, date) or row.due_on is None else date.fromisoformat(row.due_on),
+        due_on=row.due_on,
         created_by=row.created_by,
         created_at=row.created_at,
         done_at=row.done_at,
         done_by=row.done_by,
+        remind_at=row.remind_at,
     )

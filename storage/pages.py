@@ -8,11 +8,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, or_, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.escalation import ACKNOWLEDGED, CANCELLED, TRIGGERED, Notification, Page, Plan
+from storage.leases import Lease
 from storage.models import IncidentRow, PageNotificationRow, PageRow
+
+PAGE_STEP = Lease(PageRow, PageRow.id, PageRow.next_step_at, PageRow.claim, PageRow.claimed_until)
+UPDATE_REMINDER = Lease(
+    IncidentRow, IncidentRow.id, IncidentRow.reminder_at, IncidentRow.reminder_claim, IncidentRow.reminder_claimed_until
+)
 
 
 class PageRepository:
@@ -73,23 +79,9 @@ class PageRepository:
 
     async def claim_due(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[int]:
         """Take up to `limit` pages whose step is due, for `lease`; replicas skip each other's rows."""
-        due = (
-            select(PageRow.id)
-            .where(
-                PageRow.status == TRIGGERED,
-                col(PageRow.next_step_at) <= now,
-                or_(col(PageRow.claimed_until).is_(None), col(PageRow.claimed_until) < now),
-            )
-            .order_by(col(PageRow.next_step_at))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        return await PAGE_STEP.claim_due(
+            self._session, now=now, lease=lease, token=token, limit=limit, where=(col(PageRow.status) == TRIGGERED,)
         )
-        ids = list((await self._session.exec(due)).all())
-        if ids:
-            await self._session.exec(
-                sa.update(PageRow).where(col(PageRow.id).in_(ids)).values(claim=token, claimed_until=now + lease)
-            )
-        return [int(i) for i in ids if i is not None]
 
     async def advance(self, page_id: int, *, token: str, **values: Any) -> bool:
         """Move a claimed, still-escalating page on and release the claim; False if it was acknowledged
@@ -103,11 +95,7 @@ class PageRepository:
 
     async def release(self, page_id: int, *, token: str) -> None:
         """Give a claim back without moving the page."""
-        await self._session.exec(
-            sa.update(PageRow)
-            .where(col(PageRow.id) == page_id, col(PageRow.claim) == token)
-            .values(claim=None, claimed_until=None)
-        )
+        await PAGE_STEP.release(self._session, page_id, token=token)
 
     async def acknowledge(self, page_id: int, *, user_id: str, now: datetime) -> bool:
         """Stop the escalation; True only for the first acknowledgement (one UPDATE, no race)."""
@@ -159,24 +147,7 @@ class PageRepository:
     # ----- the update-reminder timer on incidents ------------------------------------------------
     async def claim_due_reminders(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[int]:
         """Take up to `limit` incidents whose update reminder is due, for `lease`."""
-        due = (
-            select(IncidentRow.id)
-            .where(
-                col(IncidentRow.reminder_at) <= now,
-                or_(col(IncidentRow.reminder_claimed_until).is_(None), col(IncidentRow.reminder_claimed_until) < now),
-            )
-            .order_by(col(IncidentRow.reminder_at))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list((await self._session.exec(due)).all())
-        if ids:
-            await self._session.exec(
-                sa.update(IncidentRow)
-                .where(col(IncidentRow.id).in_(ids))
-                .values(reminder_claim=token, reminder_claimed_until=now + lease)
-            )
-        return [int(i) for i in ids if i is not None]
+        return await UPDATE_REMINDER.claim_due(self._session, now=now, lease=lease, token=token, limit=limit)
 
     async def finish_reminder(
         self, incident_id: int, *, token: str, due_at: datetime, sent: int, next_at: datetime | None
@@ -196,11 +167,7 @@ class PageRepository:
 
     async def release_reminder(self, incident_id: int, *, token: str) -> None:
         """Give a reminder claim back."""
-        await self._session.exec(
-            sa.update(IncidentRow)
-            .where(col(IncidentRow.id) == incident_id, col(IncidentRow.reminder_claim) == token)
-            .values(reminder_claim=None, reminder_claimed_until=None)
-        )
+        await UPDATE_REMINDER.release(self._session, incident_id, token=token)
 
 
 def _to_page(row: PageRow) -> Page:

@@ -99,8 +99,14 @@ class StatsQueries:
             until=now,
             total=sum(s.incidents for s in by_severity),
             by_severity=by_severity,
-            weekly=await self._weekly(in_window),
-            weekly_mttr=await self._weekly_mttr(in_window),
+            weekly={
+                week: {severity: int(n) for severity, n in counts.items()}
+                for week, counts in (await self._by_week(sa.func.count(), in_window)).items()
+            },
+            weekly_mttr=await self._by_week(
+                sa.func.avg(seconds_between(col(IncidentRow.declared_at), col(IncidentRow.resolved_at))),
+                [*in_window, col(IncidentRow.resolved_at).is_not(None)],
+            ),
             with_service=await self._scalar(
                 sa.select(sa.func.count()).where(*in_window, col(IncidentRow.service).is_not(None))
             ),
@@ -157,29 +163,15 @@ class StatsQueries:
             found[severity] = Durations(count=int(count), median=float(medians[severity]), mean=float(mean))
         return found
 
-    async def _weekly(self, in_window: list[sa.ColumnElement[bool]]) -> dict[date, dict[str, int]]:
-        week = week_of(col(IncidentRow.declared_at))
-        rows = await self._rows(
-            sa.select(week, col(IncidentRow.severity), sa.func.count())
-            .where(*in_window)
-            .group_by(week, col(IncidentRow.severity))
-        )
-        weekly: dict[date, dict[str, int]] = {}
-        for monday, severity, n in rows:
-            weekly.setdefault(date.fromisoformat(monday), {})[severity] = int(n)
-        return dict(sorted(weekly.items()))
-
-    async def _weekly_mttr(self, in_window: list[sa.ColumnElement[bool]]) -> dict[date, dict[str, float]]:
-        week = week_of(col(IncidentRow.declared_at))
-        seconds = seconds_between(col(IncidentRow.declared_at), col(IncidentRow.resolved_at))
-        rows = await self._rows(
-            sa.select(week, col(IncidentRow.severity), sa.func.avg(seconds))
-            .where(*in_window, col(IncidentRow.resolved_at).is_not(None))
-            .group_by(week, col(IncidentRow.severity))
-        )
+    async def _by_week(
+        self, aggregate: sa.ColumnElement[Any], where: list[sa.ColumnElement[bool]]
+    ) -> dict[date, dict[str, float]]:
+        """`aggregate` over the incidents matching `where`, by week declared (Monday) and severity."""
+        week, severity_ = week_of(col(IncidentRow.declared_at)), col(IncidentRow.severity)
+        rows = await self._rows(sa.select(week, severity_, aggregate).where(*where).group_by(week, severity_))
         weekly: dict[date, dict[str, float]] = {}
-        for monday, severity, mean in rows:
-            weekly.setdefault(date.fromisoformat(monday), {})[severity] = float(mean)
+        for monday, severity, value in rows:
+            weekly.setdefault(date.fromisoformat(monday), {})[severity] = float(value)
         return dict(sorted(weekly.items()))
 
     async def _repeats(self, in_window: list[sa.ColumnElement[bool]], since: datetime | None) -> int:

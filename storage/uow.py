@@ -12,6 +12,7 @@ from storage.alert_records import AlertRecords
 from storage.db import READ_ONLY
 from storage.followup_records import FollowUpRecords
 from storage.pages import PageRepository
+from storage.postmortem_records import PostmortemRecords
 from storage.repository import IncidentRepository
 from storage.runbook_records import RunbookRecords
 from storage.stats_queries import StatsQueries
@@ -25,6 +26,7 @@ class UnitOfWork:
     runbooks: RunbookRecords
     alerts: AlertRecords
     follow_ups: FollowUpRecords
+    postmortems: PostmortemRecords
     stats: StatsQueries
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
@@ -43,6 +45,7 @@ class UnitOfWork:
         self.runbooks = RunbookRecords(self._session)
         self.alerts = AlertRecords(self._session)
         self.follow_ups = FollowUpRecords(self._session)
+        self.postmortems = PostmortemRecords(self._session)
         self.stats = StatsQueries(self._session)
         return self
 
