@@ -29,6 +29,7 @@ RESPONDER = "Responder"
 TOCSIN = "Tocsin"
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9][\w.-]*")
+_MARKDOWN_SPECIAL = re.compile(r"[\\\[\]<>|]")
 _SEVERITY_CHANGE = re.compile(r"^(\S+) → (\S+?)(?:: (.*))?$", re.DOTALL)
 
 
@@ -167,7 +168,7 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
             "at": e.occurred_at,
             "kind": e.kind.label,
             "role": attribution.role_of(e.actor, e.occurred_at),
-            "text": _one_line(attribution.scrub(e.text, e.occurred_at)),
+            "text": inert(_one_line(attribution.scrub(e.text, e.occurred_at))),
             "permalink": e.permalink,
         }
         for e in facts.timeline
@@ -176,7 +177,7 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
         {
             "when": when(e.occurred_at),
             "role": attribution.role_of(e.actor, e.occurred_at),
-            "text": attribution.scrub(e.text, e.occurred_at),
+            "text": inert(attribution.scrub(e.text, e.occurred_at)),
         }
         for e in facts.timeline
         if e.kind is TimelineKind.UPDATE
@@ -187,11 +188,12 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
     return {
         "incident": incident,
         "reference": incident.reference,
-        "title": incident.title,
+        "title": inert(incident.title),
         "severity": incident.severity,
         "first_severity": first_severity,
         "severity_changes": [
-            {"when": when(c.at), "before": c.before, "after": c.after, "reason": c.reason, "by": c.by} for c in changes
+            {"when": when(c.at), "before": c.before, "after": c.after, "reason": inert(c.reason), "by": c.by}
+            for c in changes
         ],
         "status": incident.status.label,
         "service": incident.service,
@@ -199,16 +201,16 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
         "declared": when(incident.declared_at),
         "resolved": when(incident.resolved_at) if incident.resolved_at else None,
         "duration": format_age(incident.duration(facts.generated_at or incident.declared_at)),
-        "summary": incident.resolution_summary or incident.description,
-        "description": incident.description,
-        "impact": incident.customer_impact,
-        "cause": incident.cause,
+        "summary": inert(incident.resolution_summary or incident.description),
+        "description": inert(incident.description),
+        "impact": inert(incident.customer_impact),
+        "cause": inert(incident.cause),
         "timeline": timeline,
         "updates": updates,
         "figures": figures(incident),
         "follow_ups": [
             {
-                "text": f.text,
+                "text": inert(f.text),
                 "owner": mention(f.owner) if f.owner else "unassigned",
                 "due": f.due_on.isoformat() if f.due_on else "no due date",
                 "state": "done" if not f.is_open else ("overdue" if f.is_overdue(today) else "open"),
@@ -261,6 +263,12 @@ def load_template(path: str | None) -> jinja2.Template:
         raise ConfigError(f"postmortem_template: cannot read {file}: {exc.strerror}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"postmortem_template: {file}:{exc.lineno}: {exc.message}") from None
+
+
+def inert(text: str) -> str:
+    """User text made literal in Markdown: no links, images or canvas mentions (`![](@U1)`), no HTML,
+    no table breaks. Backslash escapes, which Markdown renders as the characters typed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
 
 
 def _spans_days(timeline: list[TimelineEntry], zone: ZoneInfo) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -255,3 +256,21 @@ def test_a_custom_template_is_used_and_a_broken_one_names_its_file_and_line(tmp_
         load_template(str(broken))
     with pytest.raises(ConfigError, match="cannot read"):
         load_template(str(tmp_path / "missing.j2"))
+
+
+def test_user_text_stays_literal_markdown_no_mentions_links_html_or_broken_tables() -> None:
+    facts = realistic_facts(events=20)
+    sneaky = "![](@U0BOB) see [here](https://evil.example) <b>bold</b> a|b"
+    facts = PostmortemFacts(
+        incident=replace(facts.incident, title="Pay <!channel> | down", cause=sneaky),
+        timeline=[*facts.timeline, TimelineEntry(TimelineKind.NOTE, DECLARED, None, sneaky)],
+        roles=facts.roles,
+        follow_ups=[FollowUp(9, 1, 42, sneaky, "U0ERIN", None, "U0BOB", DECLARED)],
+    )
+    draft = render_draft(facts, POLICY, mention=canvas_mention)
+    assert draft.startswith("# INC-42: Pay \\<!channel\\> \\| down — postmortem (draft)\n")
+    escaped = "see \\[here\\](https://evil.example) \\<b\\>bold\\</b\\> a\\|b"
+    assert f"| !\\[\\](@U0BOB) {escaped} | ![](@U0ERIN) | no due date | open |" in section(draft, "Action items")
+    assert f"!\\[\\](@U0BOB) {escaped}" in section(draft, "Root cause and contributing factors")
+    assert f"Note: !\\[\\](a responder) {escaped}" in section(draft, "Timeline")
+    assert "![](@U0BOB)" not in draft
