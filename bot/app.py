@@ -193,7 +193,7 @@ async def build(
     home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
     header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)
     pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
-    reminders = Reminders(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock)
+    reminders = Reminders(slack=slack, policy=policy, metrics=metrics, clock=clock)
     follow_ups = FollowUpService(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
     timers = Timers(uow=uow, reminders=reminders, pager=pager, clock=clock, follow_ups=follow_ups)
     postmortems = PostmortemService(

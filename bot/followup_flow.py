@@ -16,6 +16,7 @@ from bot.metrics import Metrics
 from bot.mrkdwn import escape
 from bot.policy import Policy
 from bot.slack_io import ReplyTarget, SlackGateway
+from bot.timer_results import FollowUpReminded, Released, TimerResult
 from bot.uow_types import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -110,21 +111,12 @@ class FollowUpService:
         if self.after_change is not None:
             await self.after_change(incident_id)
 
-    async def remind(self, follow_up_id: int, *, token: str, now: datetime, item: FollowUp | None = None) -> None:
-        """DM the owner (or, with no owner, the incident's commander) that the item is due or overdue,
-        then set the next weekly reminder, in one transaction with recording it.
-
-        `item` is the follow-up as the tick loaded it (with everything it claimed); read here otherwise.
-        """
-        if item is None:
-            async with self.uow(read_only=True) as uow:
-                item = await uow.follow_ups.get(follow_up_id)
-        due_at = item.remind_at if item else None
-        if item is None or due_at is None or not item.is_open or item.due_on is None:
-            async with self.uow() as uow:
-                await uow.follow_ups.release(follow_up_id, token=token)
-                await uow.commit()
-            return
+    async def send_reminder(self, item: FollowUp, *, now: datetime) -> TimerResult:
+        """DM the owner (or, with no owner, the incident's commander) that `item` (as the tick claimed it)
+        is due or overdue; what to record, with the next weekly reminder."""
+        due_at = item.remind_at
+        if due_at is None or not item.is_open or item.due_on is None:
+            return Released("follow_up", item.id)
         who = item.owner
         if who is None:
             async with self.uow(read_only=True) as uow:
@@ -133,7 +125,9 @@ class FollowUpService:
         if who is not None:
             await self.slack.dm(who, *review_blocks.follow_up_reminder(item, today=now.astimezone(self.zone).date()))
         following = next_reminder(item.due_on, after=now, zone=self.zone) if who is not None else None
-        async with self.uow() as uow:
-            await uow.follow_ups.finish_reminder(follow_up_id, token=token, due_at=due_at, next_at=following)
-            await uow.commit()
-        self.metrics.timer_lateness.labels("follow_up").observe(max(0.0, (self.clock() - due_at).total_seconds()))
+        return FollowUpReminded(follow_up_id=item.id, due_at=due_at, next_at=following, sent_at=self.clock())
+
+    def recorded(self, result: FollowUpReminded) -> None:
+        """The reminder is on record: count how late it went out."""
+        late = (result.sent_at - result.due_at).total_seconds()
+        self.metrics.timer_lateness.labels("follow_up").observe(max(0.0, late))

@@ -16,7 +16,6 @@ from datetime import datetime
 from bot import blocks
 from bot.errors import NotFoundError, UserError
 from bot.escalation import (
-    EXHAUSTED,
     Page,
     Plan,
     Tier,
@@ -31,6 +30,7 @@ from bot.metrics import Metrics
 from bot.oncall import next_handoff, on_call
 from bot.policy import Policy
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
+from bot.timer_results import Notified, PageStepped, Released, TimerResult
 from bot.uow_types import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -100,97 +100,80 @@ class Pager:
         return page_id
 
     # ----- the timer's step ----------------------------------------------------------------------
-    async def step(
-        self,
-        page_id: int,
-        *,
-        token: str,
-        now: datetime,
-        loaded: tuple[Page | None, str | None] | None = None,
-    ) -> None:
-        """Notify the page's next tier (or give up), then record it and schedule the next step.
-
-        `loaded` is (the page, its incident's channel) as the tick loaded them; read here otherwise.
-        """
-        if loaded is None:
-            async with self.uow(read_only=True) as uow:
-                page = await uow.pages.get(page_id)
-                channel_id = await uow.incidents.channel_of(page.incident_id) if page and page.incident_id else None
-        else:
-            page, channel_id = loaded
-        if page is None or not page.active:
-            async with self.uow() as uow:
-                await uow.pages.release(page_id, token=token)
-                await uow.commit()
-            return
-        due_at = page.next_step_at or now
+    async def send_step(self, page: Page, channel_id: str | None, *, now: datetime) -> TimerResult:
+        """Notify the next tier of `page` (as the tick claimed it, with its incident's channel); what to
+        record. Giving up is announced only after it is recorded (`recorded`)."""
+        if not page.active:
+            return Released("page", page.id)
         step = next_step(page.plan, page.severity, self.policy, tier=page.tier, round=page.round, now=now)
         steps_total = total_steps(page.plan, page.severity, self.policy)
+        common = {"page": page, "channel_id": channel_id, "round": step.round, "steps": steps_total}
         if step.exhausted:
-            await self._exhaust(page, channel_id, token=token, now=now, steps=steps_total)
-            return
+            note = f"Nobody acknowledged the page after {steps_total} steps"
+            return PageStepped(
+                **common,
+                tier=step.tier_index,
+                notified=(),
+                next_tier=page.tier,
+                next_round=page.round,
+                next_at=None,
+                exhausted=True,
+                entry=TimelineEntry(TimelineKind.PAGE, now, None, note),
+                sent_at=self.clock(),
+            )
         assert step.tier is not None
         users = await self._resolve(step.tier, page.plan, now)
         number = step.round * (steps_total // (page.plan.repeat + 1)) + step.tier_index + 1
-        sent: list[tuple[str, str | None, str | None]] = []
-        dms = await asyncio.gather(
-            *(
-                self.slack.dm(
-                    user,
-                    *blocks.page_dm(
-                        page_id=page.id,
-                        title=page.title,
-                        severity=page.severity,
-                        channel_id=channel_id,
-                        tier=number,
-                        total=steps_total,
-                    ),
-                )
-                for user in users
-            ),
-            return_exceptions=True,
+        dm = blocks.page_dm(
+            page_id=page.id,
+            title=page.title,
+            severity=page.severity,
+            channel_id=channel_id,
+            tier=number,
+            total=steps_total,
         )
-        for user, dm in zip(users, dms, strict=True):
-            if isinstance(dm, BaseException):
-                log.warning("page %s: could not DM %s: %s", page.id, user, slack_error(dm))
-                sent.append((user, None, None))
+        dms = await asyncio.gather(*(self.slack.dm(user, *dm) for user in users), return_exceptions=True)
+        notified: list[Notified] = []
+        for user, sent in zip(users, dms, strict=True):
+            if isinstance(sent, BaseException):
+                log.warning("page %s: could not DM %s: %s", page.id, user, slack_error(sent))
+                notified.append((user, None, None))
             else:
-                sent.append((user, dm[0], dm[1]))
+                notified.append((user, sent[0], sent[1]))
         if channel_id and users:
             notice = blocks.paging_notice(users, tier=number, total=steps_total, plan=page.plan.name)
             await self._post(channel_id, notice)
-        # Nobody to notify in this tier: move straight on rather than wait out its timeout.
-        next_at = step.next_at if users else now
-        async with self.uow() as uow:
-            await uow.pages.record_notifications(page.id, round=step.round, tier=step.tier_index, sent=sent, now=now)
-            moved = await uow.pages.advance(
-                page.id, token=token, tier=step.next_tier, round=step.next_round, next_step_at=next_at
-            )
-            if page.incident_id:
-                who = ", ".join(f"<@{u}>" for u in users) or "nobody (no one on call)"
-                note = f"Paged {who} (step {number} of {steps_total})"
-                await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
-            await uow.commit()
-        self.metrics.timer_lateness.labels("page").observe(max(0.0, (self.clock() - due_at).total_seconds()))
-        if not moved:
+        who = ", ".join(f"<@{u}>" for u in users) or "nobody (no one on call)"
+        return PageStepped(
+            **common,
+            tier=step.tier_index,
+            notified=tuple(notified),
+            next_tier=step.next_tier,
+            next_round=step.next_round,
+            # Nobody to notify in this tier: move straight on rather than wait out its timeout.
+            next_at=step.next_at if users else now,
+            exhausted=False,
+            entry=TimelineEntry(TimelineKind.PAGE, now, None, f"Paged {who} (step {number} of {steps_total})"),
+            sent_at=self.clock(),
+        )
+
+    async def recorded(self, result: PageStepped, *, taken: bool) -> None:
+        """The step is on record. `taken`: the page was still escalating (not answered meanwhile)."""
+        page, channel_id = result.page, result.channel_id
+        if result.exhausted:
+            if taken:  # announced once: only the tick that marked the page exhausted
+                notice = blocks.page_exhausted(page.title, channel_id, steps=result.steps)
+                where = ([channel_id] if channel_id else []) + (
+                    [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
+                )
+                await asyncio.gather(*(self._post(c, notice) for c in where))
+            return
+        due_at = page.next_step_at or result.sent_at
+        self.metrics.timer_lateness.labels("page").observe(max(0.0, (result.sent_at - due_at).total_seconds()))
+        if not taken:
             # Acknowledged while this step was being sent: show these DMs as settled too.
             settled = await self.get(page.id)
-            await self._settle_dms(settled, [s for s in sent if s[1]], channel_id)
-
-    async def _exhaust(self, page: Page, channel_id: str | None, *, token: str, now: datetime, steps: int) -> None:
-        async with self.uow() as uow:
-            done = await uow.pages.advance(page.id, token=token, status=EXHAUSTED, next_step_at=None)
-            if done and page.incident_id:
-                note = f"Nobody acknowledged the page after {steps} steps"
-                await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
-            await uow.commit()
-        if not done:
-            return
-        notice = blocks.page_exhausted(page.title, channel_id, steps=steps)
-        targets_ = ([channel_id] if channel_id else []) + (
-            [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
-        )
-        await asyncio.gather(*(self._post(c, notice) for c in targets_))
+            await self._settle_dms(settled, [n for n in result.notified if n[1]], channel_id)
 
     async def _resolve(self, tier: Tier, plan: Plan, now: datetime) -> list[str]:
         users, emails, groups = targets(tier, plan, now)

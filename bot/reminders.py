@@ -12,7 +12,8 @@ from bot.incidents import Incident, TimelineEntry, TimelineKind
 from bot.metrics import Metrics
 from bot.policy import Policy
 from bot.slack_io import SlackGateway
-from bot.uow_types import Clock, UnitOfWorkFactory
+from bot.timer_results import Released, ReminderSent, TimerResult
+from bot.uow_types import Clock
 
 log = logging.getLogger(__name__)
 
@@ -21,25 +22,15 @@ log = logging.getLogger(__name__)
 class Reminders:
     """Sends the update reminder an incident's timer says is due."""
 
-    uow: UnitOfWorkFactory
     slack: SlackGateway
     policy: Policy
     metrics: Metrics
     clock: Clock
 
-    async def fire(self, incident_id: int, *, token: str, now: datetime, incident: Incident | None = None) -> None:
-        """Send the due reminder, then record it and set the next one in one transaction.
-
-        `incident` is the incident as the tick loaded it (with everything it claimed); read here otherwise.
-        """
-        if incident is None:
-            async with self.uow(read_only=True) as uow:
-                incident = await uow.incidents.get(incident_id)
-        if incident is None or incident.reminder_at is None or not incident.status.is_open:
-            async with self.uow() as uow:
-                await uow.pages.release_reminder(incident_id, token=token)
-                await uow.commit()
-            return
+    async def send(self, incident: Incident, *, now: datetime) -> TimerResult:
+        """Send the reminder due on `incident` (as the tick claimed it); what to record."""
+        if incident.reminder_at is None or not incident.status.is_open:
+            return Released("reminder", incident.id)
         due_at = incident.reminder_at
         level = incident.reminders_sent
         if level == 0:
@@ -53,14 +44,19 @@ class Reminders:
                 await self.slack.dm(incident.commander, *blocks.reminder_dm(incident, due_at=due_at))
             next_at = None
             note = "Update still overdue: the Incident Commander was messaged"
-        async with self.uow() as uow:
-            done = await uow.pages.finish_reminder(
-                incident_id, token=token, due_at=due_at, sent=level + 1, next_at=next_at
-            )
-            if done:
-                await uow.incidents.record(incident_id, TimelineEntry(TimelineKind.REMINDER, now, None, note))
-            await uow.commit()
-        self.metrics.timer_lateness.labels("reminder").observe(max(0.0, (self.clock() - due_at).total_seconds()))
+        return ReminderSent(
+            incident_id=incident.id,
+            due_at=due_at,
+            sent=level + 1,
+            next_at=next_at,
+            entry=TimelineEntry(TimelineKind.REMINDER, now, None, note),
+            sent_at=self.clock(),
+        )
+
+    def recorded(self, result: ReminderSent) -> None:
+        """The reminder is on record: count how late it went out."""
+        late = (result.sent_at - result.due_at).total_seconds()
+        self.metrics.timer_lateness.labels("reminder").observe(max(0.0, late))
 
     def _interval(self, incident: Incident) -> timedelta:
         severity = self.policy.severity_named(incident.severity)

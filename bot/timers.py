@@ -1,10 +1,14 @@
-"""The timer tick. Every due time lives in a database row (an incident's reminder, a page's next step);
-APScheduler only wakes this tick, which claims due rows under a lease and fires them.
+"""The timer tick. Every due time lives in a database row (an incident's reminder, a page's next step,
+a follow-up's reminder); APScheduler only wakes this tick, which claims due rows under a lease and fires them.
 
-Claims use `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer), so two replicas
-never take the same row, and each firing is recorded and rescheduled in one transaction. A restart
-fires whatever came due meanwhile, once: late rather than never. A tick that dies mid-way leaves its
-claims to expire (the lease), and the next tick takes them again.
+A tick is three steps. Claim: one transaction takes every due row (`UPDATE … RETURNING` over
+`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer) and loads it, so two replicas
+never take the same row. Send: the Slack messages, concurrently, each giving back what to record.
+Record: one transaction for everything sent (a timer whose row was overtaken meanwhile, say by an
+acknowledgement, is left as it is); results that are slow to come are recorded as they arrive rather
+than held back by one slow Slack call. A restart fires whatever came due meanwhile, once: late rather
+than never. A tick that dies mid-way leaves its claims to expire (the lease), and a later tick takes
+them again.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,6 +27,7 @@ from bot.followup_flow import FollowUpService
 from bot.paging import Pager
 from bot.reminders import Reminders
 from bot.slack_io import slack_error
+from bot.timer_results import FollowUpReminded, PageStepped, ReminderSent, TimerResult
 from bot.uow_types import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -30,11 +36,12 @@ LEASE = timedelta(seconds=60)
 BATCH = 200
 CONCURRENCY = 16
 TICK_SECONDS = 0.5
+RECORD_WITHIN = 1.0  # seconds: what has been sent by then is recorded, whatever is still on its way
 
 
 @dataclass
 class Timers:
-    """Claims and fires due reminders and page steps."""
+    """Claims, fires and records due reminders, page steps and follow-up reminders."""
 
     uow: UnitOfWorkFactory
     reminders: Reminders
@@ -43,6 +50,7 @@ class Timers:
     follow_ups: FollowUpService | None = None
     lease: timedelta = LEASE
     batch: int = BATCH
+    record_within: float = RECORD_WITHIN
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _scheduler: AsyncIOScheduler | None = None
     _kicks: set[asyncio.Task[int]] = field(default_factory=set)
@@ -61,45 +69,64 @@ class Timers:
         now = self.clock()
         token = str(uuid.uuid4())
         async with self.uow() as uow:
-            reminders = await uow.pages.claim_due_reminders(now=now, lease=self.lease, token=token, limit=self.batch)
-            pages = await uow.pages.claim_due(now=now, lease=self.lease, token=token, limit=self.batch)
-            follow_ups = []
-            if self.follow_ups is not None:
-                follow_ups = await uow.follow_ups.claim_due(now=now, lease=self.lease, token=token, limit=self.batch)
+            claimed = await uow.timers.claim(
+                now=now, lease=self.lease, token=token, limit=self.batch, follow_ups=self.follow_ups is not None
+            )
             await uow.commit()
-        if not reminders and not pages and not follow_ups:
+        if not claimed:
             return 0
-        # One read for everything claimed (a read per timer costs more CPU than its Slack call).
-        async with self.uow(read_only=True) as uow:
-            incidents = await uow.incidents.get_many(reminders)
-            claimed_pages = await uow.pages.get_many(pages)
-            channels = await uow.incidents.channels_of([p.incident_id for p in claimed_pages.values() if p.incident_id])
-            items = await uow.follow_ups.get_many(follow_ups)
         limit = asyncio.Semaphore(CONCURRENCY)
 
-        async def fire(kind: str, item: int) -> None:
+        async def send(what: str, sending: Awaitable[TimerResult]) -> TimerResult | None:
             async with limit:
                 try:
-                    if kind == "reminder":
-                        await self.reminders.fire(item, token=token, now=now, incident=incidents.get(item))
-                    elif kind == "follow_up":
-                        assert self.follow_ups is not None
-                        await self.follow_ups.remind(item, token=token, now=now, item=items.get(item))
-                    else:
-                        page = claimed_pages.get(item)
-                        channel = channels.get(page.incident_id) if page and page.incident_id else None
-                        await self.pager.step(item, token=token, now=now, loaded=(page, channel))
+                    return await sending
                 except SlackApiError as exc:  # Slack refused: the lease expires and a later tick retries
-                    log.warning("%s %s did not fire (%s); it will be retried", kind, item, slack_error(exc))
+                    log.warning("%s did not fire (%s); it will be retried", what, slack_error(exc))
                 except Exception:  # one failure must not stop the tick; the lease retries it later
-                    log.exception("%s %s did not fire; it will be retried", kind, item)
+                    log.exception("%s did not fire; it will be retried", what)
+                return None
 
-        await asyncio.gather(
-            *(fire("reminder", i) for i in reminders),
-            *(fire("page", i) for i in pages),
-            *(fire("follow_up", i) for i in follow_ups),
-        )
-        return len(reminders) + len(pages) + len(follow_ups)
+        sends = [send(f"reminder {i}", self.reminders.send(x, now=now)) for i, x in claimed.reminders.items()]
+        sends += [send(f"page {i}", self.pager.send_step(*x, now=now)) for i, x in claimed.pages.items()]
+        if self.follow_ups is not None:
+            reminding = self.follow_ups.send_reminder
+            sends += [send(f"follow-up {i}", reminding(x, now=now)) for i, x in claimed.follow_ups.items()]
+        pending = {asyncio.ensure_future(s) for s in sends}
+        while pending:
+            done, pending = await asyncio.wait(pending, timeout=self.record_within)
+            await self._record([r for r in (t.result() for t in done) if r is not None], token=token)
+        return len(claimed)
+
+    async def _record(self, results: Sequence[TimerResult], *, token: str) -> None:
+        """One transaction for all `results`; should it fail, one each, so one bad row spoils only itself."""
+        if not results:
+            return
+        try:
+            async with self.uow() as uow:
+                taken = await uow.timers.record(results, token=token)
+                await uow.commit()
+        except Exception:
+            if len(results) == 1:  # not recorded: its claim expires and a later tick fires it again
+                log.exception("a fired timer could not be recorded; it will be retried")
+                return
+            log.warning("recording %d fired timers together failed; recording each alone", len(results))
+            for result in results:
+                await self._record([result], token=token)
+            return
+        for result, took in zip(results, taken, strict=True):
+            try:
+                await self._recorded(result, taken=took)
+            except Exception:  # its record stands; only a follow-up message was lost
+                log.exception("after recording %s", type(result).__name__)
+
+    async def _recorded(self, result: TimerResult, *, taken: bool) -> None:
+        if isinstance(result, ReminderSent):
+            self.reminders.recorded(result)
+        elif isinstance(result, PageStepped):
+            await self.pager.recorded(result, taken=taken)
+        elif isinstance(result, FollowUpReminded) and self.follow_ups is not None:
+            self.follow_ups.recorded(result)
 
     def wake(self) -> None:
         """Tick as soon as possible (a page just started)."""

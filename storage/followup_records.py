@@ -1,21 +1,16 @@
-"""Queries over follow-ups, with their reminder timer. Never commits."""
+"""Queries over follow-ups (their reminder timer is claimed and recorded in storage/timer_records.py). Never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.followups import FollowUp, NewFollowUp
-from storage.leases import Lease
 from storage.models import FollowUpRow, IncidentRow
-
-FOLLOW_UP_REMINDER = Lease(
-    FollowUpRow, FollowUpRow.id, FollowUpRow.remind_at, FollowUpRow.claim, FollowUpRow.claimed_until
-)
 
 
 class FollowUpRecords:
@@ -48,12 +43,6 @@ class FollowUpRecords:
         found = await self._query(col(FollowUpRow.id) == follow_up_id)
         return found[0] if found else None
 
-    async def get_many(self, follow_up_ids: Sequence[int]) -> dict[int, FollowUp]:
-        """Follow-ups by id."""
-        if not follow_up_ids:
-            return {}
-        return {f.id: f for f in await self._query(col(FollowUpRow.id).in_(follow_up_ids))}
-
     async def of_incident(self, incident_id: int) -> list[FollowUp]:
         """An incident's follow-ups, oldest first."""
         return await self._query(col(FollowUpRow.incident_id) == incident_id)
@@ -74,35 +63,6 @@ class FollowUpRecords:
         )
         return bool(result.rowcount)
 
-    # ----- the owner's reminder timer --------------------------------------------------------------
-    async def claim_due(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[int]:
-        """Take up to `limit` follow-ups whose reminder is due, for `lease` (SKIP LOCKED on PostgreSQL)."""
-        return await FOLLOW_UP_REMINDER.claim_due(self._session, now=now, lease=lease, token=token, limit=limit)
-
-    async def finish_reminder(
-        self, follow_up_id: int, *, token: str, due_at: datetime, next_at: datetime | None
-    ) -> bool:
-        """Record a sent reminder and set the next; False (nothing changed) when the claim was lost."""
-        result = await self._session.exec(
-            sa.update(FollowUpRow)
-            .where(
-                col(FollowUpRow.id) == follow_up_id,
-                col(FollowUpRow.claim) == token,
-                col(FollowUpRow.remind_at) == due_at,
-            )
-            .values(
-                remind_at=next_at,
-                reminders_sent=FollowUpRow.reminders_sent + 1,  # type: ignore[operator]
-                claim=None,
-                claimed_until=None,
-            )
-        )
-        return bool(result.rowcount)
-
-    async def release(self, follow_up_id: int, *, token: str) -> None:
-        """Give a reminder claim back."""
-        await FOLLOW_UP_REMINDER.release(self._session, follow_up_id, token=token)
-
     async def _query(self, *where: sa.ColumnElement[bool], limit: int | None = None) -> list[FollowUp]:
         statement = (
             select(FollowUpRow, IncidentRow.number)
@@ -112,10 +72,11 @@ class FollowUpRecords:
         )
         if limit is not None:
             statement = statement.limit(limit)
-        return [_to_follow_up(row, number) for row, number in (await self._session.exec(statement)).all()]
+        return [follow_up_from_row(row, number) for row, number in (await self._session.exec(statement)).all()]
 
 
-def _to_follow_up(row: FollowUpRow, number: int) -> FollowUp:
+def follow_up_from_row(row: FollowUpRow | sa.Row[Any], number: int) -> FollowUp:
+    """A follow-up from its row (an ORM object or a plain row of the same columns) and its incident's number."""
     assert row.id is not None
     return FollowUp(
         id=row.id,

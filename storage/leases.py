@@ -1,66 +1,58 @@
 """Claiming due timer rows under a lease: the one mechanism behind update reminders, page steps and
 follow-up reminders. Never commits.
 
-`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer), so replicas never take the
-same row; a claim whose lease ran out (its tick died) can be taken again.
+One statement per claim, which also loads the rows: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
+LOCKED) RETURNING …` on PostgreSQL (SQLite has one writer, and ignores the locking clause), so replicas
+never take the same row; a claim whose lease ran out (its tick died) can be taken again. The statements
+are built once, with bound parameters: a tick runs them twice a second.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-@dataclass(frozen=True, slots=True)
 class Lease:
-    """Which columns of a table hold a timer: its row id, due time, claim token and lease end."""
+    """A timer held in a table: its due-time column, and the claim token and lease-end columns."""
 
-    table: Any
-    id: Any
-    due: Any
-    claim: Any
-    until: Any
+    def __init__(
+        self, table: sa.Table, *, due: str, claim: str, until: str, where: Sequence[sa.ColumnElement[bool]] = ()
+    ) -> None:
+        """Build the claim (rows due by `now`, matching `where`, oldest first) and release statements."""
+        c = table.c
+        now = sa.bindparam("now", type_=c[due].type)
+        due_rows = (
+            sa.select(c.id)
+            .where(*where, c[due] <= now, sa.or_(c[until].is_(None), c[until] < now))
+            .order_by(c[due])
+            .limit(sa.bindparam("limit", type_=sa.Integer()))
+            .with_for_update(skip_locked=True)
+            .correlate(None)  # the UPDATE's own table: a subquery of its own, not a correlated one
+        )
+        self._claim = (
+            sa.update(table)
+            .where(c.id.in_(due_rows))
+            .values({claim: sa.bindparam("token"), until: sa.bindparam("lease_end")})
+            .returning(*c)
+        )
+        self._release = (
+            sa.update(table)
+            .where(c.id == sa.bindparam("row_id"), c[claim] == sa.bindparam("token"))
+            .values({claim: None, until: None})
+        )
 
     async def claim_due(
-        self,
-        session: AsyncSession,
-        *,
-        now: datetime,
-        lease: timedelta,
-        token: str,
-        limit: int,
-        where: tuple[sa.ColumnElement[bool], ...] = (),
-    ) -> list[int]:
-        """Take up to `limit` rows due by `now` (and matching `where`), oldest due first, for `lease`."""
-        due = (
-            select(self.id)
-            .where(
-                *where,
-                col(self.due) <= now,
-                or_(col(self.until).is_(None), col(self.until) < now),
-            )
-            .order_by(col(self.due))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = [int(i) for i in (await session.exec(due)).all() if i is not None]
-        if ids:
-            await session.exec(
-                sa.update(self.table)
-                .where(col(self.id).in_(ids))
-                .values({self.claim.key: token, self.until.key: now + lease})
-            )
-        return ids
+        self, session: AsyncSession, *, now: datetime, lease: timedelta, token: str, limit: int
+    ) -> Sequence[sa.Row[Any]]:
+        """Take up to `limit` rows due by `now` for `lease`; the claimed rows, as they now are."""
+        params = {"now": now, "limit": limit, "token": token, "lease_end": now + lease}
+        return (await session.exec(self._claim, params=params)).all()  # type: ignore[call-overload,no-any-return]
 
     async def release(self, session: AsyncSession, row_id: int, *, token: str) -> None:
         """Give a claim back without changing the timer."""
-        await session.exec(
-            sa.update(self.table)
-            .where(col(self.id) == row_id, col(self.claim) == token)
-            .values({self.claim.key: None, self.until.key: None})
-        )
+        await session.exec(self._release, params={"row_id": row_id, "token": token})  # type: ignore[call-overload]

@@ -1,24 +1,18 @@
-"""Queries over pages and their notifications, and claiming due timers. Never commits."""
+"""Queries over pages and their notifications (their steps are claimed and recorded in
+storage/timer_records.py). Never commits."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.escalation import ACKNOWLEDGED, CANCELLED, TRIGGERED, Notification, Page, Plan
-from storage.leases import Lease
-from storage.models import IncidentRow, PageNotificationRow, PageRow
-
-PAGE_STEP = Lease(PageRow, PageRow.id, PageRow.next_step_at, PageRow.claim, PageRow.claimed_until)
-UPDATE_REMINDER = Lease(
-    IncidentRow, IncidentRow.id, IncidentRow.reminder_at, IncidentRow.reminder_claim, IncidentRow.reminder_claimed_until
-)
+from storage.models import PageNotificationRow, PageRow
 
 
 class PageRepository:
@@ -63,39 +57,19 @@ class PageRepository:
     async def get(self, page_id: int) -> Page | None:
         """A page by id."""
         row = await self._session.get(PageRow, page_id)
-        return _to_page(row) if row else None
+        return page_from_row(row) if row else None
 
     async def get_many(self, page_ids: Sequence[int]) -> dict[int, Page]:
         """Several pages by id, in one query."""
         if not page_ids:
             return {}
         statement = select(PageRow).where(col(PageRow.id).in_(page_ids))
-        return {row.id: _to_page(row) for row in (await self._session.exec(statement)).all() if row.id is not None}
+        return {row.id: page_from_row(row) for row in (await self._session.exec(statement)).all() if row.id is not None}
 
     async def for_incident(self, incident_id: int) -> list[Page]:
         """An incident's pages, oldest first."""
         statement = select(PageRow).where(PageRow.incident_id == incident_id).order_by(col(PageRow.id))
-        return [_to_page(r) for r in (await self._session.exec(statement)).all()]
-
-    async def claim_due(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[int]:
-        """Take up to `limit` pages whose step is due, for `lease`; replicas skip each other's rows."""
-        return await PAGE_STEP.claim_due(
-            self._session, now=now, lease=lease, token=token, limit=limit, where=(col(PageRow.status) == TRIGGERED,)
-        )
-
-    async def advance(self, page_id: int, *, token: str, **values: Any) -> bool:
-        """Move a claimed, still-escalating page on and release the claim; False if it was acknowledged
-        (or the claim was lost) meanwhile."""
-        result = await self._session.exec(
-            sa.update(PageRow)
-            .where(col(PageRow.id) == page_id, col(PageRow.claim) == token, col(PageRow.status) == TRIGGERED)
-            .values(claim=None, claimed_until=None, **values)
-        )
-        return bool(result.rowcount)
-
-    async def release(self, page_id: int, *, token: str) -> None:
-        """Give a claim back without moving the page."""
-        await PAGE_STEP.release(self._session, page_id, token=token)
+        return [page_from_row(r) for r in (await self._session.exec(statement)).all()]
 
     async def acknowledge(self, page_id: int, *, user_id: str, now: datetime) -> bool:
         """Stop the escalation; True only for the first acknowledgement (one UPDATE, no race)."""
@@ -124,18 +98,6 @@ class PageRepository:
         )
         return bool(result.rowcount)
 
-    async def record_notifications(
-        self, page_id: int, *, round: int, tier: int, sent: Sequence[tuple[str, str | None, str | None]], now: datetime
-    ) -> None:
-        """Remember who a step notified and where their DM is; a step recorded twice stays once."""
-        insert = postgresql.insert if self._session.bind.dialect.name == "postgresql" else sqlite.insert
-        for user_id, channel, ts in sent:
-            await self._session.exec(
-                insert(PageNotificationRow)
-                .values(page_id=page_id, round=round, tier=tier, user_id=user_id, sent_at=now, channel=channel, ts=ts)
-                .on_conflict_do_nothing()
-            )
-
     async def notifications(self, page_id: int) -> list[Notification]:
         """Everyone a page has notified so far."""
         statement = select(PageNotificationRow).where(PageNotificationRow.page_id == page_id)
@@ -144,33 +106,9 @@ class PageRepository:
             for r in (await self._session.exec(statement)).all()
         ]
 
-    # ----- the update-reminder timer on incidents ------------------------------------------------
-    async def claim_due_reminders(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[int]:
-        """Take up to `limit` incidents whose update reminder is due, for `lease`."""
-        return await UPDATE_REMINDER.claim_due(self._session, now=now, lease=lease, token=token, limit=limit)
 
-    async def finish_reminder(
-        self, incident_id: int, *, token: str, due_at: datetime, sent: int, next_at: datetime | None
-    ) -> bool:
-        """Record a sent nag and set the next; False when the reminder changed meanwhile (an update came
-        in, or the claim was lost), in which case nothing is changed."""
-        result = await self._session.exec(
-            sa.update(IncidentRow)
-            .where(
-                col(IncidentRow.id) == incident_id,
-                col(IncidentRow.reminder_claim) == token,
-                col(IncidentRow.reminder_at) == due_at,
-            )
-            .values(reminders_sent=sent, reminder_at=next_at, reminder_claim=None, reminder_claimed_until=None)
-        )
-        return bool(result.rowcount)
-
-    async def release_reminder(self, incident_id: int, *, token: str) -> None:
-        """Give a reminder claim back."""
-        await UPDATE_REMINDER.release(self._session, incident_id, token=token)
-
-
-def _to_page(row: PageRow) -> Page:
+def page_from_row(row: PageRow | sa.Row[Any]) -> Page:
+    """A page from its row (an ORM object or a plain row of the same columns)."""
     assert row.id is not None
     return Page(
         id=row.id,

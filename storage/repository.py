@@ -22,6 +22,12 @@ from storage.models import (
     WorkspaceCounter,
 )
 
+_roles = RoleAssignmentRow.__table__  # type: ignore[attr-defined]
+# Every incident load reads its roles: built once, with the ids bound.
+_CURRENT_ROLES = sa.select(_roles.c.incident_id, _roles.c.role, _roles.c.user_id).where(
+    _roles.c.incident_id.in_(sa.bindparam("ids", expanding=True)), _roles.c.ended_at.is_(None)
+)
+
 
 class IncidentRepository:
     """Incidents and what hangs off them, within one session."""
@@ -77,7 +83,7 @@ class IncidentRepository:
         self._session.add(row)
         await self._session.flush()
         assert row.id is not None
-        return _to_incident(row, {})
+        return incident_from_row(row, {})
 
     async def by_declare_key(self, declare_key: str) -> Incident | None:
         """The incident a given declaration (command or modal) already created."""
@@ -98,21 +104,6 @@ class IncidentRepository:
         statement = select(IncidentRow).where(IncidentRow.number == number)
         rows = list((await self._session.exec(statement)).all())
         return [i for i in [await self._snapshot(r) for r in rows] if i is not None]
-
-    async def get_many(self, incident_ids: Sequence[int]) -> dict[int, Incident]:
-        """Several incidents by id, in two queries (the timer tick loads everything it claimed at once)."""
-        if not incident_ids:
-            return {}
-        rows = list((await self._session.exec(select(IncidentRow).where(col(IncidentRow.id).in_(incident_ids)))).all())
-        roles = await self._roles_of([r.id for r in rows if r.id is not None])
-        return {row.id: _to_incident(row, roles.get(row.id, {})) for row in rows if row.id is not None}
-
-    async def channels_of(self, incident_ids: Sequence[int]) -> dict[int, str | None]:
-        """Just the channels of several incidents."""
-        if not incident_ids:
-            return {}
-        statement = select(IncidentRow.id, IncidentRow.channel_id).where(col(IncidentRow.id).in_(incident_ids))
-        return {int(i): c for i, c in (await self._session.exec(statement)).all()}
 
     async def channel_of(self, incident_id: int) -> str | None:
         """Just an incident's channel (cheaper than the whole incident)."""
@@ -138,8 +129,8 @@ class IncidentRepository:
             .order_by(col(IncidentRow.number))
         )
         rows = list((await self._session.exec(statement)).all())
-        roles = await self._roles_of([r.id for r in rows if r.id is not None])
-        return [_to_incident(row, roles.get(row.id or 0, {})) for row in rows]
+        roles = await self.roles_of([r.id for r in rows if r.id is not None])
+        return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
 
     async def set_channel(self, incident_id: int, *, channel_id: str, channel_name: str) -> None:
         """Remember the incident's channel."""
@@ -193,7 +184,7 @@ class IncidentRepository:
         )
         await self._session.exec(
             self._insert(TimelineEventRow)
-            .values(**_entry_values(incident_id, entry))
+            .values(**timeline_values(incident_id, entry))
             .on_conflict_do_nothing(index_elements=[TimelineEventRow.incident_id, TimelineEventRow.source])
         )
 
@@ -267,7 +258,7 @@ class IncidentRepository:
 
     async def record(self, incident_id: int, *entries: TimelineEntry) -> None:
         """Add entries to an incident's timeline."""
-        self._session.add_all(TimelineEventRow(**_entry_values(incident_id, e)) for e in entries)
+        self._session.add_all(TimelineEventRow(**timeline_values(incident_id, e)) for e in entries)
 
     async def timeline(self, incident_id: int) -> list[TimelineEntry]:
         """An incident's timeline, oldest first."""
@@ -300,25 +291,25 @@ class IncidentRepository:
             for r in (await self._session.exec(statement)).all()
         ]
 
-    async def _roles_of(self, incident_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    async def roles_of(self, incident_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """Who holds each role now, for several incidents."""
         if not incident_ids:
             return {}
-        statement = select(RoleAssignmentRow).where(
-            col(RoleAssignmentRow.incident_id).in_(incident_ids), col(RoleAssignmentRow.ended_at).is_(None)
-        )
         roles: dict[int, dict[str, str]] = {}
-        for row in (await self._session.exec(statement)).all():
-            roles.setdefault(row.incident_id, {})[row.role] = row.user_id
+        params = {"ids": list(incident_ids)}
+        for incident_id, role, user_id in await self._session.exec(_CURRENT_ROLES, params=params):  # type: ignore[call-overload]
+            roles.setdefault(incident_id, {})[role] = user_id
         return roles
 
     async def _snapshot(self, row: IncidentRow | None) -> Incident | None:
         if row is None or row.id is None:
             return None
-        roles = await self._roles_of([row.id])
-        return _to_incident(row, roles.get(row.id, {}))
+        roles = await self.roles_of([row.id])
+        return incident_from_row(row, roles.get(row.id, {}))
 
 
-def _to_incident(row: IncidentRow, roles: dict[str, str]) -> Incident:
+def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> Incident:
+    """An incident from its row (an ORM object or a plain row of the same columns) and current roles."""
     assert row.id is not None
     return Incident(
         id=row.id,
@@ -354,7 +345,8 @@ def _to_incident(row: IncidentRow, roles: dict[str, str]) -> Incident:
     )
 
 
-def _entry_values(incident_id: int, entry: TimelineEntry) -> dict[str, Any]:
+def timeline_values(incident_id: int, entry: TimelineEntry) -> dict[str, Any]:
+    """A timeline entry as the columns of its row."""
     return {
         "incident_id": incident_id,
         "kind": entry.kind.value,

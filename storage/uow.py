@@ -16,6 +16,7 @@ from storage.postmortem_records import PostmortemRecords
 from storage.repository import IncidentRepository
 from storage.runbook_records import RunbookRecords
 from storage.stats_queries import StatsQueries
+from storage.timer_records import TimerRecords
 
 
 class UnitOfWork:
@@ -28,6 +29,7 @@ class UnitOfWork:
     follow_ups: FollowUpRecords
     postmortems: PostmortemRecords
     stats: StatsQueries
+    timers: TimerRecords
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
         """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock."""
@@ -47,6 +49,7 @@ class UnitOfWork:
         self.follow_ups = FollowUpRecords(self._session)
         self.postmortems = PostmortemRecords(self._session)
         self.stats = StatsQueries(self._session)
+        self.timers = TimerRecords(self._session, self.incidents)
         return self
 
     async def __aexit__(

@@ -108,7 +108,7 @@ async def test_bench_timers(bench_db: str) -> None:
         pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
         timers = Timers(
             uow=uow,
-            reminders=Reminders(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock),
+            reminders=Reminders(slack=slack, policy=policy, metrics=metrics, clock=clock),
             pager=pager,
             clock=clock,
         )

@@ -371,3 +371,53 @@ async def test_the_scheduler_wakes_the_tick_on_its_own(
         assert len(nags(channel)) == 1
     finally:
         await tocsin.stop(drain_seconds=5)
+
+
+# ----- recording a tick ------------------------------------------------------------------------------
+async def reminders_on(tocsin: Tocsin, number: int) -> int:
+    return sum(e.kind is TimelineKind.REMINDER for e in await stored_timeline(tocsin, number))
+
+
+async def test_one_slow_slack_call_does_not_hold_back_recording_the_others(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    tocsin = await start_tocsin(sqlite_url, clock=clock)
+    channels = [await declare(double, tocsin, f"declare sev2 Slow search {n}") for n in (1, 2)]
+    clock.advance(minutes=15)
+    tocsin.timers.record_within = 0.05
+    double.fail_next("chat.postMessage", "ratelimited", retry_after=1)  # one nag waits out a 429
+    ticking = asyncio.create_task(tocsin.timers.tick())
+    recorded_early = False
+    while not ticking.done() and not recorded_early:
+        await asyncio.sleep(0.02)
+        recorded_early = [await reminders_on(tocsin, n) for n in (1, 2)].count(1) == 1
+    assert recorded_early and not ticking.done(), "the prompt nag was recorded only with the slow one"
+    assert await ticking == 2
+    await settle(tocsin)
+    assert [await reminders_on(tocsin, n) for n in (1, 2)] == [1, 1]
+    assert [len(nags(c)) for c in channels] == [1, 1]
+
+
+async def test_when_recording_a_tick_together_fails_each_timer_is_recorded_alone(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock, monkeypatch
+) -> None:
+    from storage.timer_records import TimerRecords
+
+    record = TimerRecords.record
+
+    async def fails_for_more_than_one(self, results, *, token):
+        if len(results) > 1:
+            raise RuntimeError("one bad row spoils the batch")
+        return await record(self, results, token=token)
+
+    monkeypatch.setattr(TimerRecords, "record", fails_for_more_than_one)
+    tocsin = await start_tocsin(sqlite_url, clock=clock)
+    channels = [await declare(double, tocsin, f"declare sev2 Login loops {n}") for n in (1, 2)]
+    clock.advance(minutes=15)
+    assert await tick(tocsin) == 2
+    clock.advance(minutes=2)  # past nothing new: had a nag gone unrecorded, its claim would fire again
+    assert await tick(tocsin) == 0
+    clock.advance(minutes=1, seconds=1)  # and the lease of a lost record would have run out by now
+    assert await tick(tocsin) == 0
+    assert [await reminders_on(tocsin, n) for n in (1, 2)] == [1, 1]
+    assert [len(nags(c)) for c in channels] == [1, 1]
