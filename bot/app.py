@@ -217,6 +217,7 @@ async def build(
         runbooks=runbooks,
         postmortems=postmortems,
         metrics=metrics,
+        pager=pager,
     )
     background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
     intake = AlertIntake(

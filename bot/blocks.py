@@ -519,17 +519,45 @@ def page_dm(
     ]
 
 
-def page_dm_settled(*, title: str, severity: str, channel_id: str | None, outcome: str) -> tuple[str, Blocks]:
-    """A page DM after the page is acknowledged or given up: no buttons, the outcome instead."""
+def page_dm_settled(
+    *,
+    title: str,
+    severity: str,
+    channel_id: str | None,
+    outcome: str,
+    reopens: tuple[int, datetime] | None = None,
+) -> tuple[str, Blocks]:
+    """A page DM after the page is acknowledged or given up: the outcome instead of the buttons. With
+    an ack timeout running (`reopens`: the page and when), a button to acknowledge again and reset it."""
     where = f" · {channel_link(channel_id)}" if channel_id else ""
     line = f":pager: {escape(title)} · *{severity}*{where}\n{outcome}"
-    return line, [section(line)]
+    if reopens is None:
+        return line, [section(line)]
+    page_id, at = reopens
+    return line, [
+        section(line),
+        context(f"Unless it is resolved, the page escalates again {slack_date(at)}. Still on it? Acknowledge again."),
+        {
+            "type": "actions",
+            "block_id": f"{PAGE_BLOCK}:{page_id}",
+            "elements": [button("Acknowledge again", Action.PAGE_ACKNOWLEDGE, str(page_id))],
+        },
+    ]
 
 
 def paging_notice(users: Sequence[str], *, tier: int, total: int, plan: str) -> str:
     """The incident channel's note of who is being paged."""
     people = ", ".join(mention(u) for u in users)
     return f":pager: Paging {people} (step {tier} of {total}, {escape(plan)})."
+
+
+def ack_timed_out(title: str, acknowledged_by: str | None, *, after: str) -> str:
+    """An acknowledged page was not resolved in time: it escalates again from the first tier."""
+    who = f" by {mention(acknowledged_by)}" if acknowledged_by else ""
+    return (
+        f":alarm_clock: The acknowledgement{who} of the page for {escape(title)} ran out after {after} and it is "
+        "not resolved, so the page is escalating again from the first tier."
+    )
 
 
 def page_exhausted(title: str, channel_id: str | None, *, steps: int) -> str:

@@ -33,6 +33,11 @@ class Plan:
     repeat: int
     tiers: tuple[Tier, ...]
     schedules: dict[str, Schedule]
+    ack_timeout: timedelta | None = None  # an acknowledged page not resolved by then escalates again
+
+    def reopens_at(self, acknowledged_at: datetime) -> datetime | None:
+        """When an acknowledgement given at `acknowledged_at` runs out (None: it never does)."""
+        return acknowledged_at + self.ack_timeout if self.ack_timeout else None
 
     def to_json(self) -> dict[str, Any]:
         """The plan as stored on the page."""
@@ -44,6 +49,7 @@ class Plan:
                 for t in self.tiers
             ],
             "schedules": {name: s.canonical() for name, s in self.schedules.items()},
+            "ack_timeout": self.ack_timeout.total_seconds() if self.ack_timeout else None,
         }
 
     @classmethod
@@ -56,6 +62,7 @@ class Plan:
                 Tier(tuple(t["notify"]), timedelta(seconds=t["after"]), t.get("min_severity")) for t in data["tiers"]
             ),
             schedules={name: Schedule.model_validate(s) for name, s in data.get("schedules", {}).items()},
+            ack_timeout=timedelta(seconds=data["ack_timeout"]) if data.get("ack_timeout") else None,
         )
 
 
@@ -68,6 +75,7 @@ def plan_for_policy(name: str, policy: Policy) -> Plan:
         repeat=escalation.repeat,
         tiers=tuple(Tier(tuple(t.notify), t.after, t.min_severity) for t in escalation.tiers),
         schedules={s: policy.schedules[s] for s in sorted(used)},
+        ack_timeout=escalation.ack_timeout,
     )
 
 

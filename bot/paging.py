@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot import blocks
+from bot.durations import format_duration
 from bot.errors import NotFoundError, UserError
 from bot.escalation import (
+    ACKNOWLEDGED,
     Page,
     Plan,
     Tier,
@@ -30,7 +32,7 @@ from bot.metrics import Metrics
 from bot.oncall import next_handoff, on_call
 from bot.policy import Policy
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
-from bot.timer_results import Notified, PageStepped, Released, TimerResult
+from bot.timer_results import AckTimedOut, Notified, PageStepped, Released, TimerResult
 from bot.uow_types import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,8 @@ class Pager:
     async def send_step(self, page: Page, channel_id: str | None, *, now: datetime) -> TimerResult:
         """Notify the next tier of `page` (as the tick claimed it, with its incident's channel); what to
         record. Giving up is announced only after it is recorded (`recorded`)."""
+        if page.status == ACKNOWLEDGED and page.next_step_at is not None:
+            return self._ack_timed_out(page, channel_id, now=now)
         if not page.active:
             return Released("page", page.id)
         step = next_step(page.plan, page.severity, self.policy, tier=page.tier, round=page.round, now=now)
@@ -157,8 +161,24 @@ class Pager:
             sent_at=self.clock(),
         )
 
-    async def recorded(self, result: PageStepped, *, taken: bool) -> None:
-        """The step is on record. `taken`: the page was still escalating (not answered meanwhile)."""
+    def _ack_timed_out(self, page: Page, channel_id: str | None, *, now: datetime) -> AckTimedOut:
+        after = format_duration(page.plan.ack_timeout) if page.plan.ack_timeout else "its timeout"
+        who = f" by <@{page.acknowledged_by}>" if page.acknowledged_by else ""
+        note = f"Acknowledgement{who} timed out after {after}: the page escalates again from the first tier"
+        assert page.next_step_at is not None
+        return AckTimedOut(
+            page=page,
+            channel_id=channel_id,
+            due_at=page.next_step_at,
+            entry=TimelineEntry(TimelineKind.PAGE, now, None, note),
+            sent_at=self.clock(),
+        )
+
+    async def recorded(self, result: PageStepped | AckTimedOut, *, taken: bool) -> None:
+        """The step is on record. `taken`: the page was still as claimed (not answered meanwhile)."""
+        if isinstance(result, AckTimedOut):
+            await self._reopened(result, taken=taken)
+            return
         page, channel_id = result.page, result.channel_id
         if result.exhausted:
             if taken:  # announced once: only the tick that marked the page exhausted
@@ -174,6 +194,20 @@ class Pager:
             # Acknowledged while this step was being sent: show these DMs as settled too.
             settled = await self.get(page.id)
             await self._settle_dms(settled, [n for n in result.notified if n[1]], channel_id)
+
+    async def _reopened(self, result: AckTimedOut, *, taken: bool) -> None:
+        if not taken:  # acknowledged again (or stopped) meanwhile
+            return
+        page = result.page
+        after = format_duration(page.plan.ack_timeout) if page.plan.ack_timeout else "its timeout"
+        notice = blocks.ack_timed_out(page.title, page.acknowledged_by, after=after)
+        calls = [self._post(result.channel_id, notice)] if result.channel_id else []
+        if page.acknowledged_by:  # PagerDuty re-notifies whoever acknowledged
+            calls.append(self.slack.dm(page.acknowledged_by, notice, [blocks.section(notice)]))
+        for outcome in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                log.warning("page %s re-opened, but a Slack call failed: %s", page.id, slack_error(outcome))
+        self.wake()  # the first tier is due now
 
     async def _resolve(self, tier: Tier, plan: Plan, now: datetime) -> list[str]:
         users, emails, groups = targets(tier, plan, now)
@@ -208,7 +242,12 @@ class Pager:
         """Stop the escalation, join the responder to the channel, and show it everywhere."""
         now = at or self.clock()
         async with self.uow() as uow:
-            first = await uow.pages.acknowledge(page_id, user_id=actor, now=now)
+            before = await uow.pages.get(page_id)
+            reopens_at = before.plan.reopens_at(now) if before else None
+            first = await uow.pages.acknowledge(page_id, user_id=actor, now=now, reopens_at=reopens_at)
+            renewed = False
+            if not first and reopens_at is not None and before and before.status == ACKNOWLEDGED:
+                renewed = await uow.pages.renew_acknowledgement(page_id, reopens_at=reopens_at)
             page = await uow.pages.get(page_id)
             incident = await uow.incidents.get(page.incident_id) if page and page.incident_id else None
             incident_first = False
@@ -218,10 +257,21 @@ class Pager:
                     incident.id,
                     TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, f"Page acknowledged ({page.source})"),
                 )
+            if renewed and incident:
+                note = f"Acknowledgement renewed by <@{actor}>"
+                await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, note))
             notified = await uow.pages.notifications(page_id)
             await uow.commit()
         if page is None:
             raise NotFoundError("That page no longer exists.")
+        if renewed and reopens_at is not None:
+            until = blocks.slack_date(reopens_at)
+            await self.slack.reply(
+                reply_to, f"Acknowledged again: unless it is resolved, the page escalates again {until}."
+            )
+            channel_id = incident.channel_id if incident else None
+            await self._settle_dms(page, [(n.user_id, n.channel, n.ts) for n in notified if n.channel], channel_id)
+            return
         if incident_first and incident is not None:  # the incident's first acknowledgement: time to acknowledge
             seconds = max(0.0, (now - incident.declared_at).total_seconds())
             self.metrics.time_to_acknowledge.labels(incident.severity).observe(seconds)
@@ -252,11 +302,21 @@ class Pager:
                 await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             notified = await uow.pages.notifications(page_id)
             await uow.commit()
-        if cancelled and page is not None:
+        if page is not None and (cancelled or page.plan.ack_timeout):  # an ack timeout's button goes too
             await self._settle_dms(
                 page, [(n.user_id, n.channel, n.ts) for n in notified if n.channel], None, reason=reason
             )
         return cancelled
+
+    async def settle_stopped(self, page_ids: Sequence[int], *, reason: str) -> None:
+        """Pages stopped along with something else (their incident was resolved): their DMs say why."""
+        for page_id in page_ids:
+            async with self.uow(read_only=True) as uow:
+                page = await uow.pages.get(page_id)
+                notified = await uow.pages.notifications(page_id)
+            if page is not None:
+                sent = [(n.user_id, n.channel, n.ts) for n in notified if n.channel]
+                await self._settle_dms(page, sent, None, reason=reason)
 
     async def decline(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
         """Pass the page on: the next tier is notified now."""
@@ -282,8 +342,9 @@ class Pager:
             outcome = f":white_check_mark: Acknowledged by <@{page.acknowledged_by}>."
         else:
             outcome = f"This page was {page.status}" + (f": {reason}." if reason else ".")
+        reopens = (page.id, page.next_step_at) if page.status == ACKNOWLEDGED and page.next_step_at else None
         text, body = blocks.page_dm_settled(
-            title=page.title, severity=page.severity, channel_id=channel_id, outcome=outcome
+            title=page.title, severity=page.severity, channel_id=channel_id, outcome=outcome, reopens=reopens
         )
         for result in await asyncio.gather(
             *(self.slack.update_message(c, ts, text, body) for _, c, ts in sent if c and ts), return_exceptions=True

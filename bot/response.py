@@ -22,6 +22,7 @@ from bot.lifecycle import check_move, stamps_for
 from bot.live_views import HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
 from bot.mrkdwn import plain_from_slack
+from bot.paging import Pager
 from bot.permissions import Act, require
 from bot.policy import Policy
 from bot.postmortem_flow import PostmortemService
@@ -67,6 +68,7 @@ class ResponseService:
     runbooks: RunbookService | None = None
     postmortems: PostmortemService | None = None
     metrics: Metrics | None = None
+    pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
 
     # ----- finding the incident -------------------------------------------------------------
     async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
@@ -203,7 +205,15 @@ class ResponseService:
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.RESOLVED, now, actor, draft.summary or "Resolved")
             )
+            # Resolved means nobody is paged any more: escalations stop, and so do ack timeouts.
+            cancelled_pages, timeouts_stopped = await uow.pages.stop_for_incident(current.id)
+            if cancelled_pages:
+                count = len(cancelled_pages)
+                note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
+                await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             await uow.commit()
+        if self.pager is not None:  # DMs say why, and lose their buttons
+            await self.pager.settle_stopped(cancelled_pages + timeouts_stopped, reason="the incident was resolved")
         resolved = await self.get(current.id)
         if self.metrics is not None:
             seconds = (now - resolved.declared_at).total_seconds()

@@ -56,6 +56,18 @@ class PageStepped:
 
 
 @dataclass(frozen=True, slots=True)
+class AckTimedOut:
+    """An acknowledged page was not resolved within its plan's ack_timeout: it escalates again from the
+    first tier (PagerDuty's behaviour). Announced only once the database has re-opened it."""
+
+    page: Page
+    channel_id: str | None
+    due_at: datetime
+    entry: TimelineEntry
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUpReminded:
     """A follow-up's owner was reminded; `next_at` is the next weekly reminder (None: no one to remind)."""
 
@@ -65,4 +77,4 @@ class FollowUpReminded:
     sent_at: datetime
 
 
-TimerResult = Released | ReminderSent | PageStepped | FollowUpReminded
+TimerResult = Released | ReminderSent | PageStepped | AckTimedOut | FollowUpReminded

@@ -27,7 +27,7 @@ from bot.followup_flow import FollowUpService
 from bot.paging import Pager
 from bot.reminders import Reminders
 from bot.slack_io import slack_error
-from bot.timer_results import FollowUpReminded, PageStepped, ReminderSent, TimerResult
+from bot.timer_results import AckTimedOut, FollowUpReminded, PageStepped, ReminderSent, TimerResult
 from bot.uow_types import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class Timers:
     async def _recorded(self, result: TimerResult, *, taken: bool) -> None:
         if isinstance(result, ReminderSent):
             self.reminders.recorded(result)
-        elif isinstance(result, PageStepped):
+        elif isinstance(result, PageStepped | AckTimedOut):
             await self.pager.recorded(result, taken=taken)
         elif isinstance(result, FollowUpReminded) and self.follow_ups is not None:
             self.follow_ups.recorded(result)

@@ -56,7 +56,7 @@ class PageRepository:
 
     async def get(self, page_id: int) -> Page | None:
         """A page by id."""
-        row = await self._session.get(PageRow, page_id)
+        row = await self._session.get(PageRow, page_id, populate_existing=True)  # as it is after any UPDATE
         return page_from_row(row) if row else None
 
     async def get_many(self, page_ids: Sequence[int]) -> dict[int, Page]:
@@ -71,23 +71,70 @@ class PageRepository:
         statement = select(PageRow).where(PageRow.incident_id == incident_id).order_by(col(PageRow.id))
         return [page_from_row(r) for r in (await self._session.exec(statement)).all()]
 
-    async def acknowledge(self, page_id: int, *, user_id: str, now: datetime) -> bool:
-        """Stop the escalation; True only for the first acknowledgement (one UPDATE, no race)."""
+    async def acknowledge(self, page_id: int, *, user_id: str, now: datetime, reopens_at: datetime | None) -> bool:
+        """Stop the escalation (until `reopens_at`, the plan's ack_timeout, if any); True only for the
+        first acknowledgement (one UPDATE, no race)."""
         result = await self._session.exec(
             sa.update(PageRow)
             .where(col(PageRow.id) == page_id, col(PageRow.status) == TRIGGERED)
-            .values(status=ACKNOWLEDGED, acknowledged_by=user_id, acknowledged_at=now, next_step_at=None)
+            .values(
+                status=ACKNOWLEDGED,
+                acknowledged_by=user_id,
+                acknowledged_at=now,
+                next_step_at=reopens_at,
+                claim=None,
+                claimed_until=None,
+            )
+        )
+        return bool(result.rowcount)
+
+    async def renew_acknowledgement(self, page_id: int, *, reopens_at: datetime) -> bool:
+        """Acknowledged again: the ack timeout starts over; False when none is running (the page is no
+        longer acknowledged, or its incident or alert was resolved)."""
+        result = await self._session.exec(
+            sa.update(PageRow)
+            .where(
+                col(PageRow.id) == page_id,
+                col(PageRow.status) == ACKNOWLEDGED,
+                col(PageRow.next_step_at).is_not(None),  # an ack timeout still running (not resolved)
+            )
+            .values(next_step_at=reopens_at)
         )
         return bool(result.rowcount)
 
     async def cancel(self, page_id: int) -> bool:
-        """Stop a page nobody acknowledged (its alert resolved); False if it was not escalating."""
+        """Stop a page (its alert resolved): one nobody acknowledged is cancelled (True), and an
+        acknowledged one's ack timeout no longer runs; False if it was not escalating."""
+        await self._stop_ack_timeouts(PageRow.__table__.c.id == page_id)  # type: ignore[attr-defined]
         result = await self._session.exec(
             sa.update(PageRow)
             .where(col(PageRow.id) == page_id, col(PageRow.status) == TRIGGERED)
             .values(status=CANCELLED, next_step_at=None)
         )
         return bool(result.rowcount)
+
+    async def stop_for_incident(self, incident_id: int) -> tuple[list[int], list[int]]:
+        """The incident is resolved: cancel its pages still escalating, and stop the ack timeouts of its
+        acknowledged ones; the ids of each."""
+        table = PageRow.__table__  # type: ignore[attr-defined]
+        stopped = await self._stop_ack_timeouts(table.c.incident_id == incident_id)
+        result = await self._session.exec(
+            sa.update(table)
+            .where(table.c.incident_id == incident_id, table.c.status == TRIGGERED)
+            .values(status=CANCELLED, next_step_at=None)
+            .returning(table.c.id)
+        )
+        return [int(i) for i in result.scalars()], stopped
+
+    async def _stop_ack_timeouts(self, which: sa.ColumnElement[bool]) -> list[int]:
+        table = PageRow.__table__  # type: ignore[attr-defined]
+        result = await self._session.exec(
+            sa.update(table)
+            .where(which, table.c.status == ACKNOWLEDGED, table.c.next_step_at.is_not(None))
+            .values(next_step_at=None)
+            .returning(table.c.id)
+        )
+        return [int(i) for i in result.scalars()]
 
     async def escalate_now(self, page_id: int, *, now: datetime) -> bool:
         """Make the next step due at once (someone declined)."""

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.escalation import EXHAUSTED, TRIGGERED, Page
+from bot.escalation import ACKNOWLEDGED, EXHAUSTED, TRIGGERED, Page
 from bot.followups import FollowUp
 from bot.incidents import Incident
-from bot.timer_results import PageStepped, Released, ReminderSent, TimerKind, TimerResult
+from bot.timer_results import AckTimedOut, FollowUpReminded, PageStepped, Released, ReminderSent, TimerKind, TimerResult
 from storage.followup_records import follow_up_from_row
 from storage.leases import Lease
 from storage.models import FollowUpRow, IncidentRow, PageNotificationRow, PageRow, TimelineEventRow, UTCDateTime
@@ -35,7 +35,11 @@ _follow_ups = FollowUpRow.__table__  # type: ignore[attr-defined]
 
 UPDATE_REMINDER = Lease(_incidents, due="reminder_at", claim="reminder_claim", until="reminder_claimed_until")
 PAGE_STEP = Lease(
-    _pages, due="next_step_at", claim="claim", until="claimed_until", where=[_pages.c.status == TRIGGERED]
+    _pages,
+    due="next_step_at",
+    claim="claim",
+    until="claimed_until",
+    where=[_pages.c.status.in_((TRIGGERED, ACKNOWLEDGED))],
 )
 FOLLOW_UP_REMINDER = Lease(_follow_ups, due="remind_at", claim="claim", until="claimed_until")
 LEASES: dict[TimerKind, Lease] = {"reminder": UPDATE_REMINDER, "page": PAGE_STEP, "follow_up": FOLLOW_UP_REMINDER}
@@ -80,6 +84,25 @@ ADVANCE_PAGE = (
         claimed_until=None,
     )
 )
+REOPEN_PAGE = (
+    sa.update(_pages)
+    .where(
+        _pages.c.id == sa.bindparam("row_id"),
+        _pages.c.claim == sa.bindparam("token"),
+        _pages.c.status == ACKNOWLEDGED,
+        _pages.c.next_step_at == _when("due_at"),  # acknowledged again meanwhile: the timeout started over
+    )
+    .values(
+        status=TRIGGERED,
+        tier=0,
+        round=0,
+        next_step_at=_when("next_at"),
+        acknowledged_by=None,
+        acknowledged_at=None,
+        claim=None,
+        claimed_until=None,
+    )
+)
 FINISH_FOLLOW_UP = (
     sa.update(_follow_ups)
     .where(
@@ -95,9 +118,20 @@ FINISH_FOLLOW_UP = (
     )
 )
 ADD_TIMELINE = sa.insert(TimelineEventRow.__table__)  # type: ignore[attr-defined]
-ADD_NOTIFICATIONS = {  # a step recorded twice (a retried tick) stays once
-    name: insert(PageNotificationRow.__table__).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+
+
+def _add_notifications(insert: Any) -> sa.Insert:
+    # A step recorded twice (a retried tick) stays once; a step sent again after an ack timeout re-opened
+    # the page keeps its newest DM, the one to settle when it is acknowledged again.
+    statement = insert(PageNotificationRow.__table__)  # type: ignore[attr-defined]
+    newest = {"channel": statement.excluded.channel, "ts": statement.excluded.ts, "sent_at": statement.excluded.sent_at}
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["page_id", "round", "tier", "user_id"], set_=newest
+    )
+
+
+ADD_NOTIFICATIONS = {
+    name: _add_notifications(insert) for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 
 
@@ -153,6 +187,8 @@ class TimerRecords:
             taken[i] = await self._move_on(result, token)
             if isinstance(result, ReminderSent) and taken[i]:
                 entries.append(timeline_values(result.incident_id, result.entry))
+            elif isinstance(result, AckTimedOut) and taken[i] and result.page.incident_id:
+                entries.append(timeline_values(result.page.incident_id, result.entry))
             elif isinstance(result, PageStepped):
                 # A step that was sent stays on record even when an acknowledgement overtook it.
                 if result.entry is not None and result.page.incident_id and (taken[i] or not result.exhausted):
@@ -169,40 +205,22 @@ class TimerRecords:
         if isinstance(result, Released):
             await LEASES[result.kind].release(self._session, result.row_id, token=token)
             return True
-        statement: sa.Update
-        if isinstance(result, ReminderSent):
-            statement, params = (
-                FINISH_REMINDER,
-                {
-                    "row_id": result.incident_id,
-                    "due_at": result.due_at,
-                    "sent": result.sent,
-                    "next_at": result.next_at,
-                },
-            )
-        elif isinstance(result, PageStepped):
-            page = result.page
-            statement, params = (
-                ADVANCE_PAGE,
-                {
-                    "row_id": page.id,
-                    "new_status": EXHAUSTED if result.exhausted else TRIGGERED,
-                    "next_tier": result.next_tier,
-                    "next_round": result.next_round,
-                    "next_at": result.next_at,
-                },
-            )
-        else:
-            statement, params = (
-                FINISH_FOLLOW_UP,
-                {
-                    "row_id": result.follow_up_id,
-                    "due_at": result.due_at,
-                    "next_at": result.next_at,
-                },
-            )
+        statement, params = _moving_on(result)
         outcome = await self._session.exec(statement, params={**params, "token": token})  # type: ignore[call-overload]
         return bool(outcome.rowcount)
+
+
+def _moving_on(result: ReminderSent | PageStepped | AckTimedOut | FollowUpReminded) -> tuple[sa.Update, dict[str, Any]]:
+    if isinstance(result, ReminderSent):
+        values = {"row_id": result.incident_id, "due_at": result.due_at, "sent": result.sent, "next_at": result.next_at}
+        return FINISH_REMINDER, values
+    if isinstance(result, PageStepped):
+        status = EXHAUSTED if result.exhausted else TRIGGERED
+        values = {"next_tier": result.next_tier, "next_round": result.next_round, "next_at": result.next_at}
+        return ADVANCE_PAGE, {"row_id": result.page.id, "new_status": status, **values}
+    if isinstance(result, AckTimedOut):  # the first tier is due at once
+        return REOPEN_PAGE, {"row_id": result.page.id, "due_at": result.due_at, "next_at": result.sent_at}
+    return FINISH_FOLLOW_UP, {"row_id": result.follow_up_id, "due_at": result.due_at, "next_at": result.next_at}
 
 
 def _lock_order(result: TimerResult) -> tuple[str, int]:
@@ -211,7 +229,7 @@ def _lock_order(result: TimerResult) -> tuple[str, int]:
         return result.kind, result.row_id
     if isinstance(result, ReminderSent):
         return "reminder", result.incident_id
-    if isinstance(result, PageStepped):
+    if isinstance(result, PageStepped | AckTimedOut):
         return "page", result.page.id
     return "follow_up", result.follow_up_id
 

@@ -421,3 +421,86 @@ async def test_when_recording_a_tick_together_fails_each_timer_is_recorded_alone
     assert await tick(tocsin) == 0
     assert [await reminders_on(tocsin, n) for n in (1, 2)] == [1, 1]
     assert [len(nags(c)) for c in channels] == [1, 1]
+
+
+# ----- ack timeout and resolving ------------------------------------------------------------------------
+ACK_TIMEOUT_POLICY = {
+    **PAGING_POLICY,
+    "escalation_policies": {"payments": {**PAGING_POLICY["escalation_policies"]["payments"], "ack_timeout": "30m"}},
+}
+
+
+def dm_channel(double: SlackDouble, user: str):
+    return next(c for c in double.channels.values() if c.is_im and user in c.members)
+
+
+def buttons(message: dict) -> list[str]:
+    return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_an_acknowledged_page_not_resolved_in_time_escalates_again_unless_acknowledged_again(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(ACK_TIMEOUT_POLICY))
+    channel = await declare(double, tocsin, "declare sev1 Checkout down")
+    first = pages_to(double, "U0BOB")[0]
+    await double.click("U0BOB", dm_channel(double, "U0BOB").id, first["ts"], "page_acknowledge")
+    await settle(tocsin)
+    (settled,) = double.dm_messages("U0BOB")
+    assert "Acknowledged by <@U0BOB>" in settled["text"] and buttons(settled) == ["Acknowledge again"]
+    # Still on it after 20 minutes: acknowledging again starts the 30 minutes over.
+    clock.advance(minutes=20)
+    await double.click("U0BOB", dm_channel(double, "U0BOB").id, settled["ts"], "page_acknowledge")
+    await settle(tocsin)
+    assert told(double, "U0BOB")[-1].startswith("Acknowledged again: unless it is resolved")
+    clock.advance(minutes=29)
+    await tick(tocsin)  # (the update reminder is due by now; the page is not)
+    assert pages_to(double, "U0BOB") == [] and pages_to(double, "U0CAROL") == []
+    clock.advance(minutes=1)  # 30 minutes since the last acknowledgement, and not resolved
+    await tick(tocsin)
+    notice = "ran out after 30m and it is not resolved, so the page is escalating again from the first tier"
+    assert any(notice in m["text"] for m in channel.messages)
+    assert any(notice in m["text"] for m in double.dm_messages("U0BOB"))  # whoever acknowledged is told
+    assert len(pages_to(double, "U0BOB")) == 1  # and the first tier is paged again at once
+    page_notes = [e.text for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.PAGE]
+    assert "Acknowledgement by <@U0BOB> timed out after 30m: the page escalates again from the first tier" in page_notes
+    clock.advance(minutes=5)  # nobody answers this time: it escalates as before
+    await tick(tocsin)
+    assert len(pages_to(double, "U0CAROL")) == 1
+    # Acknowledged again: the new DMs are the ones settled.
+    await double.click(
+        "U0CAROL", dm_channel(double, "U0CAROL").id, pages_to(double, "U0CAROL")[0]["ts"], "page_acknowledge"
+    )
+    await settle(tocsin)
+    assert pages_to(double, "U0BOB") == [] and pages_to(double, "U0CAROL") == []
+
+
+async def test_resolving_stops_paging_and_ack_timeouts(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(ACK_TIMEOUT_POLICY))
+    escalating = await declare(double, tocsin, "declare sev1 Checkout down")
+    acknowledged = await declare(double, tocsin, "declare sev1 Payment page broken")
+    (for_acknowledged,) = [m for m in pages_to(double, "U0BOB") if "Payment page broken" in m["text"]]
+    await double.click("U0BOB", dm_channel(double, "U0BOB").id, for_acknowledged["ts"], "page_acknowledge")
+    await settle(tocsin)
+    for channel in (escalating, acknowledged):
+        await double.slash_command("U0ALICE", channel.id, "resolve Rolled back")
+        await settle(tocsin)
+    # The page nobody answered is stopped, and its DM says why; nobody is paged again.
+    assert pages_to(double, "U0BOB") == []
+    assert any("This page was cancelled: the incident was resolved." in m["text"] for m in double.dm_messages("U0BOB"))
+    assert "Paging stopped: the incident was resolved (1 page(s) still escalating)" in [
+        e.text for e in await stored_timeline(tocsin, 1)
+    ]
+    # The acknowledged one keeps its acknowledgement, and its DM loses the Acknowledge again button.
+    (settled,) = [m for m in double.dm_messages("U0BOB") if "Payment page broken" in m["text"]]
+    assert "Acknowledged by <@U0BOB>" in settled["text"] and buttons(settled) == []
+    dms_before = len(double.dm_messages("U0BOB")) + len(double.dm_messages("U0CAROL"))
+    clock.advance(hours=2)
+    assert await tick(tocsin) == 0  # resolved: no reminders, no steps, no ack timeouts
+    assert len(double.dm_messages("U0BOB")) + len(double.dm_messages("U0CAROL")) == dms_before
+    assert not any("Nobody acknowledged" in m["text"] for m in escalating.messages)
+    assert not any("escalating again" in m["text"] for m in acknowledged.messages)

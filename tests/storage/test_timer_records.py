@@ -9,7 +9,7 @@ import pytest
 
 from bot.escalation import ACKNOWLEDGED, TRIGGERED, plan_for_user
 from bot.incidents import IC_ROLE, TimelineEntry, TimelineKind
-from bot.timer_results import FollowUpReminded, PageStepped, Released, ReminderSent
+from bot.timer_results import AckTimedOut, FollowUpReminded, PageStepped, Released, ReminderSent
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import FollowUpRow, IncidentRow, PageRow, RoleAssignmentRow
@@ -30,7 +30,8 @@ async def uow(database_url: str):
 
 async def seed(uow) -> dict[str, int]:
     """Incident 1: reminder due, with an IC and a channel; incident 2: reminder not yet due. Pages on
-    incident 1: one due, one due but acknowledged, one not yet due. A follow-up of incident 1 due."""
+    incident 1: one due; one acknowledged (no ack timeout); one not yet due; one acknowledged whose ack
+    timeout is due. A follow-up of incident 1 due."""
     async with uow() as u:
         session = u._session
         incidents = [
@@ -55,7 +56,7 @@ async def seed(uow) -> dict[str, int]:
             RoleAssignmentRow(incident_id=first, role=IC_ROLE, user_id="U0IC", assigned_by="U0ALICE", assigned_at=NOW)
         )
 
-        def page(status: str, due: datetime) -> PageRow:
+        def page(status: str, due: datetime | None) -> PageRow:
             return PageRow(
                 team_id="T1",
                 incident_id=first,
@@ -69,7 +70,12 @@ async def seed(uow) -> dict[str, int]:
                 created_at=NOW,
             )
 
-        pages = [page(TRIGGERED, NOW), page(ACKNOWLEDGED, NOW), page(TRIGGERED, NOW + timedelta(minutes=1))]
+        pages = [
+            page(TRIGGERED, NOW),
+            page(ACKNOWLEDGED, None),
+            page(TRIGGERED, NOW + timedelta(minutes=1)),
+            page(ACKNOWLEDGED, NOW - timedelta(seconds=5)),
+        ]
         session.add_all(pages)
         item = FollowUpRow(
             incident_id=first, text="Add a canary", owner="U0BOB", due_on=date(2026, 11, 23), created_by="U0ALICE",
@@ -77,7 +83,7 @@ async def seed(uow) -> dict[str, int]:
         )  # fmt: skip
         session.add(item)
         await session.flush()
-        ids = {"incident": first, "page": pages[0].id, "follow_up": item.id}
+        ids = {"incident": first, "page": pages[0].id, "follow_up": item.id, "ack_timeout": pages[3].id}
         await u.commit()
     return ids
 
@@ -92,8 +98,10 @@ async def claim(uow, token: str, now: datetime = NOW):
 async def test_a_claim_takes_what_is_due_once_with_what_firing_needs_until_the_lease_ends(uow) -> None:
     ids = await seed(uow)
     claimed = await claim(uow, "tick-a")
-    assert list(claimed.reminders) == [ids["incident"]] and list(claimed.pages) == [ids["page"]]
-    assert list(claimed.follow_ups) == [ids["follow_up"]] and len(claimed) == 3
+    assert list(claimed.reminders) == [ids["incident"]]
+    assert sorted(claimed.pages) == [ids["page"], ids["ack_timeout"]]
+    assert list(claimed.follow_ups) == [ids["follow_up"]] and len(claimed) == 4
+    assert claimed.pages[ids["ack_timeout"]][0].status == ACKNOWLEDGED
     incident = claimed.reminders[ids["incident"]]
     assert (
         incident.commander == "U0IC"
@@ -118,7 +126,7 @@ async def test_recording_moves_timers_on_and_leaves_overtaken_ones_alone(uow) ->
     # Meanwhile: an update resets the reminder, and Bob acknowledges the page.
     async with uow() as u:
         await u.incidents.set_update_due(incident.id, NOW + timedelta(minutes=30))
-        assert await u.pages.acknowledge(page.id, user_id="U0BOB", now=NOW)
+        assert await u.pages.acknowledge(page.id, user_id="U0BOB", now=NOW, reopens_at=None)
         await u.commit()
     reminder = ReminderSent(
         incident_id=incident.id,
@@ -206,3 +214,56 @@ async def test_a_recorded_step_moves_the_page_on_and_a_released_claim_is_free_at
     async with uow() as u:
         assert await u.timers.record([exhausted], token="tick-a") == [False]
         await u.commit()
+
+
+@pytest.mark.parametrize("renewed_meanwhile", [False, True])
+async def test_a_due_ack_timeout_reopens_the_page_unless_acknowledged_again(uow, renewed_meanwhile: bool) -> None:
+    ids = await seed(uow)
+    claimed = await claim(uow, "tick-a")
+    page, channel = claimed.pages[ids["ack_timeout"]]
+    if renewed_meanwhile:
+        async with uow() as u:
+            assert await u.pages.renew_acknowledgement(page.id, reopens_at=NOW + timedelta(minutes=30))
+            await u.commit()
+    timed_out = AckTimedOut(
+        page=page,
+        channel_id=channel,
+        due_at=page.next_step_at,
+        entry=TimelineEntry(TimelineKind.PAGE, NOW, None, "Acknowledgement timed out"),
+        sent_at=NOW,
+    )
+    async with uow() as u:
+        assert await u.timers.record([timed_out], token="tick-a") == [not renewed_meanwhile]
+        await u.commit()
+    async with uow() as u:
+        stored = await u.pages.get(page.id)
+        timeline = [e.text for e in await u.incidents.timeline(ids["incident"])]
+    if renewed_meanwhile:
+        assert stored.status == ACKNOWLEDGED and stored.next_step_at == NOW + timedelta(minutes=30)
+        assert "Acknowledgement timed out" not in timeline
+    else:  # escalating again from the first tier, due at once
+        assert (stored.status, stored.tier, stored.round, stored.acknowledged_by) == (TRIGGERED, 0, 0, None)
+        assert stored.next_step_at == NOW and "Acknowledgement timed out" in timeline
+
+
+async def test_resolving_stops_the_incidents_pages_and_ack_timeouts(uow) -> None:
+    ids = await seed(uow)
+    async with uow() as u:
+        cancelled, timeouts_stopped = await u.pages.stop_for_incident(ids["incident"])
+        await u.commit()
+    assert sorted(cancelled) == sorted([ids["page"], ids["page"] + 2])  # the two still escalating
+    assert timeouts_stopped == [ids["ack_timeout"]]
+    assert (await claim(uow, "tick-a", now=NOW + timedelta(hours=1))).pages == {}  # no step, no ack timeout
+    async with uow() as u:
+        assert (await u.pages.get(ids["ack_timeout"])).status == ACKNOWLEDGED
+
+
+async def test_an_alert_resolving_stops_an_acknowledged_pages_ack_timeout(uow) -> None:
+    ids = await seed(uow)
+    async with uow() as u:
+        assert not await u.pages.cancel(ids["ack_timeout"])  # not escalating: nothing to cancel
+        await u.commit()
+    async with uow() as u:
+        stopped = await u.pages.get(ids["ack_timeout"])
+    assert stopped.status == ACKNOWLEDGED and stopped.next_step_at is None
+    assert ids["ack_timeout"] not in (await claim(uow, "tick-a", now=NOW + timedelta(hours=1))).pages
