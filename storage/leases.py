@@ -25,6 +25,7 @@ class Lease:
     ) -> None:
         """Build the claim (rows due by `now`, matching `where`, oldest first) and release statements."""
         c = table.c
+        self._table, self._claim_column, self._until = table, claim, until
         now = sa.bindparam("now", type_=c[due].type)
         due_rows = (
             sa.select(c.id)
@@ -40,10 +41,16 @@ class Lease:
             .values({claim: sa.bindparam("token"), until: sa.bindparam("lease_end")})
             .returning(*c)
         )
-        self._release = (
-            sa.update(table)
-            .where(c.id == sa.bindparam("row_id"), c[claim] == sa.bindparam("token"))
-            .values({claim: None, until: None})
+        self._release = self.finishing()
+
+    def finishing(self, *where: sa.ColumnElement[bool], **values: Any) -> sa.Update:
+        """The UPDATE that moves a claimed row on (`values`) and gives its claim back, unless the claim
+        was lost or `where` no longer holds (something overtook it); binds `row_id` and `token`."""
+        c = self._table.c
+        return (
+            sa.update(self._table)
+            .where(c.id == sa.bindparam("row_id"), c[self._claim_column] == sa.bindparam("token"), *where)
+            .values({self._claim_column: None, self._until: None, **values})
         )
 
     async def claim_due(

@@ -54,68 +54,32 @@ def _when(name: str) -> sa.BindParameter[datetime]:
 
 
 # Each moves a claimed timer on and releases the claim, unless something overtook it meanwhile.
-FINISH_REMINDER = (
-    sa.update(_incidents)
-    .where(
-        _incidents.c.id == sa.bindparam("row_id"),
-        _incidents.c.reminder_claim == sa.bindparam("token"),
-        _incidents.c.reminder_at == _when("due_at"),  # an update came in: the reminder was already moved
-    )
-    .values(
-        reminders_sent=sa.bindparam("sent"),
-        reminder_at=_when("next_at"),
-        reminder_claim=None,
-        reminder_claimed_until=None,
-    )
+FINISH_REMINDER = UPDATE_REMINDER.finishing(
+    _incidents.c.reminder_at == _when("due_at"),  # an update came in: the reminder was already moved
+    reminders_sent=sa.bindparam("sent"),
+    reminder_at=_when("next_at"),
 )
-ADVANCE_PAGE = (
-    sa.update(_pages)
-    .where(
-        _pages.c.id == sa.bindparam("row_id"),
-        _pages.c.claim == sa.bindparam("token"),
-        _pages.c.status == TRIGGERED,  # acknowledged, declined or cancelled meanwhile: leave it be
-    )
-    .values(
-        status=sa.bindparam("new_status"),
-        tier=sa.bindparam("next_tier"),
-        round=sa.bindparam("next_round"),
-        next_step_at=_when("next_at"),
-        claim=None,
-        claimed_until=None,
-    )
+ADVANCE_PAGE = PAGE_STEP.finishing(
+    _pages.c.status == TRIGGERED,  # acknowledged, declined or cancelled meanwhile: leave it be
+    status=sa.bindparam("new_status"),
+    tier=sa.bindparam("next_tier"),
+    round=sa.bindparam("next_round"),
+    next_step_at=_when("next_at"),
 )
-REOPEN_PAGE = (
-    sa.update(_pages)
-    .where(
-        _pages.c.id == sa.bindparam("row_id"),
-        _pages.c.claim == sa.bindparam("token"),
-        _pages.c.status == ACKNOWLEDGED,
-        _pages.c.next_step_at == _when("due_at"),  # acknowledged again meanwhile: the timeout started over
-    )
-    .values(
-        status=TRIGGERED,
-        tier=0,
-        round=0,
-        next_step_at=_when("next_at"),
-        acknowledged_by=None,
-        acknowledged_at=None,
-        claim=None,
-        claimed_until=None,
-    )
+REOPEN_PAGE = PAGE_STEP.finishing(
+    _pages.c.status == ACKNOWLEDGED,
+    _pages.c.next_step_at == _when("due_at"),  # acknowledged again meanwhile: the timeout started over
+    status=TRIGGERED,
+    tier=0,
+    round=0,
+    next_step_at=_when("next_at"),
+    acknowledged_by=None,
+    acknowledged_at=None,
 )
-FINISH_FOLLOW_UP = (
-    sa.update(_follow_ups)
-    .where(
-        _follow_ups.c.id == sa.bindparam("row_id"),
-        _follow_ups.c.claim == sa.bindparam("token"),
-        _follow_ups.c.remind_at == _when("due_at"),
-    )
-    .values(
-        remind_at=_when("next_at"),
-        reminders_sent=_follow_ups.c.reminders_sent + 1,
-        claim=None,
-        claimed_until=None,
-    )
+FINISH_FOLLOW_UP = FOLLOW_UP_REMINDER.finishing(
+    _follow_ups.c.remind_at == _when("due_at"),
+    remind_at=_when("next_at"),
+    reminders_sent=_follow_ups.c.reminders_sent + 1,
 )
 ADD_TIMELINE = sa.insert(TimelineEventRow.__table__)  # type: ignore[attr-defined]
 
