@@ -18,6 +18,7 @@ from bot.durations import format_duration
 from bot.errors import NotFoundError, UserError
 from bot.escalation import (
     ACKNOWLEDGED,
+    Notification,
     Page,
     Plan,
     Tier,
@@ -270,7 +271,7 @@ class Pager:
                 reply_to, f"Acknowledged again: unless it is resolved, the page escalates again {until}."
             )
             channel_id = incident.channel_id if incident else None
-            await self._settle_dms(page, [(n.user_id, n.channel, n.ts) for n in notified if n.channel], channel_id)
+            await self._settle_dms(page, _delivered(notified), channel_id)
             return
         if incident_first and incident is not None:  # the incident's first acknowledgement: time to acknowledge
             seconds = max(0.0, (now - incident.declared_at).total_seconds())
@@ -281,7 +282,7 @@ class Pager:
             await self.slack.reply(reply_to, f"That page was already {state}.")
             return
         channel_id = incident.channel_id if incident else None
-        calls = [self._settle_dms(page, [(n.user_id, n.channel, n.ts) for n in notified if n.channel], channel_id)]
+        calls = [self._settle_dms(page, _delivered(notified), channel_id)]
         if channel_id:
             calls.append(self.slack.invite(channel_id, [actor]))
             calls.append(
@@ -292,21 +293,20 @@ class Pager:
                 log.warning("page %s acknowledged, but a Slack call failed: %s", page_id, slack_error(result))
 
     async def cancel(self, page_id: int, *, reason: str) -> bool:
-        """Stop a page nobody acknowledged; its DMs say why. False when it was not escalating."""
+        """Stop a page (its alerts resolved): cancelled if nobody acknowledged it, its ack timeout stopped
+        if someone did; its DMs say so. False when it was not escalating."""
         now = self.clock()
         async with self.uow() as uow:
-            cancelled = await uow.pages.cancel(page_id)
+            stopped = await uow.pages.cancel(page_id)
             page = await uow.pages.get(page_id)
-            if cancelled and page and page.incident_id:
+            if stopped.cancelled and page and page.incident_id:
                 note = f"Page cancelled: {reason}"
                 await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             notified = await uow.pages.notifications(page_id)
             await uow.commit()
-        if page is not None and (cancelled or page.plan.ack_timeout):  # an ack timeout's button goes too
-            await self._settle_dms(
-                page, [(n.user_id, n.channel, n.ts) for n in notified if n.channel], None, reason=reason
-            )
-        return cancelled
+        if page is not None and (stopped.cancelled or stopped.timeouts_stopped):  # buttons go, the DMs say why
+            await self._settle_dms(page, _delivered(notified), None, reason=reason)
+        return bool(stopped.cancelled)
 
     async def settle_stopped(self, page_ids: Sequence[int], *, reason: str) -> None:
         """Pages stopped along with something else (their incident was resolved): their DMs say why."""
@@ -315,8 +315,7 @@ class Pager:
                 page = await uow.pages.get(page_id)
                 notified = await uow.pages.notifications(page_id)
             if page is not None:
-                sent = [(n.user_id, n.channel, n.ts) for n in notified if n.channel]
-                await self._settle_dms(page, sent, None, reason=reason)
+                await self._settle_dms(page, _delivered(notified), None, reason=reason)
 
     async def decline(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
         """Pass the page on: the next tier is notified now."""
@@ -357,6 +356,11 @@ class Pager:
             await self.slack.post(channel, text, [blocks.section(text)])
         except Exception as exc:  # paging goes on even when a channel post fails or is delayed
             log.warning("paging notice to %s failed: %s", channel, slack_error(exc))
+
+
+def _delivered(notified: Sequence[Notification]) -> list[Notified]:
+    """The DMs a page's notifications left (those that failed left none), to update when it settles."""
+    return [(n.user_id, n.channel, n.ts) for n in notified if n.channel]
 
 
 def _on_call_rows(

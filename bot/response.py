@@ -206,14 +206,16 @@ class ResponseService:
                 current.id, TimelineEntry(TimelineKind.RESOLVED, now, actor, draft.summary or "Resolved")
             )
             # Resolved means nobody is paged any more: escalations stop, and so do ack timeouts.
-            cancelled_pages, timeouts_stopped = await uow.pages.stop_for_incident(current.id)
-            if cancelled_pages:
-                count = len(cancelled_pages)
+            stopped = await uow.pages.stop_for_incident(current.id)
+            if stopped.cancelled:
+                count = len(stopped.cancelled)
                 note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
                 await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             await uow.commit()
         if self.pager is not None:  # DMs say why, and lose their buttons
-            await self.pager.settle_stopped(cancelled_pages + timeouts_stopped, reason="the incident was resolved")
+            await self.pager.settle_stopped(
+                stopped.cancelled + stopped.timeouts_stopped, reason="the incident was resolved"
+            )
         resolved = await self.get(current.id)
         if self.metrics is not None:
             seconds = (now - resolved.declared_at).total_seconds()

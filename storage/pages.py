@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -13,6 +13,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.escalation import ACKNOWLEDGED, CANCELLED, TRIGGERED, Notification, Page, Plan
 from storage.models import PageNotificationRow, PageRow
+
+_PAGES = PageRow.__table__  # type: ignore[attr-defined]
+
+
+class Stopped(NamedTuple):
+    """Pages stopped: those cancelled (nobody had acknowledged them), and those whose ack timeout stopped."""
+
+    cancelled: list[int]
+    timeouts_stopped: list[int]
 
 
 class PageRepository:
@@ -102,39 +111,31 @@ class PageRepository:
         )
         return bool(result.rowcount)
 
-    async def cancel(self, page_id: int) -> bool:
-        """Stop a page (its alert resolved): one nobody acknowledged is cancelled (True), and an
-        acknowledged one's ack timeout no longer runs; False if it was not escalating."""
-        await self._stop_ack_timeouts(PageRow.__table__.c.id == page_id)  # type: ignore[attr-defined]
-        result = await self._session.exec(
-            sa.update(PageRow)
-            .where(col(PageRow.id) == page_id, col(PageRow.status) == TRIGGERED)
-            .values(status=CANCELLED, next_step_at=None)
-        )
-        return bool(result.rowcount)
+    async def cancel(self, page_id: int) -> Stopped:
+        """Stop a page (its alert resolved): cancelled if nobody acknowledged it, or its ack timeout
+        stopped if it was acknowledged."""
+        return await self._stop(_PAGES.c.id == page_id)
 
-    async def stop_for_incident(self, incident_id: int) -> tuple[list[int], list[int]]:
-        """The incident is resolved: cancel its pages still escalating, and stop the ack timeouts of its
-        acknowledged ones; the ids of each."""
-        table = PageRow.__table__  # type: ignore[attr-defined]
-        stopped = await self._stop_ack_timeouts(table.c.incident_id == incident_id)
-        result = await self._session.exec(
-            sa.update(table)
-            .where(table.c.incident_id == incident_id, table.c.status == TRIGGERED)
-            .values(status=CANCELLED, next_step_at=None)
-            .returning(table.c.id)
-        )
-        return [int(i) for i in result.scalars()], stopped
+    async def stop_for_incident(self, incident_id: int) -> Stopped:
+        """The incident is resolved: cancel its pages still escalating and stop its ack timeouts."""
+        return await self._stop(_PAGES.c.incident_id == incident_id)
 
-    async def _stop_ack_timeouts(self, which: sa.ColumnElement[bool]) -> list[int]:
-        table = PageRow.__table__  # type: ignore[attr-defined]
-        result = await self._session.exec(
-            sa.update(table)
-            .where(which, table.c.status == ACKNOWLEDGED, table.c.next_step_at.is_not(None))
+    async def _stop(self, which: sa.ColumnElement[bool]) -> Stopped:
+        cancel = (
+            sa.update(_PAGES)
+            .where(which, _PAGES.c.status == TRIGGERED)
+            .values(status=CANCELLED, next_step_at=None)
+            .returning(_PAGES.c.id)
+        )
+        stop_timeout = (
+            sa.update(_PAGES)
+            .where(which, _PAGES.c.status == ACKNOWLEDGED, _PAGES.c.next_step_at.is_not(None))
             .values(next_step_at=None)
-            .returning(table.c.id)
+            .returning(_PAGES.c.id)
         )
-        return [int(i) for i in result.scalars()]
+        cancelled = [int(i) for i in (await self._session.exec(cancel)).scalars()]
+        timeouts_stopped = [int(i) for i in (await self._session.exec(stop_timeout)).scalars()]
+        return Stopped(cancelled, timeouts_stopped)
 
     async def escalate_now(self, page_id: int, *, now: datetime) -> bool:
         """Make the next step due at once (someone declined)."""

@@ -261,8 +261,9 @@ async def test_resolving_stops_the_incidents_pages_and_ack_timeouts(uow) -> None
 async def test_an_alert_resolving_stops_an_acknowledged_pages_ack_timeout(uow) -> None:
     ids = await seed(uow)
     async with uow() as u:
-        assert not await u.pages.cancel(ids["ack_timeout"])  # not escalating: nothing to cancel
+        stopped = await u.pages.cancel(ids["ack_timeout"])
         await u.commit()
+    assert stopped.cancelled == [] and stopped.timeouts_stopped == [ids["ack_timeout"]]  # nothing to cancel
     async with uow() as u:
         stopped = await u.pages.get(ids["ack_timeout"])
     assert stopped.status == ACKNOWLEDGED and stopped.next_step_at is None
