@@ -40,7 +40,7 @@ class Metrics:
         )
         self.timer_lateness = Histogram(
             "tocsin_timer_lateness_seconds",
-            "How late a reminder or page step fired after it was due",
+            "How late a timer (update reminder, page step, follow-up reminder) was sent after it was due",
             ["kind"],
             buckets=(0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300),
             registry=self.registry,

@@ -163,7 +163,7 @@ class Pager:
         )
 
     def _ack_timed_out(self, page: Page, channel_id: str | None, *, now: datetime) -> AckTimedOut:
-        after = format_duration(page.plan.ack_timeout) if page.plan.ack_timeout else "its timeout"
+        after = _timeout_text(page.plan)
         who = f" by <@{page.acknowledged_by}>" if page.acknowledged_by else ""
         note = f"Acknowledgement{who} timed out after {after}: the page escalates again from the first tier"
         assert page.next_step_at is not None
@@ -175,11 +175,8 @@ class Pager:
             sent_at=self.clock(),
         )
 
-    async def recorded(self, result: PageStepped | AckTimedOut, *, taken: bool) -> None:
-        """The step is on record. `taken`: the page was still as claimed (not answered meanwhile)."""
-        if isinstance(result, AckTimedOut):
-            await self._reopened(result, taken=taken)
-            return
+    async def recorded(self, result: PageStepped, *, taken: bool) -> None:
+        """The step is on record. `taken`: the page was still escalating (not answered meanwhile)."""
         page, channel_id = result.page, result.channel_id
         if result.exhausted:
             if taken:  # announced once: only the tick that marked the page exhausted
@@ -196,12 +193,13 @@ class Pager:
             settled = await self.get(page.id)
             await self._settle_dms(settled, [n for n in result.notified if n[1]], channel_id)
 
-    async def _reopened(self, result: AckTimedOut, *, taken: bool) -> None:
-        if not taken:  # acknowledged again (or stopped) meanwhile
+    async def reopened(self, result: AckTimedOut, *, taken: bool) -> None:
+        """The ack timeout is on record. `taken`: the page was re-opened (not acknowledged again or
+        stopped meanwhile), so the channel and whoever acknowledged are told, and the first tier is due."""
+        if not taken:
             return
         page = result.page
-        after = format_duration(page.plan.ack_timeout) if page.plan.ack_timeout else "its timeout"
-        notice = blocks.ack_timed_out(page.title, page.acknowledged_by, after=after)
+        notice = blocks.ack_timed_out(page.title, page.acknowledged_by, after=_timeout_text(page.plan))
         calls = [self._post(result.channel_id, notice)] if result.channel_id else []
         if page.acknowledged_by:  # PagerDuty re-notifies whoever acknowledged
             calls.append(self.slack.dm(page.acknowledged_by, notice, [blocks.section(notice)]))
@@ -356,6 +354,10 @@ class Pager:
             await self.slack.post(channel, text, [blocks.section(text)])
         except Exception as exc:  # paging goes on even when a channel post fails or is delayed
             log.warning("paging notice to %s failed: %s", channel, slack_error(exc))
+
+
+def _timeout_text(plan: Plan) -> str:
+    return format_duration(plan.ack_timeout) if plan.ack_timeout else "its timeout"
 
 
 def _delivered(notified: Sequence[Notification]) -> list[Notified]:

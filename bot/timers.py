@@ -123,8 +123,10 @@ class Timers:
     async def _recorded(self, result: TimerResult, *, taken: bool) -> None:
         if isinstance(result, ReminderSent):
             self.reminders.recorded(result)
-        elif isinstance(result, PageStepped | AckTimedOut):
+        elif isinstance(result, PageStepped):
             await self.pager.recorded(result, taken=taken)
+        elif isinstance(result, AckTimedOut):
+            await self.pager.reopened(result, taken=taken)
         elif isinstance(result, FollowUpReminded) and self.follow_ups is not None:
             self.follow_ups.recorded(result)
 

@@ -3,7 +3,6 @@ storage/timer_records.py). Never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -67,13 +66,6 @@ class PageRepository:
         """A page by id."""
         row = await self._session.get(PageRow, page_id, populate_existing=True)  # as it is after any UPDATE
         return page_from_row(row) if row else None
-
-    async def get_many(self, page_ids: Sequence[int]) -> dict[int, Page]:
-        """Several pages by id, in one query."""
-        if not page_ids:
-            return {}
-        statement = select(PageRow).where(col(PageRow.id).in_(page_ids))
-        return {row.id: page_from_row(row) for row in (await self._session.exec(statement)).all() if row.id is not None}
 
     async def for_incident(self, incident_id: int) -> list[Page]:
         """An incident's pages, oldest first."""

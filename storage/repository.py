@@ -105,11 +105,6 @@ class IncidentRepository:
         rows = list((await self._session.exec(statement)).all())
         return [i for i in [await self._snapshot(r) for r in rows] if i is not None]
 
-    async def channel_of(self, incident_id: int) -> str | None:
-        """Just an incident's channel (cheaper than the whole incident)."""
-        statement = select(IncidentRow.channel_id).where(IncidentRow.id == incident_id)
-        return (await self._session.exec(statement)).first()
-
     async def locked(self, incident_id: int) -> Incident | None:
         """The incident, row-locked until the transaction ends (PostgreSQL; SQLite has one writer anyway)."""
         statement = select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()
