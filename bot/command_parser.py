@@ -13,7 +13,7 @@ from datetime import date
 from bot.errors import UsageError
 from bot.incidents import INCIDENT_REF, Status, clean_title
 from bot.lifecycle import parse_status
-from bot.mrkdwn import plain_from_slack
+from bot.mrkdwn import plain_from_slack, quoted
 from bot.policy import Policy
 
 
@@ -271,7 +271,7 @@ def parse_command(text: str, policy: Policy) -> Command:
         service = rest.strip().lower() or None
         if service is not None and service not in policy.services:
             known = ", ".join(sorted(policy.services)) or "none are configured"
-            raise UsageError(f"There is no service called “{plain_from_slack(service)[:40]}” ({known}).", usage=usage)
+            raise UsageError(f"There is no service called {quoted(service)} ({known}).", usage=usage)
         return ShowOnCall(service)
     if name == "stats":
         return _parse_stats(rest, usage)
@@ -284,7 +284,7 @@ def parse_command(text: str, policy: Policy) -> Command:
             raise UsageError("List `mine`, `open`, or one incident's (INC-42).", usage=usage)
         return ListFollowUps("incident", target)
     if name not in _BY_NAME:
-        raise UsageError(f"I don't know the subcommand “{plain_from_slack(words[0])[:40]}”.", usage=usage)
+        raise UsageError(f"I don't know the subcommand {quoted(words[0])}.", usage=usage)
     target, rest = _take_target(rest)
     match name:
         case "ic" | "comms":
@@ -297,7 +297,7 @@ def parse_command(text: str, policy: Policy) -> Command:
             role = policy.role(parts[0])
             if role is None:
                 roles = ", ".join(r.aliases[0] if r.aliases else r.key for r in policy.roles)
-                raise UsageError(f"“{plain_from_slack(parts[0])[:30]}” isn't a role; use one of {roles}.", usage=usage)
+                raise UsageError(f"{quoted(parts[0], 30)} isn't a role; use one of {roles}.", usage=usage)
             return AssignRole(role.key, _user(parts[1], usage), target)
         case "sev":
             parts = rest.split(maxsplit=1)
@@ -331,7 +331,7 @@ def parse_command(text: str, policy: Policy) -> Command:
             service = who.lower()
             if service not in policy.services:
                 known = ", ".join(sorted(policy.services)) or "none are configured"
-                raise UsageError(f"There is no service called “{plain_from_slack(who)[:40]}” ({known}).", usage=usage)
+                raise UsageError(f"There is no service called {quoted(who)} ({known}).", usage=usage)
             return PageSomeone(None, service, target)
         case "followup":
             return _parse_follow_up(rest, target, usage)
@@ -348,7 +348,7 @@ def parse_command(text: str, policy: Policy) -> Command:
             if not page.isdigit() or int(page) < 1:
                 raise UsageError("The page is a number.", usage=usage)
             return ShowTimeline(int(page), target)
-    raise UsageError(f"I don't know the subcommand “{name[:40]}”.", usage="/incident help")
+    raise UsageError(f"I don't know the subcommand {quoted(name)}.", usage="/incident help")
 
 
 def _parse_declare(rest: str, policy: Policy) -> Declare:
@@ -358,9 +358,10 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
         severity = named
         rest = words[1] if len(words) > 1 else ""
     elif words and _looks_like_severity(words[0]):
-        word, choices = plain_from_slack(words[0])[:20], ", ".join(policy.severity_names)
+        choices = ", ".join(policy.severity_names)
         raise UsageError(
-            f"“{word}” isn't a severity here; use one of {choices}.", usage="/incident " + _BY_NAME["declare"].usage
+            f"{quoted(words[0], 20)} isn't a severity here; use one of {choices}.",
+            usage="/incident " + _BY_NAME["declare"].usage,
         )
     title = clean_title(plain_from_slack(rest)) if rest.strip() else None
     return Declare(title=title, severity=severity)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.errors import UserError
 from bot.incidents import Incident, Status
+from bot.mrkdwn import quoted
 
 ALLOWED_MOVES: dict[Status, frozenset[Status]] = {
     Status.INVESTIGATING: frozenset({Status.IDENTIFIED, Status.MONITORING, Status.RESOLVED}),
@@ -22,7 +23,7 @@ def parse_status(word: str) -> Status:
     for status in (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING, Status.RESOLVED):
         if status.value == wanted:
             return status
-    raise UserError(f"“{word[:30]}” isn't a status; use investigating, identified, monitoring or resolved.")
+    raise UserError(f"{quoted(word, 30)} isn't a status; use investigating, identified, monitoring or resolved.")
 
 
 def check_move(incident: Incident, target: Status) -> None:

@@ -35,6 +35,11 @@ def plain_from_slack(text: str) -> str:
     return unwrapped
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """What someone typed (as Slack sends it), quoted back in a reply: readable, cut to `limit`, inert."""
+    return f"“{escape(plain_from_slack(text)[:limit])}”"
+
+
 def trim(text: str, limit: int, note: str = TRIM_NOTE) -> str:
     """Cut `text` to `limit` characters, saying visibly that it was cut."""
     if len(text) <= limit:

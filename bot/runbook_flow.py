@@ -12,6 +12,7 @@ from bot import blocks
 from bot.coalesce import Coalescer
 from bot.errors import UserError
 from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.mrkdwn import escape
 from bot.runbooks import Runbook, RunbookLibrary
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from bot.uow_types import Clock, UnitOfWorkFactory
@@ -51,7 +52,7 @@ class RunbookService:
         runbook = self.library.all().get(name)
         if runbook is None:
             known = ", ".join(sorted(self.library.all())) or "none"
-            raise UserError(f"There is no runbook called “{name[:60]}” (available: {known}).")
+            raise UserError(f"There is no runbook called “{escape(name[:60])}” (available: {known}).")
         async with self.uow(read_only=True) as uow:
             posted = await uow.runbooks.posted(incident.id)
         if name in posted:

@@ -150,3 +150,23 @@ def test_incident_commands_parse(text: str, expected: object) -> None:
 def test_bad_incident_commands_are_refused_clearly(text: str, message: str) -> None:
     with pytest.raises(UserError, match=re.escape(message)):
         parse_command(text, POLICY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "page &lt;!channel&gt; &amp; <!here>",  # Slack's escaping of a typed `<!channel> & ` and a real @here
+        "oncall &lt;@U0BOB&gt;",
+        "frob&lt;!everyone&gt;nicate now",
+        "&lt;!channel&gt;",
+        "role &lt;!here&gt; <@U0BOB|bob>",
+        "status &lt;!channel&gt;",
+    ],
+)
+def test_typed_text_quoted_back_in_a_refusal_is_inert(text: str) -> None:
+    policy = Policy.model_validate({"services": {"checkout": {}}})
+    with pytest.raises(UserError) as caught:
+        parse_command(text, policy)
+    message = str(caught.value)
+    assert "<" not in message and ">" not in message, message  # no broadcast, mention or link can form
+    assert "&lt;" in message or "@here" in message  # quoted back, readable
