@@ -107,7 +107,7 @@ class Pager:
         """Notify the next tier of `page` (as the tick claimed it, with its incident's channel); what to
         record. Giving up is announced only after it is recorded (`recorded`)."""
         if page.status == ACKNOWLEDGED and page.next_step_at is not None:
-            return self._ack_timed_out(page, channel_id, now=now)
+            return await self._ack_timed_out(page, channel_id, now=now)
         if not page.active:
             return Released("page", page.id)
         step = next_step(page.plan, page.severity, self.policy, tier=page.tier, round=page.round, now=now)
@@ -162,7 +162,11 @@ class Pager:
             sent_at=self.clock(),
         )
 
-    def _ack_timed_out(self, page: Page, channel_id: str | None, *, now: datetime) -> AckTimedOut:
+    async def _ack_timed_out(self, page: Page, channel_id: str | None, *, now: datetime) -> AckTimedOut:
+        # The DMs showing the acknowledgement, read while the page is still acknowledged and ours: once it
+        # re-opens, the first tier's new DMs take their place in the page's record.
+        async with self.uow(read_only=True) as uow:
+            notified = await uow.pages.notifications(page.id)
         after = _timeout_text(page.plan)
         who = f" by <@{page.acknowledged_by}>" if page.acknowledged_by else ""
         note = f"Acknowledgement{who} timed out after {after}: the page escalates again from the first tier"
@@ -171,6 +175,7 @@ class Pager:
             page=page,
             channel_id=channel_id,
             due_at=page.next_step_at,
+            notified=tuple(_delivered(notified)),
             entry=TimelineEntry(TimelineKind.PAGE, now, None, note),
             sent_at=self.clock(),
         )
@@ -203,6 +208,9 @@ class Pager:
         calls = [self._post(result.channel_id, notice)] if result.channel_id else []
         if page.acknowledged_by:  # PagerDuty re-notifies whoever acknowledged
             calls.append(self.slack.dm(page.acknowledged_by, notice, [blocks.section(notice)]))
+        # The DMs that showed the acknowledgement (and its Acknowledge again button) say it ran out.
+        ran_out = ":alarm_clock: The acknowledgement ran out before this was resolved; the page is escalating again."
+        calls.append(self._update_dms(page, result.notified, result.channel_id, outcome=ran_out))
         for outcome in await asyncio.gather(*calls, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 log.warning("page %s re-opened, but a Slack call failed: %s", page.id, slack_error(outcome))
@@ -333,13 +341,24 @@ class Pager:
         self.wake()
 
     async def _settle_dms(
-        self, page: Page, sent: list[tuple[str, str | None, str | None]], channel_id: str | None, *, reason: str = ""
+        self, page: Page, sent: Sequence[Notified], channel_id: str | None, *, reason: str = ""
     ) -> None:
         if page.acknowledged_by:
             outcome = f":white_check_mark: Acknowledged by <@{page.acknowledged_by}>."
         else:
             outcome = f"This page was {page.status}" + (f": {reason}." if reason else ".")
         reopens = (page.id, page.next_step_at) if page.status == ACKNOWLEDGED and page.next_step_at else None
+        await self._update_dms(page, sent, channel_id, outcome=outcome, reopens=reopens)
+
+    async def _update_dms(
+        self,
+        page: Page,
+        sent: Sequence[Notified],
+        channel_id: str | None,
+        *,
+        outcome: str,
+        reopens: tuple[int, datetime] | None = None,
+    ) -> None:
         text, body = blocks.page_dm_settled(
             title=page.title, severity=page.severity, channel_id=channel_id, outcome=outcome, reopens=reopens
         )

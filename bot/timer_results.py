@@ -63,6 +63,7 @@ class AckTimedOut:
     page: Page
     channel_id: str | None
     due_at: datetime
+    notified: tuple[Notified, ...]  # the DMs that showed the acknowledgement, to say it ran out
     entry: TimelineEntry
     sent_at: datetime
 

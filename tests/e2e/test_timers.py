@@ -463,6 +463,8 @@ async def test_an_acknowledged_page_not_resolved_in_time_escalates_again_unless_
     assert any(notice in m["text"] for m in channel.messages)
     assert any(notice in m["text"] for m in double.dm_messages("U0BOB"))  # whoever acknowledged is told
     assert len(pages_to(double, "U0BOB")) == 1  # and the first tier is paged again at once
+    (was_settled,) = [m for m in double.dm_messages("U0BOB") if m["ts"] == settled["ts"]]
+    assert "The acknowledgement ran out" in was_settled["text"] and buttons(was_settled) == []
     page_notes = [e.text for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.PAGE]
     assert "Acknowledgement by <@U0BOB> timed out after 30m: the page escalates again from the first tier" in page_notes
     clock.advance(minutes=5)  # nobody answers this time: it escalates as before

@@ -229,6 +229,7 @@ async def test_a_due_ack_timeout_reopens_the_page_unless_acknowledged_again(uow,
         page=page,
         channel_id=channel,
         due_at=page.next_step_at,
+        notified=(),
         entry=TimelineEntry(TimelineKind.PAGE, NOW, None, "Acknowledgement timed out"),
         sent_at=NOW,
     )
