@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.errors import UserError
-from bot.incidents import Incident
+from bot.incidents import IC_ROLE, Incident
 from bot.policy import Policy
 
 ANYONE = "anyone"
@@ -18,6 +18,19 @@ class Act(StrEnum):
     DECLARE = "declare"
     SEVERITY = "severity"
     RESOLVE = "resolve"
+    ROLES = "roles"
+    STATUS = "status"
+    REOPEN = "reopen"
+
+
+_WHAT = {
+    Act.DECLARE: "declare incidents",
+    Act.SEVERITY: "change severity",
+    Act.RESOLVE: "resolve",
+    Act.ROLES: "assign roles",
+    Act.STATUS: "change the status",
+    Act.REOPEN: "reopen",
+}
 
 
 def may(act: Act, *, actor: str, incident: Incident | None, policy: Policy) -> bool:
@@ -36,7 +49,25 @@ def require(act: Act, *, actor: str, incident: Incident | None, policy: Policy) 
     """UserError naming who may, when `actor` may not."""
     if may(act, actor=actor, incident=incident, policy=policy):
         return
+    raise UserError(f"Only {_who(getattr(policy.permissions, act.value), policy)} may {_WHAT[act]} here.")
+
+
+def require_role_change(role: str, *, assignee: str, actor: str, incident: Incident, policy: Policy) -> None:
+    """Refuse a role assignment `actor` may not make.
+
+    Anyone may claim a vacant role for themselves; otherwise the policy's `roles` grant decides, and a
+    held Incident Commander role passes only by the IC's own hand or an admin's.
+    """
+    holder = incident.roles.get(role)
+    if holder is None and assignee == actor:
+        return
+    if role == IC_ROLE and holder is not None:
+        if actor == holder or actor in policy.admins:
+            return
+        raise UserError(f"Only the Incident Commander (<@{holder}>) or a Tocsin admin may hand over the IC role.")
+    require(Act.ROLES, actor=actor, incident=incident, policy=policy)
+
+
+def _who(grants: list[str], policy: Policy) -> str:
     names = {ADMINS: "a Tocsin admin"} | {r.key: f"the {r.name}" for r in policy.roles}
-    grants = [names.get(g, f"<@{g}>") for g in getattr(policy.permissions, act.value)]
-    what = {Act.DECLARE: "declare incidents", Act.SEVERITY: "change severity", Act.RESOLVE: "resolve"}[act]
-    raise UserError(f"Only {' or '.join(grants)} may {what} here.")
+    return " or ".join(names.get(g, f"<@{g}>") for g in grants)

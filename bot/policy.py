@@ -193,6 +193,10 @@ class Permissions(_Strict):
     declare: list[str] = Field(default_factory=lambda: ["anyone"])
     severity: list[str] = Field(default_factory=lambda: ["anyone"])
     resolve: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+    # Assigning roles to others (anyone may claim a vacant role; a held IC role passes only by the IC or an admin).
+    roles: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+    status: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+    reopen: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
 
 
 class AlertRoute(_Strict):

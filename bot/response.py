@@ -23,7 +23,7 @@ from bot.live_views import HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
 from bot.mrkdwn import plain_from_slack
 from bot.paging import Pager
-from bot.permissions import Act, require
+from bot.permissions import Act, require, require_role_change
 from bot.policy import Policy
 from bot.postmortem_flow import PostmortemService
 from bot.runbook_flow import RunbookService
@@ -107,6 +107,7 @@ class ResponseService:
             previous = current.roles.get(role)
             if previous == user_id:
                 raise UserError(f"<@{user_id}> is already the {named.name} of {current.reference}.")
+            require_role_change(role, assignee=user_id, actor=actor, incident=current, policy=self.policy)
             await uow.incidents.assign_role(current.id, role=role, user_id=user_id, by=actor, now=now)
             handover = f" (handed over from <@{previous}>)" if previous else ""
             await uow.incidents.record(
@@ -130,10 +131,10 @@ class ResponseService:
         at: datetime | None = None,
     ) -> None:
         """Change severity with who and why; an upgrade tells the new severity's stakeholders."""
-        require(Act.SEVERITY, actor=actor, incident=incident, policy=self.policy)
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
+            require(Act.SEVERITY, actor=actor, incident=current, policy=self.policy)
             if not current.status.is_open:
                 raise UserError(f"{current.reference} is {current.status.label.lower()}; reopen it to change severity.")
             before = current.severity
@@ -167,6 +168,7 @@ class ResponseService:
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
+            require(Act.STATUS, actor=actor, incident=current, policy=self.policy)
             check_move(current, status)
             await uow.incidents.update(current.id, status=status.value, **stamps_for(current, status, now))
             await uow.incidents.record(
@@ -188,10 +190,10 @@ class ResponseService:
         at: datetime | None = None,
     ) -> None:
         """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
-        require(Act.RESOLVE, actor=actor, incident=incident, policy=self.policy)
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
             check_move(current, Status.RESOLVED)
             await uow.incidents.set_update_due(
                 current.id,
@@ -227,10 +229,10 @@ class ResponseService:
 
     async def postmortem_done(self, incident: Incident, *, actor: str, at: datetime | None = None) -> None:
         """The last stage of the lifecycle: the postmortem is done (by those who may resolve)."""
-        require(Act.RESOLVE, actor=actor, incident=incident, policy=self.policy)
         now = at or self.clock()
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
             if current.status is not Status.RESOLVED:
                 raise UserError(
                     f"{current.reference} is {current.status.label.lower()}; "
@@ -252,6 +254,7 @@ class ResponseService:
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             current = await self._locked(uow, incident.id)
+            require(Act.REOPEN, actor=actor, incident=current, policy=self.policy)
             if current.status is not Status.RESOLVED:
                 raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
             reopened_view = _with(current, status=Status.INVESTIGATING, last_update_at=now)

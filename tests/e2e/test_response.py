@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.ids import View
 from bot.incidents import Status, TimelineKind
 from bot.policy import Policy
 from storage.db import session_factory
@@ -73,7 +74,7 @@ async def active_holders(tocsin, role: str) -> list[str]:
 async def test_assigning_roles_by_command_invites_hands_over_and_updates_the_header(double: SlackDouble, ready) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0ALICE", channel, "ic @bob")
-    await run(double, tocsin, "U0ALICE", channel, "comms @carol")
+    await run(double, tocsin, "U0BOB", channel, "comms @carol")  # the new IC assigns the rest
     await run(double, tocsin, "U0BOB", channel, "role scribe @dave")
     assert {"U0BOB", "U0CAROL", "U0DAVE"} <= channel.members
     incident = await stored_incident(tocsin, 1)
@@ -89,8 +90,9 @@ async def test_assigning_roles_by_command_invites_hands_over_and_updates_the_hea
 
 async def test_assigning_from_the_header_selects(double: SlackDouble, ready) -> None:
     tocsin, channel = ready
-    await double.click("U0BOB", channel.id, header(channel)["ts"], "incident_assign_ic", value="U0CAROL")
-    await double.click("U0BOB", channel.id, header(channel)["ts"], "incident_assign_comms", value="U0DAVE")
+    await double.click("U0ALICE", channel.id, header(channel)["ts"], "incident_assign_ic", value="U0CAROL")
+    await settle(tocsin)
+    await double.click("U0CAROL", channel.id, header(channel)["ts"], "incident_assign_comms", value="U0DAVE")
     await settle(tocsin)
     incident = await stored_incident(tocsin, 1)
     assert incident.commander == "U0CAROL" and incident.roles["comms_lead"] == "U0DAVE"
@@ -100,8 +102,8 @@ async def test_assigning_from_the_header_selects(double: SlackDouble, ready) -> 
 async def test_exactly_one_commander_even_when_two_assignments_race(double: SlackDouble, ready) -> None:
     tocsin, channel = ready
     ts = header(channel)["ts"]
-    await double.click("U0BOB", channel.id, ts, "incident_assign_ic", value="U0CAROL")
-    await double.click("U0CAROL", channel.id, ts, "incident_assign_ic", value="U0BOB")
+    await double.click("U0ALICE", channel.id, ts, "incident_assign_ic", value="U0CAROL")
+    await double.click("U0ALICE", channel.id, ts, "incident_assign_ic", value="U0BOB")
     await settle(tocsin)
     assert len(await active_holders(tocsin, "incident_commander")) == 1
 
@@ -112,6 +114,53 @@ async def test_role_refusals(double: SlackDouble, ready) -> None:
     assert "isn't a role" in (await run(double, tocsin, "U0BOB", channel, "role janitor @dave"))[0]
     assert "is already the Incident Commander" in (await run(double, tocsin, "U0BOB", channel, "ic @alice"))[0]
     assert (await stored_incident(tocsin, 1)).commander == "U0ALICE"
+
+
+async def test_a_bystander_cannot_take_command_or_resolve_through_any_surface(double: SlackDouble, ready) -> None:
+    tocsin, channel = ready
+    general = double.channel_named("general")
+    ts = header(channel)["ts"]
+    before = len(channel.messages)
+    await double.click("U0BOB", channel.id, ts, "incident_assign_ic", value="U0BOB")  # the header's select
+    await double.click("U0BOB", channel.id, ts, "incident_assign_comms", value="U0DAVE")
+    await run(double, tocsin, "U0BOB", general, "ic INC-1 @bob")  # typed from elsewhere
+    await run(double, tocsin, "U0BOB", channel, "role scribe @dave")
+    await run(double, tocsin, "U0BOB", channel, "status identified")
+    await run(double, tocsin, "U0BOB", general, "resolve INC-1 fixed it myself")
+    await double.click("U0BOB", channel.id, ts, "incident_resolve")  # the Resolve button opens no form
+    await settle(tocsin)
+    refusals = double.replies_to("U0BOB")
+    assert sum("Only the Incident Commander (<@U0ALICE>) or a Tocsin admin may hand over" in r for r in refusals) == 2
+    assert sum("may assign roles here" in r for r in refusals) == 2
+    assert any("may change the status here" in r for r in refusals)
+    assert sum("may resolve here" in r for r in refusals) == 2
+    assert not [v for v in double.views.values() if v.get("callback_id") == View.RESOLVE]
+    incident = await stored_incident(tocsin, 1)
+    assert incident.roles == {"incident_commander": "U0ALICE"} and incident.status is Status.INVESTIGATING
+    assert len(channel.messages) == before  # nothing was announced
+
+
+async def test_a_vacant_role_can_be_claimed_and_only_the_ic_or_an_admin_passes_on_command(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    double.add_user("U0DAVE", "dave")
+    tocsin = await start_tocsin(sqlite_url, policy=Policy.model_validate({"admins": ["U0DAVE"]}))
+    channel = await declare(double, tocsin)
+    await run(double, tocsin, "U0BOB", channel, "comms @bob")  # vacant: bob claims it for himself
+    await run(double, tocsin, "U0BOB", channel, "role scribe @carol")  # the comms lead may assign roles…
+    refused = await run(double, tocsin, "U0BOB", channel, "ic @bob")  # …but not take command
+    assert "Only the Incident Commander (<@U0ALICE>) or a Tocsin admin" in refused[-1]
+    await run(double, tocsin, "U0DAVE", channel, "ic @carol")  # an admin may
+    incident = await stored_incident(tocsin, 1)
+    assert incident.roles == {"incident_commander": "U0CAROL", "comms_lead": "U0BOB", "scribe": "U0CAROL"}
+    refused = await run(double, tocsin, "U0ALICE", channel, "resolve done")  # alice no longer holds a role
+    assert "may resolve here" in refused[-1]
+    await run(double, tocsin, "U0CAROL", channel, "resolve done")
+    assert (await stored_incident(tocsin, 1)).status is Status.RESOLVED
+    refused = await run(double, tocsin, "U0ALICE", channel, "reopen back again")
+    assert "may reopen here" in refused[-1]
+    await run(double, tocsin, "U0BOB", channel, "reopen back again")  # the comms lead may
+    assert (await stored_incident(tocsin, 1)).status is Status.INVESTIGATING
 
 
 # ----- severity ---------------------------------------------------------------------------------
@@ -164,11 +213,11 @@ async def test_who_may_change_severity_and_resolve_comes_from_the_policy(
 # ----- lifecycle --------------------------------------------------------------------------------
 async def test_status_moves_and_illegal_moves_are_refused(double: SlackDouble, ready) -> None:
     tocsin, channel = ready
-    await run(double, tocsin, "U0BOB", channel, "status identified")
-    await run(double, tocsin, "U0BOB", channel, "status monitoring")
+    await run(double, tocsin, "U0ALICE", channel, "status identified")
+    await run(double, tocsin, "U0ALICE", channel, "status monitoring")
     incident = await stored_incident(tocsin, 1)
     assert incident.status is Status.MONITORING and incident.identified_at and incident.mitigated_at
-    assert "is already monitoring" in (await run(double, tocsin, "U0BOB", channel, "status monitoring"))[0]
+    assert "is already monitoring" in (await run(double, tocsin, "U0ALICE", channel, "status monitoring"))[0]
     await run(double, tocsin, "U0ALICE", channel, "status resolved")
     refusal = (await run(double, tocsin, "U0ALICE", channel, "status investigating"))[0]
     assert "is resolved. Use `/incident reopen` first" in refusal
