@@ -45,6 +45,7 @@ from bot.slack_io import SLACK_POST_INTERVAL, SlackGateway, build_web_client
 from bot.stats_report import StatsReport
 from bot.timers import TICK_SECONDS, Timers
 from bot.uow_types import Clock, utc_now
+from bot.workspace_guard import only_our_workspace
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.uow import UnitOfWork
@@ -65,6 +66,7 @@ class Health:
     bot_user_id: str | None = None
     bot_id: str | None = None
     team_id: str | None = None
+    enterprise_id: str | None = None
 
 
 @dataclass
@@ -149,6 +151,7 @@ class Tocsin:
         self.health.bot_user_id = identity.get("user_id")
         self.health.bot_id = identity.get("bot_id")
         self.health.team_id = identity.get("team_id")
+        self.health.enterprise_id = identity.get("enterprise_id") or None
         self.health.slack_ok = True
 
     def _retry_auth_later(self) -> None:
@@ -251,7 +254,7 @@ async def build(
         # Bolt's default calls auth.test before the first listener runs, i.e. before the ack; we answer
         # from the identity start() already fetched, so no request waits on Slack to be acknowledged.
         return AuthorizeResult(
-            enterprise_id=None,
+            enterprise_id=health.enterprise_id,
             team_id=health.team_id,
             bot_user_id=health.bot_user_id,
             bot_id=health.bot_id,
@@ -267,6 +270,7 @@ async def build(
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.bolt"),
     )
+    bolt.use(only_our_workspace(lambda: (health.team_id, health.enterprise_id)))
     commands.register(bolt, deps)
     views.register(bolt, deps)
     actions.register(bolt, deps)
