@@ -10,6 +10,7 @@ from bot import blocks
 from bot.context import Deps
 from bot.errors import UserError
 from bot.ids import Action
+from bot.incidents import Incident
 from bot.permissions import Act, require
 from bot.slack_io import ReplyTarget
 
@@ -23,7 +24,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         received = deps.incidents.clock()
 
         async def job() -> None:
-            incident = await deps.response.get(_incident_id(body))
+            incident = await _incident_here(deps, body)
             await deps.response.acknowledge(incident, actor=_actor(body), reply_to=_reply_to(body), at=received)
 
         deps.background.submit(body, job)
@@ -34,7 +35,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         received = deps.incidents.clock()
 
         async def job() -> None:
-            incident = await deps.response.get(_incident_id(body))
+            incident = await _incident_here(deps, body)
             severity = action["selected_option"]["value"]
             await deps.response.change_severity(
                 incident, severity=severity, reason="", actor=_actor(body), reply_to=_reply_to(body), at=received
@@ -49,7 +50,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             received = deps.incidents.clock()
 
             async def job() -> None:
-                incident = await deps.response.get(_incident_id(body))
+                incident = await _incident_here(deps, body)
                 user_id = action["selected_user"]
                 await deps.response.assign_role(incident, role=role, user_id=user_id, actor=_actor(body), at=received)
 
@@ -67,7 +68,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
 
         async def job() -> None:
-            incident = await deps.response.get(_incident_id(body))
+            incident = await _incident_here(deps, body)
             modal = blocks.update_modal(incident, next_at=deps.response.draft_next_update(incident))
             await deps.slack.open_view(body["trigger_id"], modal)
 
@@ -78,7 +79,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
 
         async def job() -> None:
-            incident = await deps.response.get(_incident_id(body))
+            incident = await _incident_here(deps, body)
             if not incident.status.is_open:
                 raise UserError(f"{incident.reference} is already {incident.status.label.lower()}.")
             require(Act.RESOLVE, actor=_actor(body), incident=incident, policy=deps.policy)
@@ -125,6 +126,7 @@ def register_runbook_controls(app: AsyncApp, deps: Deps) -> None:
         changes = [(step, True) for step in now - seen] + [(step, False) for step in seen - now]
 
         async def job() -> None:
+            _in_its_channel(await deps.response.get(int(incident_id)), body)
             for step, ticked in changes:
                 await deps.runbooks.toggle(int(incident_id), name, step, ticked=ticked, actor=_actor(body), at=received)
 
@@ -171,6 +173,18 @@ def _incident_id(body: dict[str, Any]) -> int:
     if prefix != blocks.CONTROLS_BLOCK or not number.isdigit():
         raise UserError("That control isn't attached to an incident any more.")
     return int(number)
+
+
+async def _incident_here(deps: Deps, body: dict[str, Any]) -> Incident:
+    """The incident a header control names, refused unless it was clicked in that incident's channel."""
+    return _in_its_channel(await deps.response.get(_incident_id(body)), body)
+
+
+def _in_its_channel(incident: Incident, body: dict[str, Any]) -> Incident:
+    """`incident`, when the control was clicked in its channel (a crafted block_id may name another)."""
+    if (body.get("channel") or {}).get("id") != incident.channel_id:
+        raise UserError("That control belongs to another incident's channel.")
+    return incident
 
 
 def _actor(body: dict[str, Any]) -> str:

@@ -222,7 +222,16 @@ async def build(
         metrics=metrics,
         pager=pager,
     )
-    background = Background(metrics, on_error=lambda error, body: report_error(error, body, slack))
+
+    async def first_delivery(key: str) -> bool:
+        async with uow() as unit:
+            first = await unit.incidents.first_delivery(key, now=clock())
+            await unit.commit()
+        return first
+
+    background = Background(
+        metrics, on_error=lambda error, body: report_error(error, body, slack), first_delivery=first_delivery
+    )
     intake = AlertIntake(
         uow=uow,
         slack=slack,

@@ -19,14 +19,27 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
 OnError = Callable[[BaseException, dict[str, Any]], Awaitable[None]]
+FirstDelivery = Callable[[str], Awaitable[bool]]
 DEFAULT_WORKERS = 16
 
 
 class Background:
     """A queue of post-ack jobs and the workers that run them."""
 
-    def __init__(self, metrics: Metrics, on_error: OnError, *, workers: int = DEFAULT_WORKERS) -> None:
-        """Jobs that fail are passed to `on_error` with the request body they came from."""
+    def __init__(
+        self,
+        metrics: Metrics,
+        on_error: OnError,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        first_delivery: FirstDelivery | None = None,
+    ) -> None:
+        """Jobs that fail are passed to `on_error` with the request body they came from.
+
+        `first_delivery(key)` records a request's delivery key (its trigger_id) and says whether it is
+        new: a request replayed with the same signature, or delivered twice, runs once.
+        """
+        self._first_delivery = first_delivery
         self._queue: asyncio.Queue[tuple[Job, dict[str, Any]]] = asyncio.Queue()
         self._metrics = metrics
         self._on_error = on_error
@@ -86,6 +99,10 @@ class Background:
 
     async def _run(self, job: Job, body: dict[str, Any]) -> None:
         try:
+            key = delivery_key(body)
+            if key is not None and self._first_delivery is not None and not await self._first_delivery(key):
+                log.info("ignored a repeated delivery of request %s", key)
+                return
             await job()
         except Exception as exc:  # the boundary: every failure is logged and answered
             await self._report(exc, body)
@@ -100,3 +117,9 @@ class Background:
             await self._on_error(error, body)
         except Exception:  # telling the user failed too; the log is all that is left
             log.exception("could not report an error to the user")
+
+
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What identifies one user action across deliveries: its trigger_id (commands, clicks, forms)."""
+    trigger = body.get("trigger_id")
+    return f"trigger:{trigger}"[:64] if isinstance(trigger, str) and trigger else None

@@ -34,7 +34,7 @@ from bot.oncall import next_handoff, on_call
 from bot.policy import Policy
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from bot.timer_results import AckTimedOut, Notified, PageStepped, Released, TimerResult
-from bot.uow_types import Clock, UnitOfWorkFactory
+from bot.uow_types import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,7 @@ class Pager:
         """Stop the escalation, join the responder to the channel, and show it everywhere."""
         now = at or self.clock()
         async with self.uow() as uow:
+            await _require_recipient(uow, page_id, actor)
             before = await uow.pages.get(page_id)
             reopens_at = before.plan.reopens_at(now) if before else None
             first = await uow.pages.acknowledge(page_id, user_id=actor, now=now, reopens_at=reopens_at)
@@ -327,6 +328,7 @@ class Pager:
         """Pass the page on: the next tier is notified now."""
         now = at or self.clock()
         async with self.uow() as uow:
+            await _require_recipient(uow, page_id, actor)
             moved = await uow.pages.escalate_now(page_id, now=now)
             page = await uow.pages.get(page_id)
             if moved and page and page.incident_id:
@@ -398,3 +400,9 @@ def _on_call_rows(
         handoff = next_handoff(schedule, now)
         rows.append((name, on_call(schedule, now), handoff.at if handoff else None, handoff.user if handoff else None))
     return rows
+
+
+async def _require_recipient(uow: UnitOfWork, page_id: int, actor: str) -> None:
+    """A page's buttons answer only for the people it paged (a crafted click names someone else's page)."""
+    if actor not in {n.user_id for n in await uow.pages.notifications(page_id)}:
+        raise UserError("That page went to someone else; only the people it paged can answer it.")

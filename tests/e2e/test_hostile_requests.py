@@ -44,3 +44,57 @@ async def test_requests_from_another_workspace_are_refused_without_side_effects(
     assert incident.acknowledged_by is None
     assert not [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.MESSAGE]
     assert double.calls[calls_before:] == []  # not one Web API call on their behalf
+
+
+async def test_a_control_naming_another_incident_is_refused(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    tocsin = await start_tocsin(sqlite_url)
+    first = await declare(double, tocsin, "declare sev2 Checkout errors")
+    second = await declare(double, tocsin, "declare sev3 Search is slow")
+    other_block = next(b["block_id"] for b in second.messages[0]["blocks"] if b.get("type") == "actions")
+    crafted = double.click_payload("U0ALICE", first.id, first.messages[0]["ts"], "incident_acknowledge")
+    crafted["actions"][0]["block_id"] = other_block  # clicked in INC-1's channel, naming INC-2
+    await double.deliver(crafted, kind="interactive", via="http")
+    await settle(tocsin)
+    assert (await stored_incident(tocsin, 2)).acknowledged_by is None
+    assert any("belongs to another incident's channel" in r for r in double.replies_to("U0ALICE"))
+    await double.click("U0ALICE", second.id, second.messages[0]["ts"], "incident_acknowledge")  # in its own channel
+    await settle(tocsin)
+    assert (await stored_incident(tocsin, 2)).acknowledged_by == "U0ALICE"
+
+
+async def test_only_the_person_paged_can_answer_the_page(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url)
+    await declare(double, tocsin)
+    await double.slash_command("U0ALICE", double.channel_named("inc-1-checkout-errors").id, "page @bob")
+    await settle(tocsin)
+    (dm,) = [m for m in double.dm_messages("U0BOB") if "being paged" in m["text"]]
+    dm_channel = next(c for c in double.channels.values() if c.is_im and "U0BOB" in c.members)
+    for action in ("page_acknowledge", "page_decline"):  # carol crafts clicks on bob's DM
+        crafted = double.click_payload("U0CAROL", dm_channel.id, dm["ts"], action)
+        await double.deliver(crafted, kind="interactive", via="http")
+    await settle(tocsin)
+    assert sum("only the people it paged" in r for r in double.replies_to("U0CAROL")) == 2
+    page_entries = [e.text for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.ACKNOWLEDGED]
+    assert page_entries == [] and (await stored_incident(tocsin, 1)).acknowledged_by is None
+    await double.click("U0BOB", dm_channel.id, dm["ts"], "page_acknowledge")
+    await settle(tocsin)
+    assert (await stored_incident(tocsin, 1)).acknowledged_by == "U0BOB"
+
+
+async def test_a_replayed_request_is_carried_out_once(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    tocsin = await start_tocsin(sqlite_url)
+    channel = await declare(double, tocsin)
+    payload = double.slash_payload("U0ALICE", channel.id, "note Rolled back the deploy")
+    for _ in range(3):  # the same signed body, sent again within the five-minute window
+        ack = await double.deliver(payload, kind="slash_commands", via="http")
+        assert ack.status == 200
+    await settle(tocsin)
+    notes = [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.NOTE]
+    assert [n.text for n in notes] == ["Rolled back the deploy"]
