@@ -11,6 +11,7 @@ from bot.context import Deps
 from bot.errors import UserError
 from bot.ids import Action
 from bot.incidents import Incident
+from bot.mrkdwn import is_user_id
 from bot.permissions import Act, require
 from bot.slack_io import ReplyTarget
 
@@ -51,7 +52,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
             async def job() -> None:
                 incident = await _incident_here(deps, body)
-                user_id = action["selected_user"]
+                user_id = action.get("selected_user")
+                if not is_user_id(user_id):
+                    raise UserError("Pick a person from the list.")
                 await deps.response.assign_role(incident, role=role, user_id=user_id, actor=_actor(body), at=received)
 
             deps.background.submit(body, job)

@@ -16,7 +16,8 @@ from bot.alerts import AlertBatch, decide, most_severe
 from bot.background import Background
 from bot.escalation import plan_for_policy
 from bot.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, safe_url
+from bot.mrkdwn import link as mrkdwn_link
 from bot.paging import Pager
 from bot.policy import Policy
 from bot.service import IncidentService
@@ -137,7 +138,13 @@ class AlertIntake:
             log.warning("alert %r had nowhere to be posted (no broadcast channel or route channel)", title)
             return
         action = f"paging `{escape(escalation)}`" if escalation else "not routed to any escalation policy"
-        link = f" · <{url}|source>" if url else ""
+        link = ""
+        if url:
+            link = (
+                f" · {mrkdwn_link(url, 'source')}"
+                if safe_url(url)
+                else " · (its source URL was not a plain http(s) link)"
+            )
         line = f":bell: *Alert firing:* {escape(title)} · *{severity}* · {action}{link}"
         try:
             await self.slack.post(channel, line, [blocks.section(line)])

@@ -10,7 +10,7 @@ from typing import Any
 from bot.command_parser import SUBCOMMANDS
 from bot.ids import SLASH_COMMAND, Action, Block, View
 from bot.incidents import DetectedVia, Incident, TimelineEntry, format_age
-from bot.mrkdwn import escape, trim
+from bot.mrkdwn import escape, mention, trim
 from bot.policy import Policy
 from bot.runbooks import Runbook, Step
 
@@ -28,11 +28,6 @@ MAX_MODAL_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
 MAX_MESSAGE_TEXT = 40_000
 MAX_TOPIC = 250
-
-
-def mention(user_id: str | None) -> str:
-    """A user mention, or a dash when nobody holds the role."""
-    return f"<@{user_id}>" if user_id else "_unassigned_"
 
 
 def channel_link(channel_id: str | None, fallback: str = "(channel pending)") -> str:
@@ -186,7 +181,7 @@ def topic(incident: Incident) -> str:
 
 def purpose(incident: Incident) -> str:
     """The channel purpose: what the incident is."""
-    return trim(f"{incident.reference}: {incident.title}", MAX_TOPIC, "…")
+    return trim(f"{incident.reference}: {escape(incident.title)}", MAX_TOPIC, "…")
 
 
 def open_incidents(incidents: Sequence[Incident], *, now: datetime) -> tuple[str, Blocks]:

@@ -7,6 +7,9 @@ import re
 TRIM_NOTE = " … (trimmed)"
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 _ENTITY = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
+_SAFE_URL = re.compile(r"^https?://[^\s<>|]+$", re.IGNORECASE)
+MAX_URL = 2000
 
 
 def escape(text: str) -> str:
@@ -45,3 +48,28 @@ def trim(text: str, limit: int, note: str = TRIM_NOTE) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(note))].rstrip() + note
+
+
+def is_user_id(value: object) -> bool:
+    """Whether `value` is a Slack user ID (U… or W…), the only thing safe inside `<@…>`."""
+    return isinstance(value, str) and bool(_USER_ID.match(value))
+
+
+def mention(user_id: str | None) -> str:
+    """A user mention, or a dash when nobody holds the role; anything not a user ID is shown inert."""
+    if not user_id:
+        return "_unassigned_"
+    return f"<@{user_id}>" if is_user_id(user_id) else escape(user_id)
+
+
+def safe_url(url: object) -> str | None:
+    """`url` when it is a plain http(s) URL that cannot break out of a Slack link; None otherwise."""
+    if not isinstance(url, str) or len(url) > MAX_URL or not _SAFE_URL.match(url):
+        return None
+    return url
+
+
+def link(url: str | None, label: str) -> str:
+    """A Slack link to `url` labelled `label` (escaped), or the label alone when the URL is not safe."""
+    target = safe_url(url)
+    return f"<{target}|{escape(label)}>" if target else escape(label)

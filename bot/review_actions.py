@@ -13,6 +13,7 @@ from bot.context import Deps
 from bot.errors import UserError
 from bot.followups import NewFollowUp
 from bot.ids import Action, Block, View
+from bot.mrkdwn import is_user_id
 from bot.slack_io import ReplyTarget
 
 
@@ -57,9 +58,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         text = ((values.get(Block.FOLLOW_UP_TEXT, {}).get("value") or {}).get("value") or "").strip()
         owner = (values.get(Block.FOLLOW_UP_OWNER, {}).get("value") or {}).get("selected_user")
         due = (values.get(Block.FOLLOW_UP_DUE, {}).get("value") or {}).get("selected_date")
-        due_on = date.fromisoformat(due) if due else None
+        try:
+            due_on = date.fromisoformat(due) if due else None
+        except (TypeError, ValueError):
+            errors = {Block.FOLLOW_UP_DUE: "Pick a date from the calendar."}
+            await ack(response_action="errors", errors=errors)
+            return
         if not text:
             await ack(response_action="errors", errors={Block.FOLLOW_UP_TEXT: "Describe the action item."})
+            return
+        if owner is not None and not is_user_id(owner):
+            await ack(response_action="errors", errors={Block.FOLLOW_UP_OWNER: "Pick a person from the list."})
             return
         if due_on is not None and due_on < deps.follow_ups.today():
             await ack(response_action="errors", errors={Block.FOLLOW_UP_DUE: "Pick today or a later day."})

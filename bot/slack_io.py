@@ -155,7 +155,8 @@ class SlackGateway:
         try:
             await self._client.conversations_invite(channel=channel_id, users=user_ids, force=True)
         except SlackApiError as exc:
-            if exc.response.get("error") != "already_in_channel":
+            # Already there, or Tocsin itself (an incident declared from an alert): nothing to do.
+            if exc.response.get("error") not in ("already_in_channel", "cant_invite_self"):
                 raise
 
     async def set_topic(self, channel_id: str, topic: str) -> None:

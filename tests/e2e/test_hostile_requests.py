@@ -3,10 +3,15 @@ another incident, someone else's page, a replayed request."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.incidents import TimelineKind
 from tests.conftest import StartTocsin, settle, stored_incident, stored_timeline
+from tests.e2e.test_alerts import post
+from tests.e2e.test_alerts import start as start_alerts
+from tests.e2e.test_declare import mrkdwn_texts
 from tests.e2e.test_response import declare
 from tests.slack_double import SlackDouble
 
@@ -98,3 +103,38 @@ async def test_a_replayed_request_is_carried_out_once(
     await settle(tocsin)
     notes = [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.NOTE]
     assert [n.text for n in notes] == ["Rolled back the deploy"]
+
+
+async def test_outside_text_reaching_slack_is_inert(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock
+) -> None:
+    double = people
+    tocsin = await start_alerts(start_tocsin, sqlite_url, clock)
+    declared = {"dedup_key": "db-1", "title": "<!channel> database down", "severity": "critical"}
+    declared["labels"] = {"team": "payments"}  # routed to declare an incident
+    noticed = {"dedup_key": "db-2", "title": "disk <!here> full", "url": "http://a> <!channel> <http://b"}
+    for alert in (declared, noticed):
+        assert (await post(tocsin, "generic", alert))[0] == 200
+    await settle(tocsin)
+    notice = next(m for m in double.messages_in("#incidents") if "Alert firing" in m["text"])
+    assert "disk &lt;!here&gt; full" in notice["text"] and "source URL was not a plain http(s) link" in notice["text"]
+    assert "<!channel>" not in json.dumps(notice) and "<http" not in json.dumps(notice)
+    channel = next(c for c in double.channels.values() if c.name.startswith("inc-"))
+    assert channel.purpose == "INC-1: &lt;!channel&gt; database down"
+    # A forged follow-up owner from a crafted form is refused in the form, not rendered as <@<!channel>>.
+    own = await declare(double, tocsin, "declare sev3 Search is slow")
+    summary_view = await open_follow_up_form(double, tocsin, own)
+    ack = await double.submit_view("U0ALICE", summary_view, {"follow_up_text": "Fix", "follow_up_owner": "<!channel>"})
+    assert ack.body["response_action"] == "errors" and "follow_up_owner" in ack.body["errors"]
+    parsed = [t for c in double.channels.values() for m in c.messages for t in mrkdwn_texts(m)]
+    assert parsed and not [t for t in parsed if "<!channel>" in t or "<!here>" in t]
+    assert "<" not in channel.topic.replace("<@U0TOCSINBOT>", "")
+
+
+async def open_follow_up_form(double: SlackDouble, tocsin, channel) -> str:
+    await double.slash_command("U0ALICE", channel.id, "resolve Fixed")
+    await settle(tocsin)
+    summary = next(m for m in channel.messages if "postmortem draft for" in m["text"])
+    await double.click("U0ALICE", channel.id, summary["ts"], "follow_up_add")
+    await settle(tocsin)
+    return list(double.views)[-1]
