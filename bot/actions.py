@@ -12,6 +12,7 @@ from bot.errors import UserError
 from bot.ids import Action
 from bot.incidents import Incident
 from bot.mrkdwn import is_user_id
+from bot.numbers import parse_id
 from bot.permissions import Act, require
 from bot.slack_io import ReplyTarget
 
@@ -121,7 +122,7 @@ def register_runbook_controls(app: AsyncApp, deps: Deps) -> None:
         await ack()
         received = deps.incidents.clock()
         prefix, incident_id, name, _group = _block_parts(action, 4)
-        if prefix != blocks.RUNBOOK_BLOCK or not incident_id.isdigit():
+        if prefix != blocks.RUNBOOK_BLOCK or (number := parse_id(incident_id)) is None:
             return
         # The step toggled is the one whose state differs from the message as this person saw it.
         seen = _initial_options(body.get("message") or {}, action["block_id"])
@@ -129,9 +130,9 @@ def register_runbook_controls(app: AsyncApp, deps: Deps) -> None:
         changes = [(step, True) for step in now - seen] + [(step, False) for step in seen - now]
 
         async def job() -> None:
-            _in_its_channel(await deps.response.get(int(incident_id)), body)
+            _in_its_channel(await deps.response.get(number), body)
             for step, ticked in changes:
-                await deps.runbooks.toggle(int(incident_id), name, step, ticked=ticked, actor=_actor(body), at=received)
+                await deps.runbooks.toggle(number, name, step, ticked=ticked, actor=_actor(body), at=received)
 
         deps.background.submit(body, job)
 
@@ -141,9 +142,9 @@ def register_runbook_controls(app: AsyncApp, deps: Deps) -> None:
         prefix, incident_id, _name = _block_parts(action, 3)
 
         async def job() -> None:
-            if prefix != "rbpost" or not incident_id.isdigit():
+            if prefix != "rbpost" or (number := parse_id(incident_id)) is None:
                 raise UserError("That button isn't attached to an incident any more.")
-            incident = await deps.response.get(int(incident_id))
+            incident = await deps.response.get(number)
             await deps.runbooks.post_named(incident, action["value"], actor=_actor(body), reply_to=_reply_to(body))
 
         deps.background.submit(body, job)
@@ -165,17 +166,19 @@ def _initial_options(message: dict[str, Any], block_id: str) -> set[str]:
 
 def _page_id(body: dict[str, Any]) -> int:
     prefix, _, number = str(body["actions"][0].get("block_id", "")).partition(":")
-    if prefix != blocks.PAGE_BLOCK or not number.isdigit():
+    page_id = parse_id(number)
+    if prefix != blocks.PAGE_BLOCK or page_id is None:
         raise UserError("That button isn't attached to a page any more.")
-    return int(number)
+    return page_id
 
 
 def _incident_id(body: dict[str, Any]) -> int:
     block_id = str(body["actions"][0].get("block_id", ""))
     prefix, _, number = block_id.partition(":")
-    if prefix != blocks.CONTROLS_BLOCK or not number.isdigit():
+    incident_id = parse_id(number)
+    if prefix != blocks.CONTROLS_BLOCK or incident_id is None:
         raise UserError("That control isn't attached to an incident any more.")
-    return int(number)
+    return incident_id
 
 
 async def _incident_here(deps: Deps, body: dict[str, Any]) -> Incident:

@@ -16,6 +16,7 @@ from bot.alerts import AlertBatch, decide, most_severe
 from bot.background import Background
 from bot.escalation import plan_for_policy
 from bot.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
+from bot.keys import fit_key
 from bot.mrkdwn import escape, safe_url
 from bot.mrkdwn import link as mrkdwn_link
 from bot.paging import Pager
@@ -83,7 +84,7 @@ class AlertIntake:
                 title=title[:120],
                 severity=decision.severity,
                 declared_by=bot_user,
-                declare_key=f"alert:{batch.source}:{generation}:{batch.group_key}"[:255],
+                declare_key=fit_key(f"alert:{batch.source}:{generation}:{batch.group_key}", 255),
                 description=escape(lead.description)[:2000],
                 detected_via=DetectedVia.MONITORING,
                 started_at=min(starts) if starts else None,
@@ -102,9 +103,9 @@ class AlertIntake:
                 source=f"alert:{batch.source}",
                 actor=bot_user,
                 team_id=team_id,
-                title=title,
+                title=title[:200],
                 severity=decision.severity,
-                dedup_key=f"{batch.source}:{generation}:{batch.group_key}"[:255],
+                dedup_key=fit_key(f"{batch.source}:{generation}:{batch.group_key}", 255),
             )
             async with self.uow() as uow:
                 await uow.alerts.link(group_id, page_id=page_id)
@@ -119,7 +120,7 @@ class AlertIntake:
             page_id = await self.pager.start(
                 incident,
                 plan=plan_for_policy(escalation, self.policy),
-                source=f"alert:{new.declare_key}",
+                source=fit_key(f"alert:{new.declare_key}", 200),
                 actor=new.declared_by,
                 team_id=new.team_id,
             )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.clean_input import clean_strings
 from bot.errors import UserError
 from bot.policy import AlertRoute, Policy
 
@@ -65,6 +66,7 @@ def parse(source: str, data: Any) -> AlertBatch:
     """A webhook body as an AlertBatch; AlertPayloadError saying what is missing."""
     if not isinstance(data, dict):
         raise AlertPayloadError("the body must be a JSON object")
+    data = clean_strings(data)
     if source == "generic":
         return _generic(data)
     alerts = data.get("alerts")
@@ -139,7 +141,10 @@ def _time(value: Any, where: str) -> datetime | None:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise AlertPayloadError(f"{where} is not an ISO 8601 time") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise AlertPayloadError(f"{where} is out of range") from None
 
 
 def decide(alert: Alert, policy: Policy) -> Decision:

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.internals import parse_body
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,6 +36,7 @@ from bot.followup_flow import FollowUpService
 from bot.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
 from bot.paging import Pager
+from bot.payloads import malformed, well_formed_payloads
 from bot.policy import Policy
 from bot.postmortem import load_template
 from bot.postmortem_flow import PostmortemService
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 25.0
 MAX_ALERT_BODY = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 AUTH_RETRY_SECONDS = 15.0
 _FATAL_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
@@ -279,6 +285,7 @@ async def build(
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("bot.bolt"),
     )
+    bolt.use(well_formed_payloads())
     bolt.use(only_our_workspace(lambda: (health.team_id, health.enterprise_id)))
     commands.register(bolt, deps)
     views.register(bolt, deps)
@@ -303,22 +310,52 @@ async def build(
         tocsin.socket_mode = AsyncSocketModeHandler(
             bolt, settings.slack_app_token.get_secret_value(), web_client=client
         )
-    _add_routes(tocsin)
+    _add_routes(tocsin, signing_secret)
     return tocsin
+
+
+# What a listener raises while reading a payload before its ack: the payload lacks what Slack documents.
+_MALFORMED = (LookupError, TypeError, ValueError, AttributeError)
 
 
 def _register_error_handler(bolt: AsyncApp, slack: SlackGateway) -> None:
     @bolt.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+    async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+        # Bolt calls this only for errors before the ack (work after it reports through Background).
+        if response is not None and isinstance(error, _MALFORMED):
+            log.warning("refused a malformed Slack payload: %s: %s", type(error).__name__, error)
+            return BoltResponse(status=400, body="malformed payload")
         await report_error(error, body, slack)
+        return None
 
 
-def _add_routes(tocsin: Tocsin) -> None:
+def _add_routes(tocsin: Tocsin, signing_secret: str) -> None:
+    verifier = SignatureVerifier(signing_secret)
+
     async def slack_events(request: web.Request) -> web.Response:
         if tocsin.socket_mode is not None:
             return web.json_response({"error": "Socket Mode is on; Slack traffic arrives over it"}, status=404)
         with tocsin.metrics.ack_seconds.time():
-            response = await tocsin.bolt.async_dispatch(await to_bolt_request(request))
+            # Checked before the body is parsed, so nothing unsigned is ever read (Bolt checks again).
+            raw = await request.read()
+            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+            signature = request.headers.get("X-Slack-Signature", "")
+            if not _TIMESTAMP.fullmatch(timestamp) or not verifier.is_valid(raw, timestamp, signature):
+                return web.json_response({"error": "invalid or missing signature"}, status=401)
+            try:
+                body = parse_body(raw.decode("utf-8"), request.content_type)
+            except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+                return web.json_response({"error": f"unreadable body: {type(exc).__name__}"}, status=400)
+            # Bolt reads some fields as it builds its request, before any middleware: check the shape first.
+            if (reason := malformed(body)) is not None:
+                log.warning("refused a malformed Slack payload: %s", reason)
+                return web.json_response({"error": reason}, status=400)
+            try:
+                response = await tocsin.bolt.async_dispatch(await to_bolt_request(request))
+            except (LookupError, TypeError, ValueError, AttributeError) as exc:
+                # Only Bolt's own reading of an odd payload gets here (listeners' errors go to on_error).
+                log.warning("refused a malformed Slack payload: %s: %s", type(exc).__name__, exc)
+                return web.json_response({"error": "malformed payload"}, status=400)
             return await to_aiohttp_response(response)
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -358,6 +395,8 @@ def _add_routes(tocsin: Tocsin) -> None:
             data = json.loads(raw)
         except ValueError as exc:
             return web.json_response({"error": f"malformed JSON: {exc}"}, status=400)
+        except RecursionError:
+            return web.json_response({"error": "malformed JSON: nested too deeply"}, status=400)
         try:
             batch = parse_alerts(source, data)
         except AlertPayloadError as exc:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.command_parser import SUBCOMMANDS
+from bot.errors import UserError
 from bot.ids import SLASH_COMMAND, Action, Block, View
 from bot.incidents import DetectedVia, Incident, TimelineEntry, format_age
 from bot.mrkdwn import escape, mention, trim
@@ -422,6 +423,14 @@ def form_metadata(view: dict[str, Any], key: str) -> Any:
         return json.loads(view.get("private_metadata") or "{}").get(key)
     except (ValueError, AttributeError):
         return None
+
+
+def form_incident_id(view: dict[str, Any]) -> int:
+    """The incident a form is about, from its private_metadata; UserError when it names none."""
+    incident_id = form_metadata(view, "incident")
+    if isinstance(incident_id, bool) or not isinstance(incident_id, int) or not 0 < incident_id < 2**31:
+        raise UserError("That form isn't attached to an incident any more.")
+    return incident_id
 
 
 def update_modal(incident: Incident, *, next_at: datetime | None) -> dict[str, Any]:

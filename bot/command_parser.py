@@ -14,6 +14,7 @@ from bot.errors import UsageError
 from bot.incidents import INCIDENT_REF, Status, clean_title
 from bot.lifecycle import parse_status
 from bot.mrkdwn import plain_from_slack, quoted
+from bot.numbers import parse_id
 from bot.policy import Policy
 
 
@@ -344,10 +345,10 @@ def parse_command(text: str, policy: Policy) -> Command:
         case "runbook":
             return ShowRunbooks(plain_from_slack(rest).strip().lower() or None, target)
         case "timeline":
-            page = rest.strip() or "1"
-            if not page.isdigit() or int(page) < 1:
+            page = parse_id(rest.strip() or "1")
+            if page is None:
                 raise UsageError("The page is a number.", usage=usage)
-            return ShowTimeline(int(page), target)
+            return ShowTimeline(page, target)
     raise UsageError(f"I don't know the subcommand {quoted(name)}.", usage="/incident help")
 
 

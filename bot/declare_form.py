@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.errors import UserError
 from bot.ids import Block
 from bot.incidents import DetectedVia, clean_title
+from bot.numbers import epoch_time
 from bot.policy import Policy
 
 
@@ -47,8 +48,10 @@ def read_declare_form(
     started_at = None
     epoch = value(Block.STARTED_AT).get("selected_date_time")
     if epoch is not None:
-        started_at = datetime.fromtimestamp(int(epoch), UTC)
-        if started_at > now:
+        started_at = epoch_time(epoch)
+        if started_at is None:
+            errors[Block.STARTED_AT] = "Pick a date and time."
+        elif started_at > now:
             errors[Block.STARTED_AT] = "The start can't be in the future."
     if errors or severity is None:
         return errors

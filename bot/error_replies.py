@@ -30,12 +30,21 @@ async def report_error(error: BaseException, body: dict[str, Any], slack: SlackG
     """Log an error (ours) and tell the person who caused the request, privately."""
     if not isinstance(error, UserError):
         log.error("unhandled error in a listener", exc_info=error)
-    user_id = body.get("user_id") or (body.get("user") or {}).get("id")
+    user_id = _text(body.get("user_id")) or _text(_field(body.get("user"), "id"))
     if not user_id:
         return
-    channel_id = body.get("channel_id") or (body.get("channel") or {}).get("id")
-    target = ReplyTarget(user_id, channel_id, body.get("response_url"))
+    channel_id = _text(body.get("channel_id")) or _text(_field(body.get("channel"), "id"))
+    target = ReplyTarget(user_id, channel_id, _text(body.get("response_url")))
     try:
         await slack.reply(target, reply_for(error))
     except (SlackApiError, aiohttp.ClientError) as exc:
         log.warning("could not tell %s about an error: %s", user_id, exc)
+
+
+def _field(part: Any, key: str) -> Any:
+    return part.get(key) if isinstance(part, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    """A string field of a payload that may be malformed: the string, or None."""
+    return value if isinstance(value, str) and value else None

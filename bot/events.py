@@ -2,7 +2,7 @@
 un-pins and removed reactions are reflected; opening App Home shows open incidents.
 
 Each delivery is deduplicated on its event_id in the database, so Slack's retries and several replicas
-never add an entry twice.
+never add an entry twice. Every field is read before the ack: an event missing one is refused (400).
 """
 
 from __future__ import annotations
@@ -20,86 +20,108 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.event("pin_added")
     async def pin_added(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        item = _part(event, "item")
+        message = _part(item, "message")
+        if item.get("type") != "message" or not message.get("ts"):
+            await ack()
+            return
+        event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel_id"]), _text(message["ts"])
+        pinned = _pinned_message(message)
         await ack()
-        item = event.get("item") or {}
-        message = item.get("message") or {}
-        if item.get("type") == "message" and message.get("ts"):
-            deps.background.submit(
-                body,
-                lambda: response.capture(
-                    event_id=body["event_id"],
-                    channel_id=event["channel_id"],
-                    ts=message["ts"],
-                    reason="pin",
-                    message=message,
-                ),
-            )
+        deps.background.submit(
+            body,
+            lambda: response.capture(event_id=event_id, channel_id=channel_id, ts=ts, reason="pin", message=pinned),
+        )
 
     @app.event("pin_removed")
     async def pin_removed(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        message = _part(_part(event, "item"), "message")
+        if not message.get("ts"):
+            await ack()
+            return
+        event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel_id"]), _text(message["ts"])
         await ack()
-        message = (event.get("item") or {}).get("message") or {}
-        if message.get("ts"):
-            deps.background.submit(
-                body,
-                lambda: response.release(
-                    event_id=body["event_id"], channel_id=event["channel_id"], ts=message["ts"], reason="pin"
-                ),
-            )
+        deps.background.submit(
+            body, lambda: response.release(event_id=event_id, channel_id=channel_id, ts=ts, reason="pin")
+        )
 
     @app.event("reaction_added")
     async def reaction_added(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        item = _part(event, "item")
+        if event.get("reaction") != deps.policy.timeline_reaction or item.get("type") != "message":
+            await ack()
+            return
+        event_id, channel_id, ts = _text(body["event_id"]), _text(item["channel"]), _text(item["ts"])
+        reason = f"reaction:{_text(event['user'])}"
         await ack()
-        item = event.get("item") or {}
-        if event.get("reaction") == deps.policy.timeline_reaction and item.get("type") == "message":
-            deps.background.submit(
-                body,
-                lambda: response.capture(
-                    event_id=body["event_id"],
-                    channel_id=item["channel"],
-                    ts=item["ts"],
-                    reason=f"reaction:{event['user']}",
-                    message=None,
-                ),
-            )
+        deps.background.submit(
+            body,
+            lambda: response.capture(event_id=event_id, channel_id=channel_id, ts=ts, reason=reason, message=None),
+        )
 
     @app.event("reaction_removed")
     async def reaction_removed(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        item = _part(event, "item")
+        if event.get("reaction") != deps.policy.timeline_reaction or item.get("type") != "message":
+            await ack()
+            return
+        event_id, channel_id, ts = _text(body["event_id"]), _text(item["channel"]), _text(item["ts"])
+        reason = f"reaction:{_text(event['user'])}"
         await ack()
-        item = event.get("item") or {}
-        if event.get("reaction") == deps.policy.timeline_reaction and item.get("type") == "message":
-            deps.background.submit(
-                body,
-                lambda: response.release(
-                    event_id=body["event_id"],
-                    channel_id=item["channel"],
-                    ts=item["ts"],
-                    reason=f"reaction:{event['user']}",
-                ),
-            )
+        deps.background.submit(
+            body, lambda: response.release(event_id=event_id, channel_id=channel_id, ts=ts, reason=reason)
+        )
 
     @app.event("message")
     async def message(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
-        await ack()
-        subtype, channel_id = event.get("subtype"), event.get("channel", "")
+        subtype = event.get("subtype")
         if subtype == "message_changed":
-            changed = event.get("message") or {}
+            changed = _part(event, "message")
+            event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel"]), _text(changed["ts"])
+            text = _text(changed.get("text", ""), empty=True)
+            await ack()
             deps.background.submit(
                 body,
-                lambda: response.message_edited(
-                    event_id=body["event_id"], channel_id=channel_id, ts=changed["ts"], text=changed.get("text", "")
-                ),
+                lambda: response.message_edited(event_id=event_id, channel_id=channel_id, ts=ts, text=text),
             )
         elif subtype == "message_deleted" and event.get("deleted_ts"):
+            event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel"]), _text(event["deleted_ts"])
+            await ack()
             deps.background.submit(
-                body,
-                lambda: response.message_deleted(
-                    event_id=body["event_id"], channel_id=channel_id, ts=event["deleted_ts"]
-                ),
+                body, lambda: response.message_deleted(event_id=event_id, channel_id=channel_id, ts=ts)
             )
+        else:
+            await ack()
 
     @app.event("app_home_opened")
     async def app_home_opened(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") != "home":
+            await ack()
+            return
+        team_id, user_id = _text(body["team_id"]), _text(event["user"])
         await ack()
-        if event.get("tab") == "home":
-            deps.background.submit(body, lambda: deps.home.opened(body["team_id"], event["user"]))
+        deps.background.submit(body, lambda: deps.home.opened(team_id, user_id))
+
+
+def _pinned_message(message: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a pinned message the timeline keeps, each checked to be text."""
+    kept: dict[str, Any] = {"text": _text(message.get("text", ""), empty=True)}
+    for key in ("user", "permalink"):
+        if message.get(key) is not None:
+            kept[key] = _text(message[key])
+    return kept
+
+
+def _part(container: dict[str, Any], key: str) -> dict[str, Any]:
+    """An object inside an event (empty when absent); TypeError when it is something else."""
+    value = container.get(key) or {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} is not an object")
+    return value
+
+
+def _text(value: Any, *, empty: bool = False) -> str:
+    """A text field of an event; TypeError (a malformed event, answered 400) when it is not one."""
+    if not isinstance(value, str) or (not value and not empty):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value

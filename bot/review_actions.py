@@ -8,12 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import review_blocks
-from bot.blocks import form_metadata
+from bot.blocks import form_incident_id
 from bot.context import Deps
 from bot.errors import UserError
 from bot.followups import NewFollowUp
 from bot.ids import Action, Block, View
 from bot.mrkdwn import is_user_id
+from bot.numbers import parse_id
 from bot.slack_io import ReplyTarget
 
 
@@ -75,7 +76,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack()
         actor = str(body["user"]["id"])
-        incident_id = form_metadata(view, "incident")
+        incident_id = form_incident_id(view)
 
         async def job() -> None:
             incident = await deps.response.get(incident_id)
@@ -85,6 +86,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 def _number(value: Any, problem: str) -> int:
-    if not str(value or "").isdigit():
+    number = parse_id(value)
+    if number is None:
         raise UserError(problem)
-    return int(value)
+    return number

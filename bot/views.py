@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.blocks import form_metadata
+from bot.blocks import form_incident_id, form_metadata
 from bot.context import Deps
 from bot.declare_form import DeclareForm, read_declare_form
 from bot.ids import Block, View
 from bot.incidents import NewIncident
+from bot.numbers import epoch_time
 from bot.response import ResolutionDraft, UpdateDraft
 from bot.slack_io import ReplyTarget
 
@@ -49,7 +49,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={Block.KNOWN: "Say what we know, even if it's little."})
             return
         next_epoch = (values.get(Block.NEXT_UPDATE, {}).get("value") or {}).get("selected_date_time")
-        next_at = datetime.fromtimestamp(int(next_epoch), UTC) if next_epoch else None
+        next_at = epoch_time(next_epoch) if next_epoch else None
+        if next_epoch and next_at is None:
+            await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a date and time."})
+            return
         if next_at is not None and next_at <= deps.incidents.clock():
             await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a time in the future."})
             return
@@ -58,7 +61,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
 
         async def job() -> None:
-            incident = await deps.response.get(form_metadata(view, "incident"))
+            incident = await deps.response.get(form_incident_id(view))
             await deps.response.post_update(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
 
         deps.background.submit(body, job)
@@ -75,7 +78,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
 
         async def job() -> None:
-            incident = await deps.response.get(form_metadata(view, "incident"))
+            incident = await deps.response.get(form_incident_id(view))
             await deps.response.resolve(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
 
         deps.background.submit(body, job)

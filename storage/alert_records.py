@@ -10,7 +10,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts import Alert
+from bot.keys import fit_key
 from storage.models import AlertGroupRow, AlertRow
+
+
+GROUP_KEY_LENGTH = 500  # the alert_groups.group_key column
+FINGERPRINT_LENGTH = 255  # the alerts.fingerprint column
 
 
 class AlertRecords:
@@ -26,6 +31,7 @@ class AlertRecords:
 
     async def group(self, source: str, key: str, *, now: datetime) -> tuple[AlertGroupRow, bool]:
         """The group for `key`, and whether this call created it (exactly one caller does)."""
+        key = fit_key(key, GROUP_KEY_LENGTH)
         created = await self._session.exec(
             self._insert(AlertGroupRow).values(source=source, group_key=key, created_at=now).on_conflict_do_nothing()
         )
@@ -52,7 +58,7 @@ class AlertRecords:
         """Store an alert, or update the one with the same fingerprint."""
         values = {
             "source": source,
-            "fingerprint": alert.fingerprint,
+            "fingerprint": fit_key(alert.fingerprint, FINGERPRINT_LENGTH),
             "group_id": group_id,
             "firing": alert.firing,
             "title": alert.title,

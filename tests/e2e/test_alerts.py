@@ -216,3 +216,31 @@ async def test_two_hundred_alerts_in_a_second_lose_none_and_page_once_per_finger
         seen = (await uow._session.exec(select(func.sum(AlertRow.times_seen)))).one()
     assert seen == 200  # every delivery counted, none lost
     print(f"200 alerts accepted in {elapsed:.2f} s")
+
+
+async def test_long_alert_keys_page_once_per_group_and_never_share_an_incident(
+    people: SlackDouble, start_tocsin: StartTocsin, database_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start(start_tocsin, database_url, clock)
+    shared_prefix = '{}/{team="payments"}:' + "x" * 380  # longer than every key column
+    paged = fixture("alertmanager_firing.json")
+    paged["groupKey"] = shared_prefix + "-paged" * 20  # 500+ characters
+    paged["alerts"][0]["fingerprint"] = "f" * 300
+    for suffix in ("-one", "-two"):  # declared groups whose keys differ only after 255 characters
+        body = fixture("grafana_firing.json")
+        body["groupKey"] = shared_prefix + suffix
+        body["alerts"][0]["fingerprint"] = "g" * 400 + suffix
+        assert (await post(tocsin, "grafana", body))[0] == 200
+    for _ in range(2):  # the paged group twice: one page
+        assert (await post(tocsin, "alertmanager", paged))[0] == 200
+        await settle(tocsin)
+    await settle(tocsin)
+    assert len([c for c in double.channels.values() if c.name.startswith("inc-")]) == 2
+    groups, alerts, pages = await counts(tocsin)
+    assert (groups, alerts, pages) == (3, 4, 3)  # one page per group: two declared, one paged
+    generic = {"dedup_key": "k" * 600, "title": "Long dedup key", "service": "checkout", "severity": "critical"}
+    assert (await post(tocsin, "generic", generic))[0] == 200
+    assert (await post(tocsin, "generic", generic))[0] == 200
+    await settle(tocsin)
+    assert (await counts(tocsin))[2] == 4
