@@ -35,6 +35,7 @@ from bot.errors import ConfigError
 from bot.followup_flow import FollowUpService
 from bot.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
+from bot.outbox import Outbox
 from bot.paging import Pager
 from bot.payloads import malformed, well_formed_payloads
 from bot.policy import Policy
@@ -46,7 +47,8 @@ from bot.runbook_flow import RunbookService
 from bot.runbooks import RunbookLibrary
 from bot.service import IncidentService
 from bot.settings import Settings
-from bot.slack_io import SLACK_POST_INTERVAL, SlackGateway, build_web_client
+from bot.setup_flow import IncidentSetup
+from bot.slack_io import SLACK_POST_INTERVAL, ChannelPacer, SlackGateway, build_web_client
 from bot.stats_report import StatsReport
 from bot.timers import TICK_SECONDS, Timers
 from bot.uow_types import Clock, utc_now
@@ -188,13 +190,15 @@ async def build(
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     http = aiohttp.ClientSession()
+    pacer = ChannelPacer(post_interval)  # shared: a post's 429 retry waits its turn in the channel's queue
     client = build_web_client(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         session=http,
         metrics=metrics,
+        pacer=pacer,
     )
-    slack = SlackGateway(client, http, post_interval=post_interval)
+    slack = SlackGateway(client, http, pacer=pacer)
 
     def uow(*, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(sessions, read_only=read_only)
@@ -213,9 +217,12 @@ async def build(
     runbooks = RunbookService(
         uow=uow, slack=slack, library=RunbookLibrary(Path(policy.runbooks_dir), policy), clock=clock
     )
-    incidents = IncidentService(
-        uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, home=home, pager=pager, runbooks=runbooks
+    setup = IncidentSetup(
+        uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home, pager=pager, runbooks=runbooks
     )
+    incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, setup=setup)
+    outbox = Outbox(uow=uow, slack=slack, clock=clock)
+    timers.incidents, timers.outbox = incidents, outbox
     response = ResponseService(
         uow=uow,
         slack=slack,
@@ -227,6 +234,7 @@ async def build(
         postmortems=postmortems,
         metrics=metrics,
         pager=pager,
+        outbox=outbox,
     )
 
     async def first_delivery(key: str) -> bool:

@@ -155,10 +155,17 @@ def announcement(incident: Incident) -> tuple[str, Blocks]:
         f":rotating_light: *{incident_title_line(incident)}* — *{incident.severity}* declared by "
         f"{mention(incident.declared_by)}. Join {channel_link(incident.channel_id)} to help."
     )
-    blocks: Blocks = [section(line)]
+    # The block_id marks it as this incident's announcement: a set-up resumed after a crash finds it in
+    # the channel's history instead of announcing twice.
+    blocks: Blocks = [{**section(line), "block_id": announcement_marker(incident.id)}]
     if incident.description:
         blocks.append(section(f">{escape(trim(incident.description, 500))}"))
     return line, blocks
+
+
+def announcement_marker(incident_id: int) -> str:
+    """The block_id an incident's announcement carries."""
+    return f"announce:{incident_id}"
 
 
 def declared_confirmation(incident: Incident, *, created: bool) -> str:

@@ -129,6 +129,7 @@ class Incident:
     detected_at: datetime | None = None
     reminder_at: datetime | None = None
     reminders_sent: int = 0
+    setup_attempts: int = 0  # sweeps that tried to finish setting it up in Slack
 
     @property
     def reference(self) -> str:

@@ -22,6 +22,7 @@ from bot.lifecycle import check_move, stamps_for
 from bot.live_views import HeaderKeeper, HomeKeeper
 from bot.metrics import Metrics
 from bot.mrkdwn import plain_from_slack
+from bot.outbox import Outbox
 from bot.paging import Pager
 from bot.permissions import Act, require, require_role_change
 from bot.policy import Policy
@@ -69,6 +70,12 @@ class ResponseService:
     postmortems: PostmortemService | None = None
     metrics: Metrics | None = None
     pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
+    outbox: Outbox | None = None  # posts Slack refuses for now are kept and sent later
+
+    def __post_init__(self) -> None:
+        """Without an outbox of its own, posts still get one (kept in the same database)."""
+        if self.outbox is None:
+            self.outbox = Outbox(uow=self.uow, slack=self.slack, clock=self.clock)
 
     # ----- finding the incident -------------------------------------------------------------
     async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
@@ -117,7 +124,9 @@ class ResponseService:
             await uow.commit()
         invite = [self.slack.invite(current.channel_id, [user_id])] if current.channel_id else []
         notice = blocks.role_assigned(named.name, user_id, previous, actor)
-        await self._tell(current, blocks.change_line(current, notice), self._channels(current), also=invite)
+        await self._tell(
+            current, blocks.change_line(current, notice), self._channels(current), also=invite, author=actor
+        )
 
     # ----- severity -------------------------------------------------------------------------
     async def change_severity(
@@ -154,7 +163,7 @@ class ResponseService:
             # An upgrade tells the broadcast channel and stakeholders the old severity did not include.
             already = set(self.policy.stakeholder_channels(before)) - {self.policy.broadcast_channel}
             channels += [c for c in self.policy.stakeholder_channels(severity) if c not in already]
-        await self._tell(changed, blocks.change_line(changed, notice), channels, actor_reply=reply_to)
+        await self._tell(changed, blocks.change_line(changed, notice), channels, actor_reply=reply_to, author=actor)
         if self.runbooks is not None:  # runbooks follow the incident: a new severity may bring new ones
             await self.runbooks.post_matching(changed)
 
@@ -178,7 +187,7 @@ class ResponseService:
             await uow.commit()
         changed = await self.get(current.id)
         notice = blocks.status_changed(changed, current.status.label, actor)
-        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed))
+        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed), author=actor)
 
     async def resolve(
         self,
@@ -223,7 +232,9 @@ class ResponseService:
             seconds = (now - resolved.declared_at).total_seconds()
             self.metrics.time_to_resolve.labels(resolved.severity).observe(max(0.0, seconds))
         notice = blocks.resolution(resolved, actor=actor, now=now)
-        await self._tell(resolved, notice, self._channels(resolved, stakeholders=True), actor_reply=reply_to)
+        await self._tell(
+            resolved, notice, self._channels(resolved, stakeholders=True), actor_reply=reply_to, author=actor
+        )
         if self.postmortems is not None and resolved.channel_id:
             await self.postmortems.publish(resolved, actor=actor)
 
@@ -247,7 +258,7 @@ class ResponseService:
         notice = (
             f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
         )
-        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed))
+        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed), author=actor)
 
     async def reopen(self, incident: Incident, *, reason: str, actor: str, at: datetime | None = None) -> None:
         """Reopen a resolved incident (investigating again, reminders restart from now)."""
@@ -266,7 +277,9 @@ class ResponseService:
             await uow.commit()
         changed = await self.get(current.id)
         notice = blocks.reopened(changed, reason, actor)
-        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed, stakeholders=True))
+        await self._tell(
+            changed, blocks.change_line(changed, notice), self._channels(changed, stakeholders=True), author=actor
+        )
 
     async def acknowledge(
         self, incident: Incident, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None
@@ -292,7 +305,7 @@ class ResponseService:
             seconds = (now - changed.declared_at).total_seconds()
             self.metrics.time_to_acknowledge.labels(changed.severity).observe(max(0.0, seconds))
         notice = f":eyes: <@{actor}> acknowledged {changed.reference}."
-        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed))
+        await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed), author=actor)
 
     # ----- updates and notes --------------------------------------------------------------------
     def draft_next_update(self, incident: Incident) -> datetime | None:
@@ -326,7 +339,7 @@ class ResponseService:
             await uow.commit()
         posted = await self.get(current.id)
         message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
-        await self._tell(posted, message, self._channels(posted, stakeholders=True), actor_reply=reply_to)
+        await self._tell(posted, message, self._channels(posted, stakeholders=True), actor_reply=reply_to, author=actor)
 
     async def add_note(
         self, incident: Incident, *, text: str, actor: str, reply_to: ReplyTarget, at: datetime | None = None
@@ -420,9 +433,13 @@ class ResponseService:
         *,
         actor_reply: ReplyTarget | None = None,
         also: list[Awaitable[Any]] | None = None,
+        author: str | None = None,
     ) -> None:
-        """After a change commits: post `message` to `channels` (with any other calls), then refresh views."""
-        steps = [*(also or []), *(self.slack.post(channel, *message) for channel in channels)]
+        """After a change commits: post `message` to `channels` (with any other calls), then refresh views.
+        A post Slack refuses for now goes to the outbox and is sent later; `author` hears if it never is."""
+        text, body = message
+        posts = (self.outbox.post(c, text, body, incident_id=incident.id, author=author) for c in channels)
+        steps = [*(also or []), *posts]
         await self._run(steps, incident, actor_reply)
         await self._refresh(incident)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import RandomJitter
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -29,13 +36,141 @@ Blocks = list[dict[str, Any]]
 MAX_CHANNEL_NAME_ATTEMPTS = 20
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """Retries slack-sdk does not install by default: 429 with Retry-After, and 5xx."""
+RATE_LIMIT_RETRIES = 8  # each waits out Retry-After
+SERVER_ERROR_RETRIES = 4  # 5xx: exponential backoff with jitter
+CONNECTION_RETRIES = 4
+RETRY_BACKOFF_FACTOR = 0.5  # seconds: 0.5, 1, 2, 4 (plus jitter) between tries
+# Errors that mean "not now": worth trying again later (the outbox, the set-up sweep) rather than giving up.
+RETRYABLE_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "server_error"}
+)
+
+
+class _OwnBudget:
+    """A retry handler that counts its own attempts: 429s, 5xx and dropped connections each have a
+    budget, so two rate-limit waits do not leave a single 5xx fatal (slack-sdk shares one counter)."""
+
+    max_retry_count: int
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        """Whether this handler still has budget for this request and wants to retry it."""
+        used = (state.custom_values or {}).get(type(self).__name__, 0)
+        if used >= self.max_retry_count:
+            return False
+        return await self._can_retry_async(  # type: ignore[attr-defined,no-any-return]
+            state=state, request=request, response=response, error=error
+        )
+
+    def _spend(self, state: RetryState) -> int:
+        """Count one more attempt against this handler's budget; how many it had used before."""
+        if state.custom_values is None:
+            state.custom_values = {}
+        name = type(self).__name__
+        used = int(state.custom_values.get(name, 0))
+        state.custom_values[name] = used + 1
+        return used
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """Back off exponentially (with jitter) by this handler's own attempt count."""
+        used = self._spend(state)
+        state.next_attempt_requested = True
+        await asyncio.sleep(self.interval_calculator.calculate_sleep_duration(used))  # type: ignore[attr-defined]
+        state.increment_current_attempt()
+
+
+class ServerErrorRetries(_OwnBudget, AsyncServerErrorRetryHandler):
+    """5xx: retried with exponential backoff and jitter, on a budget of its own."""
+
+
+class ConnectionRetries(_OwnBudget, AsyncConnectionErrorRetryHandler):
+    """Dropped or refused connections: retried with backoff, on a budget of its own."""
+
+
+class RateLimitRetries(_OwnBudget, AsyncRateLimitErrorRetryHandler):
+    """429: wait Retry-After, on a budget of its own; a post's retry also takes its channel's next slot,
+    so retries queue behind the channel's pace instead of racing the posts waiting there."""
+
+    def __init__(self, max_retry_count: int, pacer: ChannelPacer | None = None) -> None:
+        """`pacer`: the gateway's per-channel pacer, for chat.postMessage retries."""
+        super().__init__(max_retry_count=max_retry_count)
+        self._pacer = pacer
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """Wait Retry-After (through the pacer for posts), then count the attempt against this budget."""
+        self._spend(state)
+        retry_after = _retry_after(response) if response is not None else 1.0
+        channel = _posted_channel(request) if self._pacer is not None else None
+        state.next_attempt_requested = True
+        if channel is not None and self._pacer is not None:
+            self._pacer.hold(channel, retry_after)
+            wait = self._pacer.reserve(channel)
+        else:
+            wait = retry_after
+        await asyncio.sleep(wait + random.random() * 0.1)  # noqa: S311 - jitter, not security
+        state.increment_current_attempt()
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                break
+    return 1.0
+
+
+def _posted_channel(request: HttpRequest) -> str | None:
+    """The channel of a chat.postMessage request (None for any other method)."""
+    if not request.url.endswith("chat.postMessage"):
+        return None
+    params: Any = request.body_params
+    if params is None and request.data:
+        try:
+            params = json.loads(request.data)
+        except ValueError:
+            return None
+    channel = params.get("channel") if isinstance(params, dict) else None
+    return str(channel) if channel else None
+
+
+def retry_handlers(pacer: ChannelPacer | None = None) -> list[AsyncRetryHandler]:
+    """Retries slack-sdk does not install by default, each with its own budget: 429 with Retry-After
+    (through `pacer` for posts), 5xx with backoff and jitter, and dropped connections."""
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=RETRY_BACKOFF_FACTOR, jitter=RandomJitter())
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
+        ConnectionRetries(max_retry_count=CONNECTION_RETRIES, interval_calculator=backoff),
+        RateLimitRetries(RATE_LIMIT_RETRIES, pacer),
+        ServerErrorRetries(max_retry_count=SERVER_ERROR_RETRIES, interval_calculator=backoff),
     ]
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a failed Slack call is worth trying again later (Slack busy or unreachable)."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "")) in RETRYABLE_ERRORS or exc.response.status_code >= 500
+    return isinstance(exc, aiohttp.ClientError | TimeoutError | OSError)
 
 
 class InstrumentedWebClient(AsyncWebClient):
@@ -57,11 +192,11 @@ class InstrumentedWebClient(AsyncWebClient):
 
 
 def build_web_client(
-    *, token: str, base_url: str, session: aiohttp.ClientSession, metrics: Metrics
+    *, token: str, base_url: str, session: aiohttp.ClientSession, metrics: Metrics, pacer: ChannelPacer | None = None
 ) -> InstrumentedWebClient:
-    """The process's one Web API client, with rate-limit and server-error retries installed."""
+    """The process's one Web API client, with rate-limit, server-error and connection retries installed."""
     return InstrumentedWebClient(
-        token=token, base_url=base_url, session=session, retry_handlers=retry_handlers(), metrics=metrics
+        token=token, base_url=base_url, session=session, retry_handlers=retry_handlers(pacer), metrics=metrics
     )
 
 
@@ -109,20 +244,34 @@ class ChannelPacer:
         """How long a post to `channel` would wait now."""
         return max(0.0, self._next_free.get(channel, 0.0) - time.monotonic())
 
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack said to wait (429 Retry-After): no post to `channel` before then."""
+        self._next_free[channel] = max(self._next_free.get(channel, 0.0), time.monotonic() + seconds)
 
-SLACK_POST_INTERVAL = 1.0
+
+# Slack allows about one message a second per channel: pace a little under it, so timing jitter between
+# Tocsin and Slack never turns a paced post into a 429.
+SLACK_POST_INTERVAL = 1.2
 
 
 class SlackGateway:
     """Everything Tocsin asks of Slack, named for what it is for."""
 
     def __init__(
-        self, client: AsyncWebClient, session: aiohttp.ClientSession, *, post_interval: float = SLACK_POST_INTERVAL
+        self,
+        client: AsyncWebClient,
+        session: aiohttp.ClientSession,
+        *,
+        post_interval: float = SLACK_POST_INTERVAL,
+        pacer: ChannelPacer | None = None,
     ) -> None:
-        """Use the process's client and HTTP session; pace posts `post_interval` apart per channel."""
+        """Use the process's client and HTTP session; pace posts `post_interval` apart per channel (or
+        share `pacer` with the client's rate-limit retries)."""
         self._client = client
         self._session = session
-        self.pacer = ChannelPacer(post_interval)
+        self.pacer = pacer or ChannelPacer(post_interval)
+        self.bot_user_id: str | None = None
+        self._channel_ids: dict[str, str] = {}  # "#name" → ID, learnt from conversations.list
 
     @property
     def client(self) -> AsyncWebClient:
@@ -130,8 +279,10 @@ class SlackGateway:
         return self._client
 
     async def who_am_i(self) -> dict[str, Any]:
-        """auth.test: the bot's user and workspace."""
-        return dict((await self._client.auth_test()).data)  # type: ignore[arg-type]
+        """auth.test: the bot's user and workspace (the user is remembered: `bot_user_id`)."""
+        identity = dict((await self._client.auth_test()).data)  # type: ignore[arg-type]
+        self.bot_user_id = identity.get("user_id")
+        return identity
 
     async def create_channel(self, name_for: Callable[[int], str]) -> CreatedChannel:
         """Create a public channel, trying `name_for(2)`, `name_for(3)`… while the name is taken."""
@@ -223,8 +374,67 @@ class SlackGateway:
         return found
 
     async def pin(self, channel_id: str, ts: str) -> None:
-        """Pin a message in its channel."""
-        await self._client.pins_add(channel=channel_id, timestamp=ts)
+        """Pin a message in its channel (pinned already is fine)."""
+        try:
+            await self._client.pins_add(channel=channel_id, timestamp=ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":
+                raise
+
+    async def find_own_channel(self, names: list[str], *, creator: str) -> CreatedChannel | None:
+        """The public channel `creator` made under the first of `names` that exists (paging through
+        conversations.list): how a declare that died after creating its channel finds it again."""
+        wanted = {name: index for index, name in enumerate(names)}
+        best: tuple[int, CreatedChannel] | None = None
+        cursor = None
+        while True:
+            response = await self._client.conversations_list(
+                types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+            )
+            for channel in response.get("channels") or []:
+                index = wanted.get(channel.get("name"))
+                if index is not None and channel.get("creator") == creator and (best is None or index < best[0]):
+                    best = (index, CreatedChannel(id=channel["id"], name=channel["name"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return best[1] if best else None
+
+    async def channel_id(self, channel: str) -> str | None:
+        """The ID of a channel given as an ID or as `#name` (Web API methods but chat.postMessage want IDs)."""
+        if not channel.startswith("#"):
+            return channel
+        if channel not in self._channel_ids:
+            cursor = None
+            while True:
+                response = await self._client.conversations_list(
+                    types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+                )
+                for found in response.get("channels") or []:
+                    self._channel_ids[f"#{found['name']}"] = str(found["id"])
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or channel in self._channel_ids:
+                    break
+        return self._channel_ids.get(channel)
+
+    async def find_own_message(self, channel: str, block_id: str, *, author: str, limit: int = 100) -> str | None:
+        """The ts of a recent message by `author` in `channel` (an ID or `#name`) carrying a block with
+        `block_id`. Tocsin joins a public channel it posts in without membership, to read it."""
+        channel_id = await self.channel_id(channel)
+        if channel_id is None:
+            return None
+        try:
+            response = await self._client.conversations_history(channel=channel_id, limit=limit)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "not_in_channel":
+                raise
+            await self._client.conversations_join(channel=channel_id)
+            response = await self._client.conversations_history(channel=channel_id, limit=limit)
+        for message in response.get("messages") or []:
+            if message.get("user") == author and any(
+                b.get("block_id") == block_id for b in message.get("blocks") or [] if isinstance(b, dict)
+            ):
+                return str(message["ts"])
+        return None
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """Open a modal; must be the first call after the ack (trigger_id lives 3 s)."""

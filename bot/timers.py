@@ -18,14 +18,16 @@ import logging
 import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
 from bot.followup_flow import FollowUpService
+from bot.outbox import Outbox
 from bot.paging import Pager
 from bot.reminders import Reminders
+from bot.service import IncidentService
 from bot.slack_io import slack_error
 from bot.timer_results import AckTimedOut, FollowUpReminded, PageStepped, ReminderSent, TimerResult
 from bot.uow_types import Clock, UnitOfWorkFactory
@@ -37,6 +39,9 @@ BATCH = 200
 CONCURRENCY = 16
 TICK_SECONDS = 0.5
 RECORD_WITHIN = 1.0  # seconds: what has been sent by then is recorded, whatever is still on its way
+SWEEP_EVERY = timedelta(seconds=2)  # unfinished set-ups and the outbox are looked at this often
+SETUP_LEASE = timedelta(minutes=5)  # a set-up may wait out several Retry-Afters
+SWEEP_BATCH = 20
 
 
 @dataclass
@@ -48,12 +53,15 @@ class Timers:
     pager: Pager
     clock: Clock
     follow_ups: FollowUpService | None = None
+    incidents: IncidentService | None = None  # finishes set-ups a declare left undone
+    outbox: Outbox | None = None  # sends posts Slack refused for now
     lease: timedelta = LEASE
     batch: int = BATCH
     record_within: float = RECORD_WITHIN
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _scheduler: AsyncIOScheduler | None = None
     _kicks: set[asyncio.Task[int]] = field(default_factory=set)
+    _last_sweep: datetime | None = None
 
     async def tick(self) -> int:
         """Fire everything due now; returns how many timers fired. One tick at a time per process."""
@@ -63,7 +71,30 @@ class Timers:
                 batch = await self._tick_once()
                 fired += batch
                 if batch < self.batch:
-                    return fired
+                    break
+            return fired + await self._sweep()
+
+    async def _sweep(self) -> int:
+        """Every SWEEP_EVERY: finish set-ups a declare left undone, and send posts waiting in the outbox."""
+        now = self.clock()
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
+            return 0
+        self._last_sweep = now
+        token = str(uuid.uuid4())
+        done = 0
+        if self.incidents is not None:
+            async with self.uow() as uow:
+                unfinished = await uow.setups.claim(now=now, lease=SETUP_LEASE, token=token, limit=SWEEP_BATCH)
+                await uow.commit()
+            for outcome in await asyncio.gather(
+                *(self.incidents.finish_setup(i, token=token) for i in unfinished), return_exceptions=True
+            ):
+                if isinstance(outcome, Exception):  # its lease runs out and a later sweep tries again
+                    log.warning("an unfinished set-up could not be finished: %s", slack_error(outcome))
+            done += len(unfinished)
+        if self.outbox is not None:
+            done += await self.outbox.send_due(token=token)
+        return done
 
     async def _tick_once(self) -> int:
         now = self.clock()

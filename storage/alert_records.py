@@ -13,7 +13,6 @@ from bot.alerts import Alert
 from bot.keys import fit_key
 from storage.models import AlertGroupRow, AlertRow
 
-
 GROUP_KEY_LENGTH = 500  # the alert_groups.group_key column
 FINGERPRINT_LENGTH = 255  # the alerts.fingerprint column
 

@@ -84,6 +84,12 @@ class IncidentRow(SQLModel, table=True):
     reminders_sent: int = 0
     reminder_claim: str | None = Field(default=None, max_length=36)
     reminder_claimed_until: datetime | None = _when(nullable=True)
+    # Setting the incident up in Slack (channel, header, announcements…) until it is complete: when a
+    # sweep may finish it (a declare that died, or steps Slack refused for now), and that sweep's lease.
+    setup_at: datetime | None = _when(nullable=True, index=True)
+    setup_attempts: int = 0
+    setup_claim: str | None = Field(default=None, max_length=36)
+    setup_claimed_until: datetime | None = _when(nullable=True)
 
 
 class RoleAssignmentRow(SQLModel, table=True):
@@ -278,3 +284,23 @@ class PostmortemRow(SQLModel, table=True):
     slack_id: str = Field(max_length=32)  # the canvas or file ID
     version: int = 1
     published_at: datetime = _when()
+
+
+class OutboxRow(SQLModel, table=True):
+    """A channel post Slack refused for now (5xx, rate limits, unreachable): posted again later, leased."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id")
+    channel: str = Field(max_length=80)
+    text: str = Field(sa_type=sa.Text)
+    blocks: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
+    author: str | None = Field(default=None, max_length=32)  # told if it finally cannot be posted
+    marker: str | None = Field(default=None, max_length=255)  # a block_id that finds it in history
+    created_at: datetime = _when()
+    due_at: datetime | None = _when(nullable=True, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=100)
+    claim: str | None = Field(default=None, max_length=36)
+    claimed_until: datetime | None = _when(nullable=True)

@@ -60,7 +60,13 @@ class IncidentRepository:
         return int(result.scalar_one())
 
     async def add(
-        self, new: NewIncident, *, number: int, now: datetime, next_update_due: datetime | None = None
+        self,
+        new: NewIncident,
+        *,
+        number: int,
+        now: datetime,
+        next_update_due: datetime | None = None,
+        setup_by: datetime | None = None,
     ) -> Incident:
         """Store a new incident with its number; the declarer is its first Incident Commander."""
         row = IncidentRow(
@@ -79,6 +85,7 @@ class IncidentRepository:
             detected_at=new.detected_at or new.started_at or now,
             next_update_due=next_update_due,
             reminder_at=next_update_due,
+            setup_at=setup_by,
         )
         self._session.add(row)
         await self._session.flush()
@@ -337,6 +344,7 @@ def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> 
         detected_at=row.detected_at,
         reminder_at=row.reminder_at,
         reminders_sent=row.reminders_sent,
+        setup_attempts=row.setup_attempts,
     )
 
 

@@ -11,10 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.alert_records import AlertRecords
 from storage.db import READ_ONLY
 from storage.followup_records import FollowUpRecords
+from storage.outbox_records import OutboxRecords
 from storage.pages import PageRepository
 from storage.postmortem_records import PostmortemRecords
 from storage.repository import IncidentRepository
 from storage.runbook_records import RunbookRecords
+from storage.setup_records import SetupRecords
 from storage.stats_queries import StatsQueries
 from storage.timer_records import TimerRecords
 
@@ -30,6 +32,8 @@ class UnitOfWork:
     postmortems: PostmortemRecords
     stats: StatsQueries
     timers: TimerRecords
+    setups: SetupRecords
+    outbox: OutboxRecords
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
         """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock."""
@@ -50,6 +54,8 @@ class UnitOfWork:
         self.postmortems = PostmortemRecords(self._session)
         self.stats = StatsQueries(self._session)
         self.timers = TimerRecords(self._session, self.incidents)
+        self.setups = SetupRecords(self._session, self.incidents)
+        self.outbox = OutboxRecords(self._session)
         return self
 
     async def __aexit__(

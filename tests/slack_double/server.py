@@ -14,9 +14,12 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
+import random
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.setPurpose": {"channels:manage"},
     "conversations.join": {"channels:join"},
     "conversations.info": {"channels:read"},
+    "conversations.list": {"channels:read"},
     "chat.postMessage": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "chat.update": {"chat:write"},
@@ -57,6 +61,23 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "canvases.edit": {"canvases:write"},
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
+}
+# Web API rate tiers (calls a minute per workspace, with bursts allowed), from Slack's method reference.
+METHOD_TIERS: dict[str, int] = {
+    "conversations.create": 20,
+    "conversations.setTopic": 20,
+    "conversations.setPurpose": 20,
+    "pins.add": 20,
+    "conversations.list": 20,
+    "conversations.invite": 50,
+    "chat.update": 50,
+    "conversations.history": 50,
+    "conversations.info": 50,
+    "users.lookupByEmail": 50,
+    "chat.postEphemeral": 100,
+    "views.open": 100,
+    "views.publish": 100,
+    "users.info": 100,
 }
 MAX_CANVAS_MARKDOWN = 1_048_576  # conversations.canvases.create: "limited to 1 MiB"
 CANVAS_EDIT_OPERATIONS = {"insert_after", "insert_before", "insert_at_start", "insert_at_end", "replace", "delete"}
@@ -84,6 +105,7 @@ class Channel:
     pins: set[str] = field(default_factory=set)
     last_post: float = 0.0
     canvas_id: str | None = None  # the channel canvas (one per channel)
+    creator: str = "U0ADMIN"
 
 
 @dataclass
@@ -165,6 +187,16 @@ class SlackDouble:
         self._pending_uploads: dict[str, dict[str, Any]] = {}
         self.events_delivered: list[dict[str, Any]] = []
         self._forced_errors: dict[str, list[tuple[str, int | None]]] = {}
+        # Faults on demand: a share of calls answering HTTP 500, the Web API tiers enforced (a minute
+        # lasting `tier_minute` seconds, so tests stay quick), and calls that never answer (a crash).
+        self.server_error_rate = 0.0
+        self.random = random.Random(1)
+        self.enforce_tiers = False
+        self.tier_minute = 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._hangs: dict[str, list[tuple[str, Callable[[dict[str, Any]], bool] | None]]] = {}
+        self._hung = asyncio.Event()
+        self.hung_calls: list[Call] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
@@ -200,6 +232,34 @@ class SlackDouble:
     ) -> None:
         """Make the next `times` calls of `method` fail (ratelimited answers 429 + Retry-After)."""
         self._forced_errors.setdefault(method, []).extend([(error, retry_after)] * times)
+
+    def hang_next(
+        self, method: str, *, when: str = "after", where: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
+        """The next call of `method` (whose arguments satisfy `where`) never answers: `after` Slack did
+        it, or `before`. Plays a process killed in the middle of that call."""
+        self._hangs.setdefault(method, []).append((when, where))
+
+    def _hang_for(self, method: str, args: dict[str, Any]) -> str | None:
+        for index, (when, where) in enumerate(self._hangs.get(method, [])):
+            if where is None or where(args):
+                del self._hangs[method][index]
+                return when
+        return None
+
+    def _rate_limited(self, method: str) -> float | None:
+        """Seconds to Retry-After when `method`'s tier is used up (token bucket per method)."""
+        per_minute = METHOD_TIERS.get(method)
+        if not self.enforce_tiers or per_minute is None:
+            return None
+        now = time.monotonic()
+        tokens, last = self._buckets.get(method, (float(per_minute), now))
+        tokens = min(float(per_minute), tokens + (now - last) * per_minute / self.tier_minute)
+        if tokens < 1:
+            self._buckets[method] = (tokens, now)
+            return (1 - tokens) * self.tier_minute / per_minute
+        self._buckets[method] = (tokens - 1, now)
+        return None
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.error is None]
@@ -239,6 +299,7 @@ class SlackDouble:
         return f"{self.base_url}/api/"
 
     async def stop(self) -> None:
+        self._hung.set()
         if self._client is not None:
             await self._client.close()
         for ws in list(self._sockets):
@@ -266,7 +327,16 @@ class SlackDouble:
                 error, retry_after = forced.pop(0)
                 if error == "ratelimited":
                     raise SlackError("ratelimited", retry_after=retry_after or 1)
+                if error == "server_error":
+                    return self._server_error(call)
                 raise SlackError(error)
+            if self.server_error_rate and self.random.random() < self.server_error_rate:
+                return self._server_error(call)
+            if (wait := self._rate_limited(method)) is not None:
+                raise SlackError("ratelimited", retry_after=max(1, math.ceil(wait)))
+            when = self._hang_for(method, args)
+            if when == "before":
+                return await self._hang(call)
             token = _token(request, args)
             handler = getattr(self, "m_" + method.replace(".", "_"), None)
             if handler is None:
@@ -280,6 +350,8 @@ class SlackDouble:
             if missing:
                 raise SlackError("missing_scope", needed=",".join(sorted(missing)))
             body = handler(args)
+            if when == "after":
+                return await self._hang(call)
             return web.json_response({"ok": True, **body})
         except SlackError as exc:
             call.error = exc.error
@@ -291,6 +363,16 @@ class SlackDouble:
             return web.json_response({"ok": False, "error": exc.error, **exc.extra})
         finally:
             call.ended = time.monotonic()
+
+    def _server_error(self, call: Call) -> web.Response:
+        call.error = "server_error"
+        return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+
+    async def _hang(self, call: Call) -> web.Response:
+        call.error = "hung"
+        self.hung_calls.append(call)
+        await self._hung.wait()  # released only when the double stops
+        return web.json_response({"ok": False, "error": "hung"}, status=500)
 
     # ----- Web API methods ----------------------------------------------------------------------
     def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -306,11 +388,12 @@ class SlackDouble:
     def m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"url": f"ws{self.base_url.removeprefix('http')}/socket?ticket={uuid.uuid4()}"}
 
-    def _channel(self, args: dict[str, Any], key: str = "channel") -> Channel:
+    def _channel(self, args: dict[str, Any], key: str = "channel", *, by_name: bool = False) -> Channel:
+        """The channel an argument names: by ID, or (chat.postMessage only, as on Slack) by #name."""
         ref = args.get(key)
         if not ref:
             raise SlackError("channel_not_found")
-        channel = self.channels.get(ref) or (self.channel_named(ref) if str(ref).startswith("#") else None)
+        channel = self.channels.get(ref) or (self.channel_named(ref) if by_name and str(ref).startswith("#") else None)
         if channel is None:
             raise SlackError("channel_not_found")
         return channel
@@ -330,6 +413,7 @@ class SlackDouble:
         if self.channel_named(name) is not None:
             raise SlackError("name_taken")
         channel = Channel(id=self._new_id("C"), name=name, is_private=_truthy(args.get("is_private")))
+        channel.creator = self.bot_user_id
         channel.members.add(self.bot_user_id)
         self.channels[channel.id] = channel
         return {"channel": _channel_json(channel, self.bot_user_id)}
@@ -359,6 +443,24 @@ class SlackDouble:
             raise SlackError("method_not_supported_for_channel_type")
         channel.members.add(self.bot_user_id)
         return {"channel": _channel_json(channel, self.bot_user_id)}
+
+    def m_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        types = set(str(args.get("types") or "public_channel").split(","))
+        limit = min(int(args.get("limit") or 100), 1000)
+        start = int(args.get("cursor") or 0)
+        wanted = [
+            c
+            for c in self.channels.values()
+            if not c.is_im
+            and (("private_channel" in types) if c.is_private else ("public_channel" in types))
+            and (not c.is_private or self.bot_user_id in c.members)
+        ]
+        page = wanted[start : start + limit]
+        more = start + limit < len(wanted)
+        return {
+            "channels": [_channel_json(c, self.bot_user_id) for c in page],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"channel": _channel_json(self._channel(args), self.bot_user_id)}
@@ -406,7 +508,7 @@ class SlackDouble:
         if ref in self.users:
             channel = self._im_with(ref)
         else:
-            channel = self._channel(args)
+            channel = self._channel(args, by_name=True)
             # chat:write.public lets a bot post in public channels it has not joined.
             can_post_unjoined = not channel.is_private and "chat:write.public" in self.scopes
             if self.bot_user_id not in channel.members and not can_post_unjoined:
@@ -1081,6 +1183,7 @@ def _channel_json(channel: Channel, bot_user_id: str) -> dict[str, Any]:
         "topic": {"value": channel.topic},
         "purpose": {"value": channel.purpose},
         "num_members": len(channel.members),
+        "creator": channel.creator,
     }
 
 
