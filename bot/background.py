@@ -13,7 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from bot.metrics import Metrics
+from storage.uow import count_commits
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +25,30 @@ Job = Callable[[], Awaitable[None]]
 OnError = Callable[[BaseException, dict[str, Any]], Awaitable[None]]
 FirstDelivery = Callable[[str], Awaitable[bool]]
 DEFAULT_WORKERS = 16
+RETRY_WINDOW = 60.0  # seconds a request waits for the database (or Slack) to come back
+FIRST_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 5.0
+
+
+class StillUnreachable(Exception):
+    """A request given up after the database (or Slack) stayed unreachable for the whole retry window."""
+
+    def __init__(self, cause: Exception) -> None:
+        """Keep what kept failing."""
+        self.what = _what(cause)
+        super().__init__(f"{self.what} unreachable: {type(cause).__name__}")
+        self.cause = cause
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failure is the database or Slack being unreachable for now (worth a retry)."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OSError | TimeoutError | aiohttp.ClientConnectionError)
+
+
+def _what(exc: BaseException) -> str:
+    return "the database" if isinstance(exc, DBAPIError) or not isinstance(exc, aiohttp.ClientError) else "Slack"
 
 
 class Background:
@@ -40,6 +68,7 @@ class Background:
         new: a request replayed with the same signature, or delivered twice, runs once.
         """
         self._first_delivery = first_delivery
+        self.retry_window = RETRY_WINDOW
         self._queue: asyncio.Queue[tuple[Job, dict[str, Any]]] = asyncio.Queue()
         self._metrics = metrics
         self._on_error = on_error
@@ -100,10 +129,12 @@ class Background:
     async def _run(self, job: Job, body: dict[str, Any]) -> None:
         try:
             key = delivery_key(body)
-            if key is not None and self._first_delivery is not None and not await self._first_delivery(key):
-                log.info("ignored a repeated delivery of request %s", key)
-                return
-            await job()
+            if key is not None and self._first_delivery is not None:
+                first = await self._retrying(lambda: self._first_delivery(key), body)  # type: ignore[misc]
+                if not first:
+                    log.info("ignored a repeated delivery of request %s", key)
+                    return
+            await self._retrying(job, body)
         except Exception as exc:  # the boundary: every failure is logged and answered
             await self._report(exc, body)
         finally:
@@ -111,6 +142,26 @@ class Background:
             self._pending -= 1
             if self._pending == 0:
                 self._idle.set()
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[Any]], body: dict[str, Any]) -> Any:
+        """Run `attempt`; while it fails for a passing reason (the database or Slack unreachable) before
+        committing anything, try again with backoff, for up to RETRY_WINDOW seconds. Slack does not
+        deliver an acknowledged request again, so this is its only second chance."""
+        waited = 0.0
+        delay = FIRST_RETRY_DELAY
+        while True:
+            commits = count_commits()
+            try:
+                return await attempt()
+            except Exception as exc:
+                if commits[0] or not transient(exc) or waited >= self.retry_window:
+                    if commits[0] == 0 and transient(exc):
+                        raise StillUnreachable(exc) from exc
+                    raise
+                log.warning("%s unreachable (%s); trying again in %.1fs", _what(exc), type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, MAX_RETRY_DELAY)
 
     async def _report(self, error: BaseException, body: dict[str, Any]) -> None:
         try:

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bot.background import StillUnreachable
 from bot.errors import UsageError, UserError
 from bot.slack_io import ReplyTarget, SlackGateway
 
@@ -23,12 +24,19 @@ def reply_for(error: BaseException) -> str:
     """What a person is told about an error: the user's mistake plainly, ours without internals."""
     if isinstance(error, UserError):
         return usage_reply(str(error), error.usage if isinstance(error, UsageError) else None)
+    if isinstance(error, StillUnreachable):
+        return (
+            f":x: Tocsin could not reach {error.what} for a minute, so this was not "
+            "done. Nothing was changed; please try again."
+        )
     return ":x: Something went wrong on Tocsin's side; the details are in its log."
 
 
 async def report_error(error: BaseException, body: dict[str, Any], slack: SlackGateway) -> None:
     """Log an error (ours) and tell the person who caused the request, privately."""
-    if not isinstance(error, UserError):
+    if isinstance(error, StillUnreachable):  # expected in an outage: one line, no traceback
+        log.warning("gave up a request: %s", error)
+    elif not isinstance(error, UserError):
         log.error("unhandled error in a listener", exc_info=error)
     user_id = _text(body.get("user_id")) or _text(_field(body.get("user"), "id"))
     if not user_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
@@ -19,6 +20,17 @@ from storage.runbook_records import RunbookRecords
 from storage.setup_records import SetupRecords
 from storage.stats_queries import StatsQueries
 from storage.timer_records import TimerRecords
+
+# Commits made by the work running in this context (a list, so tasks it spawns count into it too): work
+# that failed before committing anything can safely be tried again.
+_commits: ContextVar[list[int] | None] = ContextVar("tocsin_commits", default=None)
+
+
+def count_commits() -> list[int]:
+    """Start counting this context's commits; the returned list's one item is the count."""
+    counter = [0]
+    _commits.set(counter)
+    return counter
 
 
 class UnitOfWork:
@@ -73,3 +85,5 @@ class UnitOfWork:
         """Make the work durable."""
         assert self._session is not None
         await self._session.commit()
+        if (counter := _commits.get()) is not None:
+            counter[0] += 1

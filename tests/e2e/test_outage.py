@@ -1,0 +1,63 @@
+"""A database that goes away (PostgreSQL behind a TCP proxy the test cuts): work Slack was told we
+accepted is carried out once the database is back, and a request that outlasts the retry window is
+answered with why, never silently lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.incidents import TimelineKind
+from tests.conftest import StartTocsin, settle, stored_timeline
+from tests.e2e.test_response import declare
+from tests.faults.tcp_proxy import TcpProxy
+from tests.slack_double import SlackDouble
+
+
+@pytest.fixture
+async def proxied(postgres_url: str) -> AsyncIterator[tuple[str, TcpProxy]]:
+    """A fresh PostgreSQL database reached through a proxy the test can cut."""
+    url = make_url(postgres_url)
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
+    await proxy.stop()
+
+
+async def test_commands_and_events_accepted_during_an_outage_are_carried_out_when_it_ends(
+    double: SlackDouble, start_tocsin: StartTocsin, proxied: tuple[str, TcpProxy]
+) -> None:
+    url, proxy = proxied
+    tocsin = await start_tocsin(url)
+    channel = await declare(double, tocsin)
+    ts = double.user_posts("U0BOB", channel.id, "connection pool at 100%")
+    await proxy.cut()
+    for n in range(3):
+        ack = await double.slash_command("U0ALICE", channel.id, f"note checked replica {n}")
+        assert ack.status == 200  # acknowledged at once, database or not
+    await double.deliver_event(double.pin_event("U0BOB", channel.id, ts))
+    await asyncio.sleep(1.5)
+    await proxy.restore()
+    await settle(tocsin)
+    timeline = await stored_timeline(tocsin, 1)
+    assert sorted(e.text for e in timeline if e.kind is TimelineKind.NOTE) == [f"checked replica {n}" for n in range(3)]
+    assert [e.text for e in timeline if e.kind is TimelineKind.MESSAGE] == ["connection pool at 100%"]
+    assert not any("Something went wrong" in r or "could not reach" in r for r in double.replies_to("U0ALICE"))
+
+
+async def test_a_request_that_outlasts_the_outage_window_is_answered_with_why(
+    double: SlackDouble, start_tocsin: StartTocsin, proxied: tuple[str, TcpProxy]
+) -> None:
+    url, proxy = proxied
+    tocsin = await start_tocsin(url)
+    channel = await declare(double, tocsin)
+    tocsin.deps.background.retry_window = 1.0
+    await proxy.cut()
+    await double.slash_command("U0ALICE", channel.id, "note lost in the outage")
+    await settle(tocsin)
+    await proxy.restore()
+    told = double.replies_to("U0ALICE")
+    assert any("could not reach the database for a minute" in r and "please try again" in r for r in told)
+    assert not [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.NOTE]
