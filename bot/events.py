@@ -47,30 +47,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.event("reaction_added")
     async def reaction_added(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
-        item = _part(event, "item")
-        if event.get("reaction") != deps.policy.timeline_reaction or item.get("type") != "message":
-            await ack()
-            return
-        event_id, channel_id, ts = _text(body["event_id"]), _text(item["channel"]), _text(item["ts"])
-        reason = f"reaction:{_text(event['user'])}"
+        reacted = _timeline_reaction(body, event, deps.policy.timeline_reaction)
         await ack()
-        deps.background.submit(
-            body,
-            lambda: response.capture(event_id=event_id, channel_id=channel_id, ts=ts, reason=reason, message=None),
-        )
+        if reacted is not None:
+            event_id, channel_id, ts, reason = reacted
+            deps.background.submit(
+                body,
+                lambda: response.capture(event_id=event_id, channel_id=channel_id, ts=ts, reason=reason, message=None),
+            )
 
     @app.event("reaction_removed")
     async def reaction_removed(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
-        item = _part(event, "item")
-        if event.get("reaction") != deps.policy.timeline_reaction or item.get("type") != "message":
-            await ack()
-            return
-        event_id, channel_id, ts = _text(body["event_id"]), _text(item["channel"]), _text(item["ts"])
-        reason = f"reaction:{_text(event['user'])}"
+        reacted = _timeline_reaction(body, event, deps.policy.timeline_reaction)
         await ack()
-        deps.background.submit(
-            body, lambda: response.release(event_id=event_id, channel_id=channel_id, ts=ts, reason=reason)
-        )
+        if reacted is not None:
+            event_id, channel_id, ts, reason = reacted
+            deps.background.submit(
+                body, lambda: response.release(event_id=event_id, channel_id=channel_id, ts=ts, reason=reason)
+            )
 
     @app.event("message")
     async def message(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -101,6 +95,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         team_id, user_id = _text(body["team_id"]), _text(event["user"])
         await ack()
         deps.background.submit(body, lambda: deps.home.opened(team_id, user_id))
+
+
+def _timeline_reaction(body: dict[str, Any], event: dict[str, Any], reaction: str) -> tuple[str, str, str, str] | None:
+    """(event_id, channel, ts, reason) of the timeline reaction added to or removed from a message; None
+    for any other reaction. Read before the ack: a malformed event is refused."""
+    item = _part(event, "item")
+    if event.get("reaction") != reaction or item.get("type") != "message":
+        return None
+    reason = f"reaction:{_text(event['user'])}"
+    return _text(body["event_id"]), _text(item["channel"]), _text(item["ts"]), reason
 
 
 def _pinned_message(message: dict[str, Any]) -> dict[str, Any]:

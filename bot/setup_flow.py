@@ -268,7 +268,10 @@ class IncidentSetup:
     async def _conclude(self, run: _Run, reply_to: ReplyTarget | None) -> None:
         incident = run.incident
         now = self.clock()
-        entries = [TimelineEntry(TimelineKind.SETUP_PROBLEM, now, None, str(p)) for p in run.problems]
+        retrying = self._will_retry(run)
+        # The timeline keeps what lasts: a step Slack refused for now is noted only once it is given up.
+        noted = [p for p in run.problems if not (p.retryable and retrying)]
+        entries = [TimelineEntry(TimelineKind.SETUP_PROBLEM, now, None, str(p)) for p in noted]
         async with self.uow() as uow:
             await uow.incidents.record(incident.id, *entries)
             await self._reschedule(uow, run)
@@ -288,11 +291,14 @@ class IncidentSetup:
     async def _reschedule(self, uow: UnitOfWork, run: _Run) -> None:
         """Stop the set-up timer, or (some step may work later) set it for the next try."""
         incident = run.incident
-        if any(p.retryable for p in run.problems) and incident.setup_attempts < MAX_SETUP_ATTEMPTS:
+        if self._will_retry(run):
             due = self.clock() + FIRST_RETRY * 2**incident.setup_attempts
             await uow.setups.retry_later(incident.id, due=due, token=run.token)
         else:
             await uow.setups.finished(incident.id, token=run.token)
+
+    def _will_retry(self, run: _Run) -> bool:
+        return any(p.retryable for p in run.problems) and run.incident.setup_attempts < MAX_SETUP_ATTEMPTS
 
     async def _step(self, run: _Run, name: str, call: Awaitable[object]) -> bool:
         """Run one Slack step; a failure is noted (not raised), so the other steps go on."""
