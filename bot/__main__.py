@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import logs
 from bot.errors import ConfigError, UserError
 from bot.oncall import gaps
 from bot.policy import Policy, load_policy
@@ -22,6 +23,7 @@ from bot.settings import DatabaseSettings, OfflineSettings, Settings, load_setti
 from bot.uow_types import utc_now
 
 EXIT_CONFIG = 2
+log = logging.getLogger("bot")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,12 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "migrate":
+            logs.configure("INFO")
             return _migrate(load_settings(DatabaseSettings))
         if args.command == "postmortem":
             offline = load_settings(OfflineSettings)
             return _postmortem(offline, load_policy(offline.policy_path), args.incident)
         settings = load_settings(Settings)
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logs.configure(settings.log_level, settings.log_format)
         policy = load_policy(settings.policy_path)
         if args.command == "check":
             return _check(settings, policy)
@@ -92,13 +95,16 @@ def schedule_gaps(policy: Policy, now: datetime) -> list[str]:
 
 
 def _migrate(settings: DatabaseSettings) -> int:
+    from bot.startup import wait_for_database
     from storage.db import create_engine
     from storage.migrate import current_revision, upgrade_to_head
 
     async def migrate() -> str | None:
         engine = create_engine(settings.database_url)
         try:
-            await upgrade_to_head(engine)
+            await wait_for_database(
+                engine, settings.database_url, within=settings.startup_timeout, ready=upgrade_to_head
+            )
             return await current_revision(engine)
         finally:
             await engine.dispose()
@@ -144,16 +150,25 @@ def _postmortem(settings: OfflineSettings, policy: Policy, reference: str) -> in
 async def _serve(settings: Settings, policy: Policy) -> int:
     from bot.app import build
 
-    tocsin = await build(settings, policy)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    tocsin = await build(settings, policy)
+    # A signal stops the process in every phase: while it waits for the database or Slack, and after.
+    starting = asyncio.create_task(tocsin.start())
+    signalled = asyncio.create_task(stopping.wait())
     try:
-        await tocsin.start()
-        await stopping.wait()
-        logging.getLogger("bot").info("stopping: finishing work in flight")
+        await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a ConfigError (refused token, unreachable database) ends start-up here
+            await signalled
+        else:
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+        log.info("stopping: finishing work in flight (up to %gs)", settings.shutdown_grace)
     finally:
+        signalled.cancel()
         await tocsin.stop()
     return 0
 

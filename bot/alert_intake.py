@@ -17,6 +17,7 @@ from bot.background import Background
 from bot.escalation import plan_for_policy
 from bot.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
 from bot.keys import fit_key
+from bot.logs import event
 from bot.mrkdwn import escape, safe_url
 from bot.mrkdwn import link as mrkdwn_link
 from bot.paging import Pager
@@ -57,9 +58,26 @@ class AlertIntake:
             if refired:
                 generation = await uow.alerts.next_generation(group.id)
             await uow.commit()
-        if (created or refired) and any(a.firing for a in batch.alerts):
+        firing_now = sum(a.firing for a in batch.alerts)
+        if (created or refired) and firing_now:
+            event(
+                log,
+                "alert group %s (%s): %d firing, new; routing it",
+                group.id,
+                batch.source,
+                firing_now,
+                source=batch.source,
+            )
             await self._start(group.id, batch, generation)
             return {"group": group.id, "action": "started"}
+        event(
+            log,
+            "alert group %s (%s): %d alerts received, deduplicated into the group",
+            group.id,
+            batch.source,
+            len(batch.alerts),
+            source=batch.source,
+        )
         if group.incident_id:
             notes = [f"Alert {'firing' if a.firing else 'resolved'}: {a.title}" for a in batch.alerts]
             async with self.uow() as uow:
@@ -75,6 +93,12 @@ class AlertIntake:
     async def _start(self, group_id: int, batch: AlertBatch, generation: int) -> None:
         lead = most_severe([a for a in batch.alerts if a.firing], self.policy)
         decision = decide(lead, self.policy)
+        route = (
+            f"declare at {decision.severity}" if decision.declare else f"page {decision.escalation_policy or 'nobody'}"
+        )
+        event(
+            log, "alert group %s routed: %s, %s", group_id, decision.service or "no service", route, source=batch.source
+        )
         team_id, bot_user = self.workspace()
         title = f"{lead.title}" + (f" (+{len(batch.alerts) - 1} more)" if len(batch.alerts) > 1 else "")
         if decision.declare:

@@ -49,9 +49,11 @@ from bot.service import IncidentService
 from bot.settings import Settings
 from bot.setup_flow import IncidentSetup
 from bot.slack_io import SLACK_POST_INTERVAL, ChannelPacer, SlackGateway, build_web_client
+from bot.startup import delays, wait_for_database, wait_for_slack
 from bot.stats_report import StatsReport
 from bot.timers import TICK_SECONDS, Timers
 from bot.uow_types import Clock, utc_now
+from bot.version import VERSION
 from bot.workspace_guard import only_our_workspace
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
@@ -59,10 +61,9 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-DRAIN_SECONDS = 25.0
 MAX_ALERT_BODY = 1024 * 1024
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
-AUTH_RETRY_SECONDS = 15.0
+AUTH_RETRY_SECONDS = 30.0  # the longest wait between bot-token checks while Slack is unreachable
 _FATAL_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
 
@@ -106,26 +107,59 @@ class Tocsin:
         raise RuntimeError("the HTTP server is not listening")
 
     async def start(self) -> None:
-        """Migrate the database, check the token, serve HTTP and connect to Slack."""
-        await upgrade_to_head(self.engine)
-        await self._check_slack_once(fatal=True)
-        self.deps.background.start()
-        if self.timers is not None and self.tick_seconds is not None:
-            self.timers.start(self.tick_seconds)
+        """Serve HTTP (health answers from now on), wait for the database and migrate it, check the bot
+        token, start the workers and the timer, and connect to Slack. Interruptible at every step."""
         self._runner = web.AppRunner(self.web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await self._site.start()
+        log.info("serving HTTP on %s:%s (not ready until the database and Slack answer)", self.settings.host, self.port)
+        await wait_for_database(
+            self.engine, self.settings.database_url, within=self.settings.startup_timeout, ready=upgrade_to_head
+        )
+        await self._check_slack_once(fatal=True)
+        self.deps.background.start()
+        if self.timers is not None and self.tick_seconds is not None:
+            self.timers.start(self.tick_seconds)
         if self.socket_mode is not None:
+            await wait_for_slack(self._app_token_accepted, "Socket Mode")
             await self.socket_mode.connect_async()
         mode = "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)"
-        log.info("Tocsin is up on %s:%s; Slack traffic via %s", self.settings.host, self.port, mode)
+        log.info(
+            "Tocsin is up on %s:%s (version %s); Slack traffic via %s", self.settings.host, self.port, VERSION, mode
+        )
 
-    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
-        """Stop taking work, let acknowledged work finish, then release everything (once)."""
+    async def _app_token_accepted(self) -> None:
+        """apps.connections.open with the app token: Slack's answer to whether Socket Mode can work."""
+        assert self.settings.slack_app_token is not None
+        try:
+            await self.deps.slack.client.apps_connections_open(
+                app_token=self.settings.slack_app_token.get_secret_value()
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in _FATAL_AUTH_ERRORS:
+                raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error})") from None
+            raise aiohttp.ClientError(f"apps.connections.open: {error}") from None
+
+    async def ready(self) -> dict[str, str]:
+        """Each part readiness depends on, and its state ("ok" or why not)."""
+        report = {
+            "database": "ok" if await _database_answers(self.engine) else "unreachable",
+            "slack": "ok" if self.health.slack_ok else "not authenticated",
+        }
+        if self.socket_mode is not None:
+            connected = await self.socket_mode.client.is_connected()
+            report["socket_mode"] = "ok" if connected else "not connected"
+        return report
+
+    async def stop(self, drain_seconds: float | None = None) -> None:
+        """Stop taking work, let acknowledged work finish (within SHUTDOWN_GRACE), release everything (once)."""
         if self._stopped:
             return
         self._stopped = True
+        grace = self.settings.shutdown_grace if drain_seconds is None else drain_seconds
+        deadline = asyncio.get_running_loop().time() + grace
         if self.socket_mode is not None:
             await self.socket_mode.close_async()
         if self._site is not None:
@@ -133,8 +167,9 @@ class Tocsin:
         if self._auth_task is not None:
             self._auth_task.cancel()
         if self.timers is not None:
-            await self.timers.stop()
-        if not await self.deps.background.drain(drain_seconds):
+            await self.timers.stop(grace=max(0.1, deadline - asyncio.get_running_loop().time()))
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        if not await self.deps.background.drain(remaining):
             log.warning("stopped with %d accepted requests unfinished", self.deps.background.pending)
         if self._runner is not None:
             await self._runner.cleanup()
@@ -148,11 +183,11 @@ class Tocsin:
             error = exc.response.get("error")
             if fatal and error in _FATAL_AUTH_ERRORS:
                 raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
-            log.warning("Slack auth.test failed (%s); retrying in the background", error)
+            log.warning("Slack auth.test failed (%s); trying again in the background", error)
             self._retry_auth_later()
             return
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("Slack is unreachable (%s); retrying in the background", type(exc).__name__)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("Slack is unreachable (%s); trying again in the background", type(exc).__name__)
             self._retry_auth_later()
             return
         # Updated in place: Bolt's authorize() reads the same object.
@@ -161,11 +196,14 @@ class Tocsin:
         self.health.team_id = identity.get("team_id")
         self.health.enterprise_id = identity.get("enterprise_id") or None
         self.health.slack_ok = True
+        if not fatal:
+            log.info("Slack answers again: authenticated as %s", self.health.bot_user_id)
 
     def _retry_auth_later(self) -> None:
         async def retry() -> None:
+            waits = delays(first=1.0, cap=AUTH_RETRY_SECONDS)
             while not self.health.slack_ok:
-                await asyncio.sleep(AUTH_RETRY_SECONDS)
+                await asyncio.sleep(next(waits))
                 await self._check_slack_once(fatal=False)
 
         if self._auth_task is None or self._auth_task.done():
@@ -366,14 +404,15 @@ def _add_routes(tocsin: Tocsin, signing_secret: str) -> None:
                 return web.json_response({"error": "malformed payload"}, status=400)
             return await to_aiohttp_response(response)
 
-    async def healthz(_request: web.Request) -> web.Response:
-        database_ok = await _database_answers(tocsin.engine)
-        report = {
-            "database": "ok" if database_ok else "unreachable",
-            "slack": "ok" if tocsin.health.slack_ok else "not connected",
-        }
-        healthy = database_ok and tocsin.health.slack_ok
-        return web.json_response(report, status=200 if healthy else 503)
+    async def readyz(_request: web.Request) -> web.Response:
+        report = await tocsin.ready()
+        return web.json_response(report, status=200 if all(v == "ok" for v in report.values()) else 503)
+
+    async def livez(_request: web.Request) -> web.Response:
+        # Answering at all shows the event loop is free; a timer that stopped ticking is not alive.
+        stalled = tocsin.timers is not None and tocsin.timers.stalled
+        report = {"event_loop": "ok", "timer": "stalled" if stalled else "ok"}
+        return web.json_response(report, status=503 if stalled else 200)
 
     async def metrics(_request: web.Request) -> web.Response:
         await _count_open_incidents(tocsin)
@@ -413,7 +452,9 @@ def _add_routes(tocsin: Tocsin, signing_secret: str) -> None:
 
     tocsin.web_app.router.add_post("/alerts/{source}", alerts)
     tocsin.web_app.router.add_post("/slack/events", slack_events)
-    tocsin.web_app.router.add_get("/healthz", healthz)
+    tocsin.web_app.router.add_get("/healthz", readyz)  # kept for compatibility: readiness
+    tocsin.web_app.router.add_get("/readyz", readyz)
+    tocsin.web_app.router.add_get("/livez", livez)
     tocsin.web_app.router.add_get("/metrics", metrics)
 
 
@@ -433,7 +474,7 @@ async def _database_answers(engine: AsyncEngine) -> bool:
         async with asyncio.timeout(2):
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-    except Exception:  # any failure means "not healthy"; the reason goes to the log
-        log.warning("health check: the database did not answer", exc_info=True)
+    except Exception as exc:  # any failure means "not ready"; one line says why
+        log.warning("health check: the database did not answer (%s)", type(exc).__name__)
         return False
     return True

@@ -29,6 +29,7 @@ from bot.escalation import (
     total_steps,
 )
 from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.logs import event
 from bot.metrics import Metrics
 from bot.oncall import next_handoff, on_call
 from bot.policy import Policy
@@ -99,6 +100,18 @@ class Pager:
                     incident.id, TimelineEntry(TimelineKind.PAGE, now, actor, f"Page started: {source} ({plan.name})")
                 )
             await uow.commit()
+        reference = incident.reference if incident else None
+        event(
+            log,
+            "page %s started: %s (%s) by %s",
+            page_id,
+            source,
+            plan.name,
+            actor,
+            incident=reference,
+            actor=actor,
+            team=team_id,
+        )
         self.wake()
         return page_id
 
@@ -185,12 +198,15 @@ class Pager:
         page, channel_id = result.page, result.channel_id
         if result.exhausted:
             if taken:  # announced once: only the tick that marked the page exhausted
+                event(log, "page %s exhausted: nobody acknowledged after %d steps", page.id, result.steps, page=page.id)
                 notice = blocks.page_exhausted(page.title, channel_id, steps=result.steps)
                 where = ([channel_id] if channel_id else []) + (
                     [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
                 )
                 await asyncio.gather(*(self._post(c, notice) for c in where))
             return
+        reached = ", ".join(n[0] for n in result.notified) or "nobody on call"
+        event(log, "page %s: step %d sent to %s", page.id, result.tier + 1, reached, page=page.id)
         due_at = page.next_step_at or result.sent_at
         self.metrics.timer_lateness.labels("page").observe(max(0.0, (result.sent_at - due_at).total_seconds()))
         if not taken:
@@ -204,6 +220,7 @@ class Pager:
         if not taken:
             return
         page = result.page
+        event(log, "page %s: the acknowledgement timed out; escalating again", page.id, page=page.id)
         notice = blocks.ack_timed_out(page.title, page.acknowledged_by, after=_timeout_text(page.plan))
         calls = [self._post(result.channel_id, notice)] if result.channel_id else []
         if page.acknowledged_by:  # PagerDuty re-notifies whoever acknowledged
@@ -288,6 +305,8 @@ class Pager:
             state = "acknowledged by " + who if page.status == "acknowledged" else page.status
             await self.slack.reply(reply_to, f"That page was already {state}.")
             return
+        reference = incident.reference if incident else None
+        event(log, "page %s acknowledged by %s", page_id, actor, incident=reference, actor=actor, page=page_id)
         channel_id = incident.channel_id if incident else None
         calls = [self._settle_dms(page, _delivered(notified), channel_id)]
         if channel_id:
@@ -339,6 +358,7 @@ class Pager:
         if not moved:
             await self.slack.reply(reply_to, "That page isn't escalating any more.")
             return
+        event(log, "page %s declined by %s; escalating now", page_id, actor, page=page_id, actor=actor)
         await self.slack.reply(reply_to, "Declined: the next step of the escalation is being notified now.")
         self.wake()
 

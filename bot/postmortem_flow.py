@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot import review_blocks
 from bot.errors import NotFoundError, UserError
 from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.logs import event
 from bot.policy import Policy
 from bot.postmortem import PostmortemFacts, canvas_mention, plain_mention, render_draft
 from bot.slack_io import SlackGateway, slack_error
@@ -103,6 +104,16 @@ class PostmortemService:
                     TimelineEntry(TimelineKind.POSTMORTEM, self.clock(), actor, f"Postmortem draft {verb} as {where}"),
                 )
                 await uow.commit()
+        event(
+            log,
+            "%s: postmortem draft version %d published as a %s",
+            incident.reference,
+            publication.version,
+            publication.kind,
+            incident=incident.reference,
+            actor=actor,
+            team=incident.team_id,
+        )
         summary = review_blocks.postmortem_posted(facts.incident, publication)
         await self.slack.post(incident.channel_id, *summary)
         return publication

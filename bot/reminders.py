@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from bot import blocks
 from bot.incidents import Incident, TimelineEntry, TimelineKind
+from bot.logs import event
 from bot.metrics import Metrics
 from bot.policy import Policy
 from bot.slack_io import SlackGateway
@@ -55,6 +56,9 @@ class Reminders:
 
     def recorded(self, result: ReminderSent) -> None:
         """The reminder is on record: count how late it went out."""
+        event(
+            log, "incident %s: update reminder %d sent", result.incident_id, result.sent, incident_id=result.incident_id
+        )
         late = (result.sent_at - result.due_at).total_seconds()
         self.metrics.timer_lateness.labels("reminder").observe(max(0.0, late))
 

@@ -20,6 +20,7 @@ from bot.errors import NotFoundError, UserError
 from bot.incidents import Incident, Status, TimelineEntry, TimelineKind
 from bot.lifecycle import check_move, stamps_for
 from bot.live_views import HeaderKeeper, HomeKeeper
+from bot.logs import event
 from bot.metrics import Metrics
 from bot.mrkdwn import plain_from_slack
 from bot.outbox import Outbox
@@ -122,6 +123,7 @@ class ResponseService:
                 TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, actor, f"{named.name}: <@{user_id}>{handover}"),
             )
             await uow.commit()
+        self._log(current, f"{user_id} is {named.name}", actor)
         invite = [self.slack.invite(current.channel_id, [user_id])] if current.channel_id else []
         notice = blocks.role_assigned(named.name, user_id, previous, actor)
         await self._tell(
@@ -156,6 +158,7 @@ class ResponseService:
                 current.id, TimelineEntry(TimelineKind.SEVERITY_CHANGED, now, actor, f"{before} → {severity}{why}")
             )
             await uow.commit()
+        self._log(current, f"severity {before} → {severity}", actor)
         changed = await self.get(current.id)
         notice = blocks.severity_changed(changed, before, severity, reason, actor)
         channels = self._channels(changed)
@@ -185,6 +188,7 @@ class ResponseService:
                 TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, f"{current.status.label} → {status.label}"),
             )
             await uow.commit()
+        self._log(current, f"status {current.status.label} → {status.label}", actor)
         changed = await self.get(current.id)
         notice = blocks.status_changed(changed, current.status.label, actor)
         await self._tell(changed, blocks.change_line(changed, notice), self._channels(changed), author=actor)
@@ -223,6 +227,7 @@ class ResponseService:
                 note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
                 await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             await uow.commit()
+        self._log(current, "resolved", actor)
         if self.pager is not None:  # DMs say why, and lose their buttons
             await self.pager.settle_stopped(
                 stopped.cancelled + stopped.timeouts_stopped, reason="the incident was resolved"
@@ -254,6 +259,7 @@ class ResponseService:
             entry = TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, "Resolved → Postmortem done")
             await uow.incidents.record(current.id, entry)
             await uow.commit()
+        self._log(current, "postmortem done", actor)
         changed = await self.get(current.id)
         notice = (
             f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
@@ -275,6 +281,7 @@ class ResponseService:
                 current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
             )
             await uow.commit()
+        self._log(current, "reopened", actor)
         changed = await self.get(current.id)
         notice = blocks.reopened(changed, reason, actor)
         await self._tell(
@@ -300,6 +307,7 @@ class ResponseService:
                 reply_to, f"{current.reference} was already acknowledged by <@{current.acknowledged_by}> ({when})."
             )
             return
+        self._log(incident, "acknowledged", actor)
         changed = await self.get(incident.id)
         if self.metrics is not None:
             seconds = (now - changed.declared_at).total_seconds()
@@ -337,6 +345,7 @@ class ResponseService:
             text = blocks.update_text(known=draft.known, doing=draft.doing)
             await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
             await uow.commit()
+        self._log(current, "status update posted", actor)
         posted = await self.get(current.id)
         message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
         await self._tell(posted, message, self._channels(posted, stakeholders=True), actor_reply=reply_to, author=actor)
@@ -349,6 +358,7 @@ class ResponseService:
         async with self.uow() as uow:
             await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
             await uow.commit()
+        self._log(incident, "note added", actor)
         await self.slack.reply(reply_to, f":memo: Added to the {incident.reference} timeline.")
 
     async def timeline(self, incident: Incident, *, page: int) -> tuple[str, list[dict[str, Any]]]:
@@ -414,6 +424,19 @@ class ResponseService:
                 await uow.commit()
 
     # ----- helpers ----------------------------------------------------------------------------
+    def _log(self, incident: Incident, what: str, actor: str) -> None:
+        """One INFO line for a change made: the incident, what, and who."""
+        event(
+            log,
+            "%s: %s (by %s)",
+            incident.reference,
+            what,
+            actor,
+            incident=incident.reference,
+            actor=actor,
+            team=incident.team_id,
+        )
+
     async def _locked(self, uow: Any, incident_id: int) -> Incident:
         incident = await uow.incidents.locked(incident_id)
         if incident is None:

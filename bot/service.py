@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import blocks, cadence
 from bot.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, TimelineKind
+from bot.logs import event
 from bot.metrics import Metrics
 from bot.permissions import Act, require
 from bot.policy import Policy
@@ -55,7 +56,16 @@ class IncidentService:
                 await self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=False))
             return DeclareOutcome(incident, created=False)
         self.metrics.incidents_declared.labels(incident.severity).inc()
-        log.info("declared %s (%s) by %s", incident.reference, incident.severity, incident.declared_by)
+        event(
+            log,
+            "%s declared at %s by %s",
+            incident.reference,
+            incident.severity,
+            incident.declared_by,
+            incident=incident.reference,
+            actor=incident.declared_by,
+            team=incident.team_id,
+        )
         assert self.setup is not None
         problems = await self.setup.run(incident, reply_to=reply_to, page_service=page_service)
         self.metrics.declare_setup_seconds.observe((self.clock() - started).total_seconds())

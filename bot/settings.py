@@ -20,6 +20,8 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = "sqlite:///./tocsin.db"
+    # Seconds start-up waits for an unreachable database (containers often start before it).
+    startup_timeout: float = Field(default=60.0, ge=0, le=3600)
 
     @field_validator("database_url")
     @classmethod
@@ -52,7 +54,10 @@ class Settings(OfflineSettings):
     host: str = "0.0.0.0"  # noqa: S104 - the server is meant to be reachable (health checks, HTTP mode)
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
     alerts_token: SecretStr | None = None
+    # Seconds a stop may take to finish work in flight (SIGTERM/SIGINT).
+    shutdown_grace: float = Field(default=20.0, gt=0, le=600)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -79,6 +84,11 @@ class Settings(OfflineSettings):
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("slack_api_url")
     @classmethod
@@ -116,6 +126,9 @@ class Settings(OfflineSettings):
             "HOST": self.host,
             "PORT": str(self.port),
             "LOG_LEVEL": self.log_level,
+            "LOG_FORMAT": self.log_format,
+            "SHUTDOWN_GRACE": f"{self.shutdown_grace:g}s",
+            "STARTUP_TIMEOUT": f"{self.startup_timeout:g}s",
             "ALERTS_TOKEN": secret(self.alerts_token),
             "transport": "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)",
         }

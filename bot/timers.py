@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
+from bot.background import transient
 from bot.followup_flow import FollowUpService
 from bot.outbox import Outbox
 from bot.paging import Pager
@@ -42,6 +44,10 @@ RECORD_WITHIN = 1.0  # seconds: what has been sent by then is recorded, whatever
 SWEEP_EVERY = timedelta(seconds=2)  # unfinished set-ups and the outbox are looked at this often
 SETUP_LEASE = timedelta(minutes=5)  # a set-up may wait out several Retry-Afters
 SWEEP_BATCH = 20
+STOP_GRACE = 20.0
+OUTAGE_BACKOFF_CAP = 10.0  # seconds between ticks while the database is unreachable
+STALLED_AFTER = 30.0  # liveness: no tick started for this long means the clock is stuck
+STALLED_WHILE_RUNNING = 300.0  # …or one tick has run this long (a slow Slack may hold one a while)
 
 
 @dataclass
@@ -62,17 +68,42 @@ class Timers:
     _scheduler: AsyncIOScheduler | None = None
     _kicks: set[asyncio.Task[int]] = field(default_factory=set)
     _last_sweep: datetime | None = None
+    last_tick: float = 0.0  # monotonic time the last tick started
+    _started: float = field(default_factory=time.monotonic)
+    _failures: int = 0
+    _quiet_until: float = 0.0
 
     async def tick(self) -> int:
-        """Fire everything due now; returns how many timers fired. One tick at a time per process."""
+        """Fire everything due now; returns how many timers fired. One tick at a time per process.
+
+        While the database (or Slack) is unreachable a tick logs one line and the next ones back off;
+        once it answers again, whatever came due meanwhile fires, once."""
+        if time.monotonic() < self._quiet_until:
+            return 0
         async with self._lock:
-            fired = 0
-            while True:
-                batch = await self._tick_once()
-                fired += batch
-                if batch < self.batch:
-                    break
-            return fired + await self._sweep()
+            self.last_tick = time.monotonic()
+            try:
+                fired = 0
+                while True:
+                    batch = await self._tick_once()
+                    fired += batch
+                    if batch < self.batch:
+                        break
+                fired += await self._sweep()
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                self._failures += 1
+                pause = min(OUTAGE_BACKOFF_CAP, 0.5 * 2**self._failures)
+                self._quiet_until = time.monotonic() + pause
+                log.warning(
+                    "timer tick: the database is unreachable (%s); next try in %.0fs", type(exc).__name__, pause
+                )
+                return 0
+            if self._failures:
+                log.info("timer tick: the database answers again; overdue timers fire now")
+                self._failures = 0
+            return fired
 
     async def _sweep(self) -> int:
         """Every SWEEP_EVERY: finish set-ups a declare left undone, and send posts waiting in the outbox."""
@@ -124,10 +155,26 @@ class Timers:
             reminding = self.follow_ups.send_reminder
             sends += [send(f"follow-up {i}", reminding(x, now=now)) for i, x in claimed.follow_ups.items()]
         pending = {asyncio.ensure_future(s) for s in sends}
-        while pending:
-            done, pending = await asyncio.wait(pending, timeout=self.record_within)
-            await self._record([r for r in (t.result() for t in done) if r is not None], token=token)
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, timeout=self.record_within)
+                await self._record([r for r in (t.result() for t in done) if r is not None], token=token)
+        except asyncio.CancelledError:
+            # Stopping past the grace period: what has not been recorded is given back, so the next
+            # process fires it at once rather than after the lease (recorded timers hold no claim).
+            for task in pending:
+                task.cancel()
+            await asyncio.shield(self._release(token))
+            raise
         return len(claimed)
+
+    async def _release(self, token: str) -> None:
+        try:
+            async with self.uow() as uow:
+                await uow.timers.release_claims(token)
+                await uow.commit()
+        except Exception as exc:  # the lease runs out instead
+            log.warning("could not give back a stopping tick's claims: %s", type(exc).__name__)
 
     async def _record(self, results: Sequence[TimerResult], *, token: str) -> None:
         """One transaction for all `results`; should it fail, one each, so one bad row spoils only itself."""
@@ -178,14 +225,38 @@ class Timers:
         """Start the clock: a tick now (overdue work from before a restart) and every `every` seconds."""
         self._scheduler = AsyncIOScheduler()
         self._scheduler.add_job(
-            self.tick, "interval", seconds=every, max_instances=1, coalesce=True, misfire_grace_time=None
+            self._scheduled, "interval", seconds=every, max_instances=1, coalesce=True, misfire_grace_time=None
         )
         self._scheduler.start()
+        self._started = time.monotonic()
         self.wake()
 
-    async def stop(self) -> None:
-        """Stop the clock and let a tick in progress finish."""
+    async def _scheduled(self) -> None:
+        # The tick runs as a task of ours: stopping the scheduler must not cancel a tick between sending
+        # and recording (that would page twice after a restart); stop() waits for it. While one runs (a
+        # slow Slack), the clock's beats pass quietly instead of queueing.
+        if self._lock.locked():
+            return
+        self.wake()
+
+    @property
+    def stalled(self) -> bool:
+        """Whether the clock is running but no tick has started for a while (liveness)."""
+        if self._scheduler is None:
+            return False
+        limit = STALLED_WHILE_RUNNING if self._lock.locked() else STALLED_AFTER
+        return time.monotonic() - max(self.last_tick, self._started) > limit
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop the clock; a tick in progress finishes (its sends recorded) within `grace` seconds, or
+        is cancelled and gives its unfired claims back."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        await self.idle()
+        try:
+            await asyncio.wait_for(self.idle(), grace)
+        except TimeoutError:
+            log.warning("a timer tick outlasted the %.0fs stop grace; its unfired timers are given back", grace)
+            for task in list(self._kicks):
+                task.cancel()
+            await asyncio.gather(*list(self._kicks), return_exceptions=True)

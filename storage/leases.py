@@ -42,6 +42,7 @@ class Lease:
             .returning(*c)
         )
         self._release = self.finishing()
+        self._release_all = sa.update(table).where(c[claim] == sa.bindparam("token")).values({claim: None, until: None})
 
     def finishing(self, *where: sa.ColumnElement[bool], **values: Any) -> sa.Update:
         """The UPDATE that moves a claimed row on (`values`) and gives its claim back, unless the claim
@@ -63,3 +64,7 @@ class Lease:
     async def release(self, session: AsyncSession, row_id: int, *, token: str) -> None:
         """Give a claim back without changing the timer."""
         await session.exec(self._release, params={"row_id": row_id, "token": token})  # type: ignore[call-overload]
+
+    async def release_all(self, session: AsyncSession, *, token: str) -> None:
+        """Give back every claim a tick still holds (it is stopping before it could fire them)."""
+        await session.exec(self._release_all, params={"token": token})  # type: ignore[call-overload]

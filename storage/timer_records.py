@@ -138,6 +138,11 @@ class TimerRecords:
             claimed.follow_ups = {r.id: follow_up_from_row(r, numbers[r.incident_id]) for r in rows}
         return claimed
 
+    async def release_claims(self, token: str) -> None:
+        """Give back whatever a stopping tick claimed and did not fire: due at once for the next tick."""
+        for lease in LEASES.values():
+            await lease.release_all(self._session, token=token)
+
     async def _lookup(self, statement: sa.Select[Any], ids: set[int]) -> sa.Result[Any]:
         return await self._session.exec(statement, params={"ids": sorted(ids)})  # type: ignore[call-overload,no-any-return]
 

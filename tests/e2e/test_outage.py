@@ -5,13 +5,14 @@ answered with why, never silently lost."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from bot.incidents import TimelineKind
-from tests.conftest import StartTocsin, settle, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_timeline
 from tests.e2e.test_response import declare
 from tests.faults.tcp_proxy import TcpProxy
 from tests.slack_double import SlackDouble
@@ -61,3 +62,30 @@ async def test_a_request_that_outlasts_the_outage_window_is_answered_with_why(
     told = double.replies_to("U0ALICE")
     assert any("could not reach the database for a minute" in r and "please try again" in r for r in told)
     assert not [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.NOTE]
+
+
+async def test_the_timer_rides_out_an_outage_and_fires_what_came_due_once(
+    double: SlackDouble,
+    start_tocsin: StartTocsin,
+    proxied: tuple[str, TcpProxy],
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url, proxy = proxied
+    tocsin = await start_tocsin(url, clock=clock)
+    channel = await declare(double, tocsin)
+    tocsin.timers.start(0.05)
+    caplog.set_level(logging.WARNING)
+    await proxy.cut()
+    clock.advance(minutes=16)  # the first update was due after 15 minutes: the nag is due meanwhile
+    await asyncio.sleep(2.0)
+    failures = [r for r in caplog.records if r.name == "bot.timers"]
+    assert 1 <= len(failures) <= 4, [r.getMessage() for r in failures]  # one line an attempt, backing off
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    await proxy.restore()
+    for _ in range(300):
+        if any(":alarm_clock:" in m["text"] for m in channel.messages):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    assert sum(":alarm_clock:" in m["text"] for m in channel.messages) == 1
