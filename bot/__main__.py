@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -17,10 +18,11 @@ from bot import logs
 from bot.errors import ConfigError, UserError
 from bot.oncall import gaps
 from bot.policy import Policy, load_policy
+from bot.policy_check import check_policy, check_policy_file
 from bot.postmortem import load_template
-from bot.runbooks import RunbookLibrary
 from bot.settings import DatabaseSettings, OfflineSettings, Settings, load_settings, redact_url
 from bot.uow_types import utc_now
+from bot.version import VERSION
 
 EXIT_CONFIG = 2
 log = logging.getLogger("bot")
@@ -32,11 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="migrate the database, serve HTTP and connect to Slack")
     sub.add_parser("migrate", help="upgrade the database schema and exit")
-    sub.add_parser("check", help="validate settings and the policy file and print what would be used")
+    check = sub.add_parser(
+        "check", help="validate a policy file (its runbooks and template too) and print what would be used"
+    )
+    check.add_argument("file", nargs="?", help="the policy file (default: TOCSIN_CONFIG, else ./tocsin.yml)")
+    check.add_argument("--settings", action="store_true", help="also check the settings (tokens, database URL)")
     postmortem = sub.add_parser("postmortem", help="print an incident's postmortem draft (Markdown)")
     postmortem.add_argument("incident", help="INC-42 or 42")
+    parser.add_argument("--version", action="version", version=f"tocsin {VERSION}")
     args = parser.parse_args(argv)
     try:
+        if args.command == "check":
+            return _check(args.file, with_settings=args.settings)
         if args.command == "migrate":
             logs.configure("INFO")
             return _migrate(load_settings(DatabaseSettings))
@@ -46,38 +55,55 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(Settings)
         logs.configure(settings.log_level, settings.log_format)
         policy = load_policy(settings.policy_path)
-        if args.command == "check":
-            return _check(settings, policy)
         return asyncio.run(_serve(settings, policy))
     except (ConfigError, UserError) as exc:
         print(f"tocsin: {exc}", file=sys.stderr)
         return EXIT_CONFIG
 
 
-def _check(settings: Settings, policy: Policy) -> int:
-    print("# settings")
-    for name, value in settings.describe().items():
-        print(f"{name}: {value}")
-    print("\n# policy")
-    print(yaml.safe_dump(policy.model_dump(mode="json"), sort_keys=False, allow_unicode=True), end="")
-    library = RunbookLibrary(Path(policy.runbooks_dir), policy)
-    print(f"\n# runbooks ({policy.runbooks_dir})")
-    for name, runbook in sorted(library.all().items()):
-        print(f"{name}: {runbook.meta.title} ({len(runbook.steps)} steps)")
-    problems = [f"runbook {p}" for p in library.problems()]
-    try:
-        load_template(policy.postmortem_template)
-        print(f"\n# postmortem template\n{policy.postmortem_template or '(built in)'}")
-    except ConfigError as exc:
-        problems.append(str(exc))
-    warnings = schedule_gaps(policy, datetime.now(UTC))
-    if warnings:
-        print("\n# warnings")
-        for warning in warnings:
-            print(warning)
+def _check(file: str | None, *, with_settings: bool) -> int:
+    """Check a policy file (and settings when asked, or when Slack's are set); every problem at once."""
+    logs.configure("ERROR")  # the problems are printed below, once each
+    offline = load_settings(OfflineSettings)
+    path = Path(file) if file else offline.policy_path
+    problems: list[str] = []
+    if with_settings or os.environ.get("SLACK_BOT_TOKEN") or _dotenv_sets("SLACK_BOT_TOKEN"):
+        try:
+            settings = load_settings(Settings)
+        except ConfigError as exc:
+            problems.append(str(exc))
+        else:
+            print("# settings")
+            for name, value in settings.describe().items():
+                print(f"{name}: {value}")
+            print()
+    report = check_policy(Policy(), "built-in defaults") if path is None else check_policy_file(path)
+    print(f"# policy ({path or 'built-in defaults'})")
+    if report.policy is not None:
+        dumped = report.policy.model_dump(mode="json")
+        print(yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True), end="")
+        print(f"\n# runbooks from {report.runbooks_from or '(none)'}")
+        for line in report.runbooks:
+            print(line)
+        print(f"\n# postmortem template\n{report.policy.postmortem_template or '(built in)'}")
+        warnings = schedule_gaps(report.policy, datetime.now(UTC))
+        if warnings:
+            print("\n# warnings")
+            for warning in warnings:
+                print(warning)
+    problems += [str(finding) for finding in report.problems]
     for problem in problems:
         print(f"tocsin: {problem}", file=sys.stderr)
+    if problems:
+        print(f"tocsin: {len(problems)} problem(s) found", file=sys.stderr)
     return EXIT_CONFIG if problems else 0
+
+
+def _dotenv_sets(name: str) -> bool:
+    env = Path(".env")
+    return env.is_file() and any(
+        line.strip().startswith(f"{name}=") and line.strip() != f"{name}=" for line in env.read_text().splitlines()
+    )
 
 
 def schedule_gaps(policy: Policy, now: datetime) -> list[str]:

@@ -8,7 +8,6 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -38,7 +37,7 @@ from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.paging import Pager
 from bot.payloads import malformed, well_formed_payloads
-from bot.policy import Policy
+from bot.policy import Policy, runbooks_folder
 from bot.postmortem import load_template
 from bot.postmortem_flow import PostmortemService
 from bot.reminders import Reminders
@@ -253,7 +252,7 @@ async def build(
     follow_ups.after_change = postmortems.refresh  # a published canvas shows the follow-ups' current state
     pager.wake = timers.wake
     runbooks = RunbookService(
-        uow=uow, slack=slack, library=RunbookLibrary(Path(policy.runbooks_dir), policy), clock=clock
+        uow=uow, slack=slack, library=RunbookLibrary(runbooks_folder(policy)[0], policy), clock=clock
     )
     setup = IncidentSetup(
         uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home, pager=pager, runbooks=runbooks

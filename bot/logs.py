@@ -24,6 +24,8 @@ class _Quieter(logging.Filter):
         message = record.getMessage()
         if "`token` (or SLACK_BOT_TOKEN env variable) will be ignored" in message:
             return False
+        if "`token` will be unused" in message:  # Bolt reads SLACK_BOT_TOKEN itself; the client has it
+            return False
         if message.startswith("Failed to connect") and record.exc_info:
             record.exc_info = None
             record.exc_text = None

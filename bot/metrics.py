@@ -5,6 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bot.version import VERSION
+
 
 class Metrics:
     """What /metrics exposes."""
@@ -14,6 +16,8 @@ class Metrics:
     def __init__(self) -> None:
         """Create the registry and its series."""
         self.registry = CollectorRegistry()
+        build = Gauge("tocsin_build_info", "The running Tocsin's version", ["version"], registry=self.registry)
+        build.labels(VERSION).set(1)
         self.incidents_declared = Counter(
             "tocsin_incidents_declared", "Incidents declared", ["severity"], registry=self.registry
         )

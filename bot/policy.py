@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -267,7 +268,7 @@ class Policy(_Strict):
     channel_prefix: str = "inc"
     broadcast_channel: str | None = "#incidents"
     timeline_reaction: str = "pushpin"
-    runbooks_dir: str = "runbooks"
+    runbooks_dir: str | None = None  # None: the runbooks shipped with Tocsin
     postmortem_template: str | None = None  # a Jinja2 Markdown template; Tocsin's own when unset
     alerts: AlertsPolicy = Field(default_factory=AlertsPolicy)
     first_update_within: Duration = timedelta(minutes=15)
@@ -308,47 +309,50 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:
+        problems: list[str] = []
         names = [s.name for s in self.severities]
         if len(set(n.upper() for n in names)) != len(names):
-            raise ValueError("severities: names must be unique")
+            problems.append("severities: names must be unique")
         if self.default_severity.upper() not in {n.upper() for n in names}:
-            raise ValueError(f"default_severity: {self.default_severity!r} is not one of {', '.join(names)}")
+            problems.append(f"default_severity: {self.default_severity!r} is not one of {', '.join(names)}")
         role_keys = [r.key for r in self.roles]
         for required in ("incident_commander",):
             if required not in role_keys:
-                raise ValueError(f"roles: the {required} role is required")
+                problems.append(f"roles: the {required} role is required")
         for act, grants in self.permissions.model_dump().items():
             for grant in grants:
                 if grant not in ("anyone", "admins") and grant not in role_keys and not _USER_REF.match(grant):
-                    raise ValueError(f"permissions.{act}: {grant!r} is not anyone, admins, a role or a user ID")
+                    problems.append(f"permissions.{act}: {grant!r} is not anyone, admins, a role or a user ID")
         for name, policy in self.escalation_policies.items():
             for index, tier in enumerate(policy.tiers):
                 if tier.min_severity is not None and self.severity_named(tier.min_severity) is None:
-                    raise ValueError(
+                    problems.append(
                         f"escalation_policies.{name}.tiers[{index}].min_severity: "
                         f"{tier.min_severity!r} is not a severity"
                     )
                 for target in tier.notify:
                     kind, _, ref = target.partition(":")
                     if kind == "schedule" and ref not in self.schedules:
-                        raise ValueError(f"escalation_policies.{name}.tiers[{index}].notify: unknown schedule {ref!r}")
+                        problems.append(f"escalation_policies.{name}.tiers[{index}].notify: unknown schedule {ref!r}")
         for index, route in enumerate([*self.alerts.routes, self.alerts.default]):
             where = f"alerts.routes[{index}]" if index < len(self.alerts.routes) else "alerts.default"
             if route.service and route.service not in self.services:
-                raise ValueError(f"{where}.service: unknown service {route.service!r}")
+                problems.append(f"{where}.service: unknown service {route.service!r}")
             if route.escalation_policy and route.escalation_policy not in self.escalation_policies:
-                raise ValueError(f"{where}.escalation_policy: unknown escalation policy {route.escalation_policy!r}")
+                problems.append(f"{where}.escalation_policy: unknown escalation policy {route.escalation_policy!r}")
             for value in [*route.severity_map.values(), *([route.declare_at] if route.declare_at else [])]:
                 if self.severity_named(value) is None:
-                    raise ValueError(f"{where}: {value!r} is not a severity")
+                    problems.append(f"{where}: {value!r} is not a severity")
         for name, service in self.services.items():
             if service.escalation_policy and service.escalation_policy not in self.escalation_policies:
-                raise ValueError(
+                problems.append(
                     f"services.{name}.escalation_policy: unknown escalation policy {service.escalation_policy!r}"
                 )
             for sev in service.page_on_declare:
                 if self.severity_named(sev) is None:
-                    raise ValueError(f"services.{name}.page_on_declare: {sev!r} is not a severity")
+                    problems.append(f"services.{name}.page_on_declare: {sev!r} is not a severity")
+        if problems:  # every problem at once, "; "-separated (tocsin check lists each)
+            raise ValueError(PROBLEM_SEPARATOR.join(problems))
         return self
 
     def severity_named(self, name: str) -> Severity | None:
@@ -393,6 +397,9 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+PROBLEM_SEPARATOR = "; "
+
+
 def _path_of(location: tuple[int | str, ...]) -> str:
     path = ""
     for part in location:
@@ -400,7 +407,8 @@ def _path_of(location: tuple[int | str, ...]) -> str:
     return path
 
 
-def _describe(error: dict[str, object]) -> str:
+def describe_error(error: dict[str, object]) -> str:
+    """A pydantic error as `key.path: message`."""
     location = tuple(error["loc"])  # type: ignore[arg-type]
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
@@ -418,7 +426,7 @@ def parse_policy(data: object, source: str = "tocsin.yml") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())  # type: ignore[arg-type]
+        problems = "; ".join(describe_error(e) for e in exc.errors())  # type: ignore[arg-type]
         raise ConfigError(f"{source}: {problems}") from None
 
 
@@ -436,4 +444,30 @@ def load_policy(path: Path | None) -> Policy:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise ConfigError(f"{path}: not valid YAML{where}") from None
-    return parse_policy(data, source=str(path))
+    return relative_to(parse_policy(data, source=str(path)), path.parent)
+
+
+def relative_to(policy: Policy, folder: Path) -> Policy:
+    """The policy with its relative paths (runbooks_dir, postmortem_template) read from `folder`: the
+    policy file's own, not wherever Tocsin happens to be started."""
+    update = {
+        key: str(folder / value)
+        for key, value in (("runbooks_dir", policy.runbooks_dir), ("postmortem_template", policy.postmortem_template))
+        if value is not None and not Path(value).is_absolute()
+    }
+    return policy.model_copy(update=update) if update else policy
+
+
+def shipped_runbooks() -> Path:
+    """The folder of runbooks installed with Tocsin."""
+    return Path(str(resources.files("tocsin_runbooks")))
+
+
+def runbooks_folder(policy: Policy) -> tuple[Path, str]:
+    """The runbooks folder in force and where it came from; ConfigError when a configured one is missing."""
+    if policy.runbooks_dir is None:
+        return shipped_runbooks(), "shipped with Tocsin"
+    folder = Path(policy.runbooks_dir)
+    if not folder.is_dir():
+        raise ConfigError(f"runbooks_dir: {folder} is not a folder")
+    return folder, "runbooks_dir"

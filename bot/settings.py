@@ -12,6 +12,8 @@ from bot.errors import ConfigError
 
 SLACK_PUBLIC_API_URL = "https://slack.com/api/"
 DEFAULT_POLICY_PATH = Path("tocsin.yml")
+# The placeholders .env.example ships with: copied unchanged, they must not pass as real secrets.
+EXAMPLE_VALUES = frozenset({"xoxb-your-bot-token", "xapp-your-app-token", "your-signing-secret", "your-alerts-token"})
 
 
 class DatabaseSettings(BaseSettings):
@@ -58,6 +60,14 @@ class Settings(OfflineSettings):
     alerts_token: SecretStr | None = None
     # Seconds a stop may take to finish work in flight (SIGTERM/SIGINT).
     shutdown_grace: float = Field(default=20.0, gt=0, le=600)
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "alerts_token", mode="before")
+    @classmethod
+    def _not_the_example(cls, value: object) -> object:
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(secret, str) and secret.strip() in EXAMPLE_VALUES:
+            raise ValueError("still holds the example value from .env.example; put the real one there")
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -9,6 +9,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -54,6 +55,7 @@ async def wait_for_database(
 ) -> None:
     """Run `ready(engine)` (migrate, say) until it works; retry while the database is unreachable, for up
     to `within` seconds. ConfigError, one line, when it never answers or refuses us."""
+    _sqlite_folder_exists(url)
     deadline = clock() + within
     waits = delays()
     while True:
@@ -85,6 +87,15 @@ async def wait_for_slack(attempt: Callable[[], Awaitable[None]], what: str) -> N
             wait = next(waits)
             log.warning("%s: Slack is unreachable (%s); trying again in %.1fs", what, type(exc).__name__, wait)
         await asyncio.sleep(wait)
+
+
+def _sqlite_folder_exists(url: str) -> None:
+    """A SQLite file in a folder that does not exist can never open: say so before trying."""
+    if not url.startswith("sqlite:///") or ":memory:" in url:
+        return
+    folder = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent
+    if not folder.is_dir():
+        raise ConfigError(f"DATABASE_URL: the database refused Tocsin: the folder {folder} does not exist")
 
 
 def _first_line(exc: BaseException) -> str:
