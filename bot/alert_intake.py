@@ -134,7 +134,10 @@ class AlertIntake:
             async with self.uow() as uow:
                 await uow.alerts.link(group_id, page_id=page_id)
                 await uow.commit()
-        await self._notice(decision.channel, title, decision.severity, decision.escalation_policy, lead.url)
+        # The notice waits its turn in the channel's queue: the webhook is answered without waiting for it.
+        self.background.submit(
+            {}, lambda: self._notice(decision.channel, title, decision.severity, decision.escalation_policy, lead.url)
+        )
 
     async def _declare_and_page(self, group_id: int, new: NewIncident, escalation: str | None) -> None:
         outcome = await self.incidents.declare(new, reply_to=None, page_service=False)

@@ -375,10 +375,11 @@ def _register_error_handler(bolt: AsyncApp, slack: SlackGateway) -> None:
 
 
 def _add_routes(tocsin: Tocsin, signing_secret: str) -> None:
-    verifier = SignatureVerifier(signing_secret)
+    # Socket Mode needs no signing secret (the socket is authenticated); there /slack/events answers 404.
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     async def slack_events(request: web.Request) -> web.Response:
-        if tocsin.socket_mode is not None:
+        if tocsin.socket_mode is not None or verifier is None:
             return web.json_response({"error": "Socket Mode is on; Slack traffic arrives over it"}, status=404)
         with tocsin.metrics.ack_seconds.time():
             # Checked before the body is parsed, so nothing unsigned is ever read (Bolt checks again).

@@ -44,8 +44,14 @@ from bot.response import ResolutionDraft, UpdateDraft
 from bot.services import match_service
 from bot.slack_io import ReplyTarget
 
-# Subcommands that open a modal: their trigger_id lives 3 s, so they skip the queue.
-_OPENS_A_MODAL = (Declare, PostUpdate, Resolve)
+
+def _opens_a_modal(parsed: Command) -> bool:
+    """Whether the subcommand opens a form: its trigger_id lives 3 s, so it skips the queue. A declare with
+    a title (or an update or resolve with text) does not, and waits its turn like any other work."""
+    match parsed:
+        case Declare(title=None) | PostUpdate(text=None) | Resolve(summary=None):
+            return True
+    return False
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -60,7 +66,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack()
         received = deps.incidents.clock()
-        urgent = isinstance(parsed, _OPENS_A_MODAL)
+        urgent = _opens_a_modal(parsed)
         deps.background.submit(body, lambda: run_command(parsed, command, deps, at=received), urgent=urgent)
 
 

@@ -104,6 +104,8 @@ class HomeKeeper:
         now = self.clock()
         async with self.uow(read_only=True) as uow:
             viewers = await uow.incidents.home_viewers(team_id, since=now - HOME_VIEWERS_WITHIN)
+            if not viewers:  # nobody looks at App Home: no need to read every open incident
+                return
             incidents = await uow.incidents.open_incidents(team_id)
         view = blocks.home_view(self._ordered(incidents), self.policy, now=now)
         limit = asyncio.Semaphore(HOME_PUBLISH_CONCURRENCY)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot import blocks
 from bot.durations import format_duration
@@ -35,7 +36,10 @@ from bot.oncall import next_handoff, on_call
 from bot.policy import Policy
 from bot.slack_io import ReplyTarget, SlackGateway, slack_error
 from bot.timer_results import AckTimedOut, Notified, PageStepped, Released, TimerResult
-from bot.uow_types import Clock, UnitOfWork, UnitOfWorkFactory
+from bot.uow_types import Clock, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot import blocks
 from bot.channel_names import channel_name
@@ -30,7 +31,10 @@ from bot.policy import Policy
 from bot.runbook_flow import RunbookService
 from bot.services import pages_on_declare
 from bot.slack_io import MAX_CHANNEL_NAME_ATTEMPTS, CreatedChannel, ReplyTarget, SlackGateway, retryable, slack_error
-from bot.uow_types import Clock, UnitOfWork, UnitOfWorkFactory
+from bot.uow_types import Clock, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -225,7 +225,7 @@ class Timers:
         """Start the clock: a tick now (overdue work from before a restart) and every `every` seconds."""
         self._scheduler = AsyncIOScheduler()
         self._scheduler.add_job(
-            self._scheduled, "interval", seconds=every, max_instances=1, coalesce=True, misfire_grace_time=None
+            self._scheduled, "interval", seconds=every, max_instances=3, coalesce=True, misfire_grace_time=None
         )
         self._scheduler.start()
         self._started = time.monotonic()

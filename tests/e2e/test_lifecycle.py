@@ -160,6 +160,7 @@ async def incident_logged(
         await double.slash_command("U0ALICE" if text.startswith("ic") else "U0BOB", channel.id, text)
         await settle(tocsin)
     await double.slash_command("U0BOB", channel.id, "status monitoring")
+    await settle(tocsin)
     await double.slash_command("U0BOB", channel.id, "resolve failed over")
     await settle(tocsin)
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("bot") and r.levelno == logging.INFO]

@@ -81,7 +81,8 @@ async def stop(process: asyncio.subprocess.Process, lines: list[str]) -> int:
 async def test_an_unreachable_slack_is_waited_for_not_ready_and_a_signal_still_stops_it(
     tmp_path: Path, transport: str
 ) -> None:
-    extra = {"SLACK_APP_TOKEN": "xapp-test-token"} if transport == "socket" else {}
+    # Socket Mode users have no signing secret: start-up must not need one.
+    extra = {"SLACK_APP_TOKEN": "xapp-test-token", "SLACK_SIGNING_SECRET": ""} if transport == "socket" else {}
     env = env_for(tmp_path, SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/", **extra)
     process, port, lines = await started(env, tmp_path)
     await read_lines(process, lines, "Slack is unreachable")
