@@ -283,6 +283,7 @@ async def build(
     background = Background(
         metrics, on_error=lambda error, body: report_error(error, body, slack), first_delivery=first_delivery
     )
+    setup.detach = lambda job: background.submit({}, job, urgent=True, retry=False)
     intake = AlertIntake(
         uow=uow,
         slack=slack,

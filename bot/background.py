@@ -69,7 +69,7 @@ class Background:
         """
         self._first_delivery = first_delivery
         self.retry_window = RETRY_WINDOW
-        self._queue: asyncio.Queue[tuple[Job, dict[str, Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Job, dict[str, Any], bool]] = asyncio.Queue()
         self._metrics = metrics
         self._on_error = on_error
         self._size = workers
@@ -83,21 +83,22 @@ class Background:
         """Start the workers (inside the running loop)."""
         self._workers = [asyncio.create_task(self._work(), name=f"tocsin-worker-{n}") for n in range(self._size)]
 
-    def submit(self, body: dict[str, Any], job: Job, *, urgent: bool = False) -> None:
+    def submit(self, body: dict[str, Any], job: Job, *, urgent: bool = False, retry: bool = True) -> None:
         """Accept a job from the request `body`; never blocks the ack.
 
         `urgent` jobs start at once instead of queueing: opening a modal must use its trigger_id
-        within 3 seconds, whatever else is waiting.
+        within 3 seconds, whatever else is waiting. `retry=False`: a job whose Slack calls come before
+        its database writes is not tried again when the database fails (that would post twice).
         """
         self._pending += 1
         self._idle.clear()
         self._metrics.work_in_flight.inc()
         if urgent:
-            task = asyncio.create_task(self._run(job, body))
+            task = asyncio.create_task(self._run(job, body, retry=retry))
             self._urgent.add(task)
             task.add_done_callback(self._urgent.discard)
         else:
-            self._queue.put_nowait((job, body))
+            self._queue.put_nowait((job, body, retry))
 
     @property
     def pending(self) -> int:
@@ -123,10 +124,10 @@ class Background:
 
     async def _work(self) -> None:
         while True:
-            job, body = await self._queue.get()
-            await self._run(job, body)
+            job, body, retry = await self._queue.get()
+            await self._run(job, body, retry=retry)
 
-    async def _run(self, job: Job, body: dict[str, Any]) -> None:
+    async def _run(self, job: Job, body: dict[str, Any], *, retry: bool = True) -> None:
         try:
             key = delivery_key(body)
             if key is not None and self._first_delivery is not None:
@@ -134,7 +135,7 @@ class Background:
                 if not first:
                     log.info("ignored a repeated delivery of request %s", key)
                     return
-            await self._retrying(job, body)
+            await (self._retrying(job, body) if retry else job())
         except Exception as exc:  # the boundary: every failure is logged and answered
             await self._report(exc, body)
         finally:

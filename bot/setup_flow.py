@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -66,6 +66,7 @@ class _Run:
     token: str | None
     resumed: bool
     problems: list[Problem] = field(default_factory=list)
+    parts: int = 1  # parts still running; the last one to finish concludes
 
     def failed(self, step: str, exc: BaseException) -> None:
         log.warning("set-up of %s: %s failed: %s", self.incident.reference, step, slack_error(exc))
@@ -84,6 +85,9 @@ class IncidentSetup:
     home: HomeKeeper | None = None
     pager: Pager | None = None
     runbooks: RunbookService | None = None
+    # Runs a job outside the worker pool (tracked, so a stop waits for it): how announcements go on
+    # without holding the declare. None runs them inline.
+    detach: Callable[[Callable[[], Awaitable[None]]], None] | None = None
 
     async def run(
         self,
@@ -104,14 +108,28 @@ class IncidentSetup:
                 await self._channel_failed(run, reply_to)
                 return run.problems
             run.incident = await self._record_channel(run, channel)
-        branches: list[Awaitable[None]] = [self._in_channel(run), self._announce(run)]
+        branches: list[Awaitable[None]] = [self._in_channel(run)]
         if page_service:
             branches.append(self._page(run))
         if reply_to is not None and not resumed:
             branches.append(self._confirm(run, reply_to))
-        await asyncio.gather(*branches)
-        await self._conclude(run, reply_to)
+        if self.detach is not None and not resumed:
+            # Announcements wait their turn in busy broadcast channels (about one post a second): they go
+            # on as work of their own, so the declare frees its worker once the incident channel is set
+            # up. Whichever part finishes last concludes the set-up with every part's problems.
+            run.parts = 2
+            self.detach(lambda: self._part(run, self._announce(run), reply_to))
+            await self._part(run, asyncio.gather(*branches), reply_to)
+        else:
+            await asyncio.gather(*branches, self._announce(run))
+            await self._conclude(run, reply_to)
         return run.problems
+
+    async def _part(self, run: _Run, work: Awaitable[object], reply_to: ReplyTarget | None) -> None:
+        await work
+        run.parts -= 1
+        if run.parts == 0:
+            await self._conclude(run, reply_to)
 
     # ----- the channel ----------------------------------------------------------------------------
     async def _open_channel(self, incident: Incident, *, resumed: bool) -> CreatedChannel:
