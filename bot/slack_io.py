@@ -333,7 +333,11 @@ class SlackGateway:
         await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
     async def dm(self, user_id: str, text: str, blocks: Blocks | None = None) -> tuple[str, str]:
-        """Message a person directly; returns the DM's (channel, ts) so it can be updated later."""
+        """Message a person directly, paced like any channel (a burst of pages to one on-call person
+        would otherwise meet 429s); returns the DM's (channel, ts) so it can be updated later."""
+        delay = self.pacer.reserve(user_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
         response = await self._client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
         return str(response["channel"]), str(response["ts"])
 

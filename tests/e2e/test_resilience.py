@@ -263,3 +263,24 @@ async def test_a_post_that_finally_cannot_go_out_is_told_to_its_author(
     assert "[u1]" in dm["text"] and "internal_error" in dm["text"]
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
         assert await uow.outbox.waiting() == 0
+
+
+async def test_a_burst_of_pages_to_one_person_arrives_at_slacks_pace_without_a_429(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    double = people
+    double.post_interval_per_channel = 0.05  # a direct message is a channel too: Slack paces it alike
+    tocsin = await start_tocsin(
+        sqlite_url, post_interval=0.06, policy=Policy.model_validate({"broadcast_channel": None})
+    )
+    general = double.channel_named("general").id
+    for n in range(6):
+        await double.slash_command("U0ALICE", general, f"declare sev3 Outage {n}")
+    await settle(tocsin)
+    channels = [c for c in double.channels.values() if c.name.startswith("inc-")]
+    await asyncio.gather(*(double.slash_command("U0ALICE", c.id, "page @erin") for c in channels))
+    await settle(tocsin)
+    pages = [m for m in double.dm_messages("U0ERIN") if "being paged" in m["text"]]
+    assert len(pages) == len(channels) == 6
+    refused = [c for c in double.calls if c.method == "chat.postMessage" and c.error == "ratelimited"]
+    assert refused == []
