@@ -17,6 +17,7 @@ import aiohttp
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.metrics import Metrics
+from bot.startup import delays
 from storage.uow import count_commits
 
 log = logging.getLogger(__name__)
@@ -131,11 +132,11 @@ class Background:
         try:
             key = delivery_key(body)
             if key is not None and self._first_delivery is not None:
-                first = await self._retrying(lambda: self._first_delivery(key), body)  # type: ignore[misc]
+                first = await self._retrying(lambda: self._first_delivery(key))  # type: ignore[misc]
                 if not first:
                     log.info("ignored a repeated delivery of request %s", key)
                     return
-            await (self._retrying(job, body) if retry else job())
+            await (self._retrying(job) if retry else job())
         except Exception as exc:  # the boundary: every failure is logged and answered
             await self._report(exc, body)
         finally:
@@ -144,25 +145,25 @@ class Background:
             if self._pending == 0:
                 self._idle.set()
 
-    async def _retrying(self, attempt: Callable[[], Awaitable[Any]], body: dict[str, Any]) -> Any:
+    async def _retrying(self, attempt: Callable[[], Awaitable[Any]]) -> Any:
         """Run `attempt`; while it fails for a passing reason (the database or Slack unreachable) before
         committing anything, try again with backoff, for up to RETRY_WINDOW seconds. Slack does not
         deliver an acknowledged request again, so this is its only second chance."""
         waited = 0.0
-        delay = FIRST_RETRY_DELAY
+        waits = delays(first=FIRST_RETRY_DELAY, cap=MAX_RETRY_DELAY)
         while True:
             commits = count_commits()
             try:
                 return await attempt()
             except Exception as exc:
-                if commits[0] or not transient(exc) or waited >= self.retry_window:
-                    if commits[0] == 0 and transient(exc):
-                        raise StillUnreachable(exc) from exc
+                if commits[0] or not transient(exc):
                     raise
+                if waited >= self.retry_window:
+                    raise StillUnreachable(exc) from exc
+                delay = next(waits)
                 log.warning("%s unreachable (%s); trying again in %.1fs", _what(exc), type(exc).__name__, delay)
             await asyncio.sleep(delay)
             waited += delay
-            delay = min(delay * 2, MAX_RETRY_DELAY)
 
     async def _report(self, error: BaseException, body: dict[str, Any]) -> None:
         try:

@@ -400,7 +400,8 @@ def _check_timezone(value: str) -> str:
 PROBLEM_SEPARATOR = "; "
 
 
-def _path_of(location: tuple[int | str, ...]) -> str:
+def key_path(location: tuple[int | str, ...]) -> str:
+    """A key path as the policy file's errors write it: `severities[0].notify`."""
     path = ""
     for part in location:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -413,7 +414,7 @@ def describe_error(error: dict[str, object]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key"
-    path = _path_of(location)
+    path = key_path(location)
     return f"{path}: {message}" if path else message
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from bot.errors import ConfigError
 from bot.incidents import Incident, RoleSpan, Status, TimelineEntry, TimelineKind
-from bot.policy import PROBLEM_SEPARATOR, Policy, describe_error, relative_to, runbooks_folder
+from bot.policy import PROBLEM_SEPARATOR, Policy, describe_error, key_path, relative_to, runbooks_folder
 from bot.postmortem import PostmortemFacts, load_template, render_draft
 from bot.runbooks import RunbookLibrary
 
@@ -236,7 +236,7 @@ def _channel_names(data: dict[str, Any], source: str, lines: dict[tuple[Any, ...
     for path, channel in named:
         if isinstance(channel, str) and not _CHANNEL.match(channel):
             where = lines.get(path) or lines.get(path[:-1])
-            message = f"{_path_text(path)}: {channel!r} is not a Slack channel (write #name in lowercase, or an ID)"
+            message = f"{key_path(path)}: {channel!r} is not a Slack channel (write #name in lowercase, or an ID)"
             problems.append(_at(source, where, message))
     return problems
 
@@ -270,10 +270,3 @@ def _line_for(message: str, lines: dict[tuple[Any, ...], int]) -> int | None:
             return lines[tuple(parts)]
         parts.pop()
     return None
-
-
-def _path_text(path: tuple[Any, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text

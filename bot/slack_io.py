@@ -7,7 +7,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -390,35 +390,35 @@ class SlackGateway:
         conversations.list): how a declare that died after creating its channel finds it again."""
         wanted = {name: index for index, name in enumerate(names)}
         best: tuple[int, CreatedChannel] | None = None
-        cursor = None
-        while True:
-            response = await self._client.conversations_list(
-                types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
-            )
-            for channel in response.get("channels") or []:
-                index = wanted.get(channel.get("name"))
-                if index is not None and channel.get("creator") == creator and (best is None or index < best[0]):
-                    best = (index, CreatedChannel(id=channel["id"], name=channel["name"]))
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return best[1] if best else None
+        async for channel in self._public_channels():
+            index = wanted.get(channel.get("name"))
+            if index is not None and channel.get("creator") == creator and (best is None or index < best[0]):
+                best = (index, CreatedChannel(id=channel["id"], name=channel["name"]))
+        return best[1] if best else None
 
     async def channel_id(self, channel: str) -> str | None:
         """The ID of a channel given as an ID or as `#name` (Web API methods but chat.postMessage want IDs)."""
         if not channel.startswith("#"):
             return channel
         if channel not in self._channel_ids:
-            cursor = None
-            while True:
-                response = await self._client.conversations_list(
-                    types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
-                )
-                for found in response.get("channels") or []:
-                    self._channel_ids[f"#{found['name']}"] = str(found["id"])
-                cursor = (response.get("response_metadata") or {}).get("next_cursor")
-                if not cursor or channel in self._channel_ids:
+            async for found in self._public_channels():
+                self._channel_ids[f"#{found['name']}"] = str(found["id"])
+                if f"#{found['name']}" == channel:
                     break
         return self._channel_ids.get(channel)
+
+    async def _public_channels(self) -> AsyncIterator[dict[str, Any]]:
+        """Every unarchived public channel, a conversations.list page (Tier 2) at a time."""
+        cursor = None
+        while True:
+            response = await self._client.conversations_list(
+                types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+            )
+            for channel in response.get("channels") or []:
+                yield channel
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
 
     async def find_own_message(self, channel: str, block_id: str, *, author: str, limit: int = 100) -> str | None:
         """The ts of a recent message by `author` in `channel` (an ID or `#name`) carrying a block with

@@ -3,7 +3,9 @@ a real Tocsin process-in-a-task wired to both."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -135,6 +137,16 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
     yield start
     for tocsin in started:
         await tocsin.stop(drain_seconds=5)  # idempotent: a test may have stopped it already
+
+
+async def eventually(
+    condition: Callable[[], object], *, within: float = 5.0, every: float = 0.01, what: str = "the condition"
+) -> None:
+    """Wait until `condition()` holds; AssertionError naming `what` after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} never came true within {within:g}s"
+        await asyncio.sleep(every)
 
 
 async def settle(tocsin: Tocsin) -> None:

@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bot.app import build
 from bot.policy import Policy
-from tests.conftest import settings_for
+from tests.conftest import eventually, settings_for
 from tests.slack_double import SlackDouble
-
-
-async def until(condition: Callable[[], bool], every: float = 0.05, within: float = 120) -> None:
-    for _ in range(int(within / every)):
-        if condition():
-            return
-        await asyncio.sleep(every)
-    raise AssertionError("never happened")
 
 
 async def burst(count: int, tmp_path: Path) -> tuple[float, float, list[int]]:
@@ -43,9 +34,13 @@ async def burst(count: int, tmp_path: Path) -> tuple[float, float, list[int]]:
         await asyncio.gather(
             *(double.slash_command(users[n], general, f"declare sev2 Outage {n:02d}") for n in range(count))
         )
-        await until(lambda: len(double.calls_to("pins.add")) >= count, every=0.01)
+        await eventually(lambda: len(double.calls_to("pins.add")) >= count, within=120)
         pinned = max(c.ended for c in double.calls_to("pins.add")) - started
-        await until(lambda: len([m for m in double.messages_in("#incidents") if "declared by" in m["text"]]) >= count)
+        await eventually(
+            lambda: sum("declared by" in m["text"] for m in double.messages_in("#incidents")) >= count,
+            within=120,
+            every=0.05,
+        )
         announced = time.monotonic() - started
         order = [int(m["text"].split("INC-")[1].split(":")[0]) for m in double.messages_in("#incidents")]
         return pinned, announced, order

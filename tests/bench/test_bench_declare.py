@@ -21,6 +21,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.conftest import eventually
 from tests.slack_double import SlackDouble
 
 CONCURRENT = 100
@@ -75,13 +76,6 @@ async def ack_buckets(port: int) -> str:
     return ", ".join(f"{float(buckets[le]) / total:.0%} <= {float(le) * 1000:.0f} ms" for le in ("0.01", "0.05"))
 
 
-async def wait_for(predicate, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def test_bench_declare(bench_db: str, tmp_path: Path) -> None:
     double = await SlackDouble().start()
     alice = double.add_user("U0ALICE", "alice")
@@ -98,7 +92,7 @@ async def test_bench_declare(bench_db: str, tmp_path: Path) -> None:
         before = len(double.calls)
         started = time.monotonic()
         await double.slash_command("U0ALICE", general, "declare sev2 Latency probe")
-        await wait_for(lambda: any(c.method == "pins.add" and c.ended for c in double.calls[before:]))
+        await eventually(lambda: any(c.method == "pins.add" and c.ended for c in double.calls[before:]), within=120)
         calls = double.calls[before:]
         usable_at = max(c.ended for c in calls if c.method == "conversations.invite")
         setup_done = max(c.ended for c in calls)
@@ -111,10 +105,11 @@ async def test_bench_declare(bench_db: str, tmp_path: Path) -> None:
         await asyncio.sleep(0.5)
         payloads = [double.slash_payload("U0ALICE", general, f"declare sev3 Load {n}") for n in range(CONCURRENT)]
         latencies = sorted(await send_from_another_process(double, payloads))
-        await wait_for(
-            lambda: len([c for c in double.channels.values() if c.name.startswith("inc-")]) == CONCURRENT + 1
+        await eventually(
+            lambda: len([c for c in double.channels.values() if c.name.startswith("inc-")]) == CONCURRENT + 1,
+            within=120,
         )
-        await wait_for(lambda: len(double.calls_to("pins.add")) == CONCURRENT + 1)
+        await eventually(lambda: len(double.calls_to("pins.add")) == CONCURRENT + 1, within=120)
         loaded_rss = rss_mib(process.pid)
         p50 = statistics.median(latencies)
         p99 = latencies[int(len(latencies) * 0.99) - 1]

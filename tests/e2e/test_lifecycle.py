@@ -11,19 +11,11 @@ import aiohttp
 import pytest
 
 from bot.policy import Policy
-from tests.conftest import FakeClock, StartTocsin, settle
+from tests.conftest import FakeClock, StartTocsin, eventually, settle
 from tests.e2e.test_timers import PAGING_POLICY, declare, pages_to, tick
 from tests.slack_double import SlackDouble
 
 STOP_POINTS = ["idle", "after-claim", "mid-send", "before-record"]
-
-
-async def wait_for(condition: Any, within: float = 5.0) -> None:
-    for _ in range(int(within / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition never came true")
 
 
 @pytest.mark.parametrize("point", STOP_POINTS)
@@ -47,10 +39,7 @@ async def test_a_stop_at_any_point_of_a_tick_pages_each_step_once_and_the_next_o
         double.latency = 0.5  # the DM is in flight when the stop comes
 
         async def dm_in_flight() -> None:
-            in_flight = [c for c in double.calls if c.args.get("channel") == "U0CAROL" and not c.ended]
-            await wait_for(
-                lambda: bool(in_flight) or any(c.args.get("channel") == "U0CAROL" and not c.ended for c in double.calls)
-            )
+            await eventually(lambda: any(c.args.get("channel") == "U0CAROL" and not c.ended for c in double.calls))
             reached.set()
 
         watcher = asyncio.create_task(dm_in_flight())
@@ -109,7 +98,7 @@ async def test_readiness_names_a_lost_socket_mode_connection(
     double.fail_next("apps.connections.open", "service_unavailable", times=1000)  # no reconnecting for now
     for ws in list(double._sockets):
         await ws.close()
-    await wait_for(lambda: not double._sockets)
+    await eventually(lambda: not double._sockets)
     status, report = await http_get(tocsin.port, "/readyz")
     assert status == 503 and report["socket_mode"] == "not connected"
     assert (await http_get(tocsin.port, "/livez"))[0] == 200  # not ready, but alive: no restart needed

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.incidents import TimelineKind
-from tests.conftest import FakeClock, StartTocsin, settle, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_timeline
 from tests.e2e.test_response import declare
 from tests.faults.tcp_proxy import TcpProxy
 from tests.slack_double import SlackDouble
@@ -83,9 +83,6 @@ async def test_the_timer_rides_out_an_outage_and_fires_what_came_due_once(
     assert 1 <= len(failures) <= 4, [r.getMessage() for r in failures]  # one line an attempt, backing off
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     await proxy.restore()
-    for _ in range(300):
-        if any(":alarm_clock:" in m["text"] for m in channel.messages):
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: any(":alarm_clock:" in m["text"] for m in channel.messages), within=15, every=0.05)
     await asyncio.sleep(0.5)
     assert sum(":alarm_clock:" in m["text"] for m in channel.messages) == 1

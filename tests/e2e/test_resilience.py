@@ -21,7 +21,7 @@ from bot.setup_flow import SETUP_GRACE
 from bot.slack_io import SERVER_ERROR_RETRIES
 from storage.db import session_factory
 from storage.uow import UnitOfWork
-from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_incident, stored_timeline
 from tests.e2e.test_process import clean_env
 from tests.slack_double import SlackDouble
 
@@ -94,11 +94,7 @@ async def test_a_declare_killed_at_any_step_is_finished_after_a_restart_exactly_
     process = await start_process(double, url, tmp_path)
     try:
         await double.slash_command("U0ALICE", double.channel_named("general").id, "declare sev2 Checkout errors")
-        for _ in range(300):
-            if double.hung_calls:
-                break
-            await asyncio.sleep(0.02)
-        assert double.hung_calls, f"the declare never reached {method}"
+        await eventually(lambda: double.hung_calls, within=6, what=f"the declare reaching {method}")
     finally:
         process.kill()  # SIGKILL: nothing after this point of the declare runs
         await process.wait()
