@@ -67,16 +67,11 @@ class ResponseService:
     clock: Clock
     header: HeaderKeeper
     home: HomeKeeper
+    outbox: Outbox  # posts Slack refuses for now are kept and sent later
     runbooks: RunbookService | None = None
     postmortems: PostmortemService | None = None
     metrics: Metrics | None = None
     pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
-    outbox: Outbox | None = None  # posts Slack refuses for now are kept and sent later
-
-    def __post_init__(self) -> None:
-        """Without an outbox of its own, posts still get one (kept in the same database)."""
-        if self.outbox is None:
-            self.outbox = Outbox(uow=self.uow, slack=self.slack, clock=self.clock)
 
     # ----- finding the incident -------------------------------------------------------------
     async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
