@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot import blocks
-from bot.alerts import AlertBatch, decide, most_severe
+from bot.alerts import Alert, AlertBatch, decide, most_severe
 from bot.background import Background
 from bot.escalation import plan_for_policy
 from bot.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
@@ -29,6 +30,40 @@ from bot.uow_types import Clock, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 
+class _Route:
+    """What a new group's firing alerts call for: the policy's decision for the most severe of them."""
+
+    def __init__(self, intake: AlertIntake, batch: AlertBatch, firing: list[Alert]) -> None:
+        self.batch = batch
+        self.lead = most_severe(firing, intake.policy)
+        self.decision = decide(self.lead, intake.policy)
+        policy_name = self.decision.escalation_policy
+        self.plan = plan_for_policy(policy_name, intake.policy) if policy_name else None
+        more = len(batch.alerts) - 1
+        self.title = self.lead.title + (f" (+{more} more)" if more > 0 else "")
+        self._workspace = intake.workspace
+
+    def describe(self) -> str:
+        decision = self.decision
+        action = (
+            f"declare at {decision.severity}" if decision.declare else f"page {decision.escalation_policy or 'nobody'}"
+        )
+        return f"{decision.service or 'no service'}, {action}"
+
+    def page_arguments(self, generation: int) -> dict[str, Any]:
+        assert self.plan is not None
+        team_id, bot_user = self._workspace()
+        return {
+            "plan": self.plan,
+            "source": f"alert:{self.batch.source}",
+            "actor": bot_user,
+            "team_id": team_id,
+            "title": self.title[:200],
+            "severity": self.decision.severity,
+            "dedup_key": fit_key(f"{self.batch.source}:{generation}:{self.batch.group_key}", 255),
+        }
+
+
 @dataclass
 class AlertIntake:
     """Handles one webhook delivery."""
@@ -43,32 +78,52 @@ class AlertIntake:
     workspace: Callable[[], tuple[str, str]]  # (team id, bot user id) from auth.test
 
     async def receive(self, batch: AlertBatch) -> dict[str, object]:
-        """Store the batch; start, update or stand down what it calls for. Returns a short summary."""
+        """Store the batch; start, update or stand down what it calls for. Returns a short summary.
+
+        A new group's page is stored in the same transaction as its alerts, so a webhook costs one
+        transaction; Slack hears of it afterwards (the timers send the page, the notice is queued)."""
         now = self.clock()
+        firing_now = [a for a in batch.alerts if a.firing]
+        route = _Route(self, batch, firing_now) if firing_now else None
+        page_id: int | None = None
         async with self.uow() as uow:
             group, created = await uow.alerts.group(batch.source, batch.group_key, now=now)
             assert group.id is not None
             firing_before = 0 if created else await uow.alerts.firing_in(group.id)
-            for alert in batch.alerts:
-                await uow.alerts.record(group.id, batch.source, alert, now=now)
-            firing = await uow.alerts.firing_in(group.id)
+            await uow.alerts.record(group.id, batch.source, batch.alerts, now=now)
+            # A new group has nothing stored from before this batch.
+            firing = len(firing_now) if created else await uow.alerts.firing_in(group.id)
             generation = group.generation
             # Firing again after every alert resolved is a new occurrence: a new page (and incident).
             refired = not created and firing_before == 0 and firing > 0
             if refired:
                 generation = await uow.alerts.next_generation(group.id)
+            starting = (created or refired) and route is not None
+            if starting and route is not None and route.plan is not None and not route.decision.declare:
+                page_id = await self.pager.store(uow, None, **route.page_arguments(generation))
+                await uow.alerts.link(group.id, page_id=page_id)
             await uow.commit()
-        firing_now = sum(a.firing for a in batch.alerts)
-        if (created or refired) and firing_now:
+        if starting and route is not None:
             event(
                 log,
-                "alert group %s (%s): %d firing, new; routing it",
+                "alert group %s (%s): %d firing, new; routed: %s",
                 group.id,
                 batch.source,
-                firing_now,
+                len(firing_now),
+                route.describe(),
                 source=batch.source,
             )
-            await self._start(group.id, batch, generation)
+            if page_id is not None and route.plan is not None:
+                arguments = route.page_arguments(generation)
+                self.pager.started(
+                    page_id,
+                    None,
+                    plan=route.plan,
+                    source=arguments["source"],
+                    actor=arguments["actor"],
+                    team_id=arguments["team_id"],
+                )
+            self._start(group.id, batch, route, generation)
             return {"group": group.id, "action": "started"}
         event(
             log,
@@ -90,26 +145,18 @@ class AlertIntake:
             return {"group": group.id, "action": "resolved"}
         return {"group": group.id, "action": "updated"}
 
-    async def _start(self, group_id: int, batch: AlertBatch, generation: int) -> None:
-        lead = most_severe([a for a in batch.alerts if a.firing], self.policy)
-        decision = decide(lead, self.policy)
-        route = (
-            f"declare at {decision.severity}" if decision.declare else f"page {decision.escalation_policy or 'nobody'}"
-        )
-        event(
-            log, "alert group %s routed: %s, %s", group_id, decision.service or "no service", route, source=batch.source
-        )
-        team_id, bot_user = self.workspace()
-        title = f"{lead.title}" + (f" (+{len(batch.alerts) - 1} more)" if len(batch.alerts) > 1 else "")
+    def _start(self, group_id: int, batch: AlertBatch, route: _Route, generation: int) -> None:
+        decision = route.decision
         if decision.declare:
+            team_id, bot_user = self.workspace()
             starts = [a.starts_at for a in batch.alerts if a.starts_at]
             new = NewIncident(
                 team_id=team_id,
-                title=title[:120],
+                title=route.title[:120],
                 severity=decision.severity,
                 declared_by=bot_user,
                 declare_key=fit_key(f"alert:{batch.source}:{generation}:{batch.group_key}", 255),
-                description=escape(lead.description)[:2000],
+                description=escape(route.lead.description)[:2000],
                 detected_via=DetectedVia.MONITORING,
                 started_at=min(starts) if starts else None,
                 detected_at=min(starts) if starts else None,
@@ -118,25 +165,12 @@ class AlertIntake:
             # Declaring talks to Slack for a while: answer the webhook now, finish in the background.
             self.background.submit({}, lambda: self._declare_and_page(group_id, new, decision.escalation_policy))
             return
-        page_id = None
-        if decision.escalation_policy:
-            plan = plan_for_policy(decision.escalation_policy, self.policy)
-            page_id = await self.pager.start(
-                None,
-                plan=plan,
-                source=f"alert:{batch.source}",
-                actor=bot_user,
-                team_id=team_id,
-                title=title[:200],
-                severity=decision.severity,
-                dedup_key=fit_key(f"{batch.source}:{generation}:{batch.group_key}", 255),
-            )
-            async with self.uow() as uow:
-                await uow.alerts.link(group_id, page_id=page_id)
-                await uow.commit()
         # The notice waits its turn in the channel's queue: the webhook is answered without waiting for it.
         self.background.submit(
-            {}, lambda: self._notice(decision.channel, title, decision.severity, decision.escalation_policy, lead.url)
+            {},
+            lambda: self._notice(
+                decision.channel, route.title, decision.severity, decision.escalation_policy, route.lead.url
+            ),
         )
 
     async def _declare_and_page(self, group_id: int, new: NewIncident, escalation: str | None) -> None:

@@ -54,7 +54,7 @@ from bot.timers import TICK_SECONDS, Timers
 from bot.uow_types import Clock, utc_now
 from bot.version import VERSION
 from bot.workspace_guard import only_our_workspace
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, is_sqlite, open_pool, session_factory
 from storage.migrate import upgrade_to_head
 from storage.uow import UnitOfWork
 
@@ -116,6 +116,7 @@ class Tocsin:
         await wait_for_database(
             self.engine, self.settings.database_url, within=self.settings.startup_timeout, ready=upgrade_to_head
         )
+        await open_pool(self.engine)
         await self._check_slack_once(fatal=True)
         self.deps.background.start()
         if self.timers is not None and self.tick_seconds is not None:
@@ -237,8 +238,10 @@ async def build(
     )
     slack = SlackGateway(client, http, pacer=pacer)
 
+    writer_lock = asyncio.Lock() if is_sqlite(engine) else None  # SQLite: one writer at a time, in turn
+
     def uow(*, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(sessions, read_only=read_only)
+        return UnitOfWork(sessions, read_only=read_only, writer_lock=writer_lock)
 
     home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
     header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from bot import blocks
 from bot.coalesce import Coalescer
@@ -90,11 +91,15 @@ class HomeKeeper:
         """Someone opened the Home tab: remember them and show it."""
         async with self.uow() as uow:
             await uow.incidents.saw_home(team_id, user_id, now=self.clock())
-            incidents = await uow.incidents.open_incidents(team_id)
             await uow.commit()
-        await self.slack.publish_home(
-            user_id, blocks.home_view(self._ordered(incidents), self.policy, now=self.clock())
-        )
+        await self.slack.publish_home(user_id, await self.view(team_id))
+
+    async def view(self, team_id: str) -> dict[str, Any]:
+        """The Home tab as it is now: open incidents, most severe first."""
+        now = self.clock()
+        async with self.uow(read_only=True) as uow:
+            incidents = await uow.incidents.open_incidents(team_id)
+        return blocks.home_view(self._ordered(incidents), self.policy, now=now)
 
     async def refresh(self, team_id: str) -> None:
         """Re-publish the Home tab for everyone who opened it recently."""
@@ -104,10 +109,9 @@ class HomeKeeper:
         now = self.clock()
         async with self.uow(read_only=True) as uow:
             viewers = await uow.incidents.home_viewers(team_id, since=now - HOME_VIEWERS_WITHIN)
-            if not viewers:  # nobody looks at App Home: no need to read every open incident
-                return
-            incidents = await uow.incidents.open_incidents(team_id)
-        view = blocks.home_view(self._ordered(incidents), self.policy, now=now)
+        if not viewers:  # nobody looks at App Home: no need to read the open incidents
+            return
+        view = await self.view(team_id)
         limit = asyncio.Semaphore(HOME_PUBLISH_CONCURRENCY)
 
         async def publish(user_id: str) -> None:

@@ -86,24 +86,58 @@ class Pager:
         dedup_key: str | None = None,
     ) -> int:
         """Store a page (its first step due now) and wake the timers."""
-        now = self.clock()
         async with self.uow() as uow:
-            page_id = await uow.pages.start(
-                team_id=team_id,
-                incident_id=incident.id if incident else None,
-                title=title or (incident.reference + ": " + incident.title if incident else source),
-                severity=severity or (incident.severity if incident else self.policy.default_severity),
-                source=source,
+            page_id = await self.store(
+                uow,
+                incident,
                 plan=plan,
-                created_by=actor,
-                now=now,
+                source=source,
+                actor=actor,
+                team_id=team_id,
+                title=title,
+                severity=severity,
                 dedup_key=dedup_key,
             )
-            if incident:
-                await uow.incidents.record(
-                    incident.id, TimelineEntry(TimelineKind.PAGE, now, actor, f"Page started: {source} ({plan.name})")
-                )
             await uow.commit()
+        self.started(page_id, incident, plan=plan, source=source, actor=actor, team_id=team_id)
+        return page_id
+
+    async def store(
+        self,
+        uow: UnitOfWork,
+        incident: Incident | None,
+        *,
+        plan: Plan,
+        source: str,
+        actor: str,
+        team_id: str,
+        title: str | None = None,
+        severity: str | None = None,
+        dedup_key: str | None = None,
+    ) -> int:
+        """Store a page in the caller's unit of work (call `started` once it commits)."""
+        now = self.clock()
+        page_id = await uow.pages.start(
+            team_id=team_id,
+            incident_id=incident.id if incident else None,
+            title=title or (incident.reference + ": " + incident.title if incident else source),
+            severity=severity or (incident.severity if incident else self.policy.default_severity),
+            source=source,
+            plan=plan,
+            created_by=actor,
+            now=now,
+            dedup_key=dedup_key,
+        )
+        if incident:
+            await uow.incidents.record(
+                incident.id, TimelineEntry(TimelineKind.PAGE, now, actor, f"Page started: {source} ({plan.name})")
+            )
+        return page_id
+
+    def started(
+        self, page_id: int, incident: Incident | None, *, plan: Plan, source: str, actor: str, team_id: str
+    ) -> None:
+        """A stored page committed: log it and let the timers send its first step now."""
         reference = incident.reference if incident else None
         event(
             log,
@@ -117,7 +151,6 @@ class Pager:
             team=team_id,
         )
         self.wake()
-        return page_id
 
     # ----- the timer's step ----------------------------------------------------------------------
     async def send_step(self, page: Page, channel_id: str | None, *, now: datetime) -> TimerResult:

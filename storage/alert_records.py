@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +13,36 @@ from bot.alerts import Alert
 from bot.keys import fit_key
 from storage.models import AlertGroupRow, AlertRow
 
+_ALERTS = AlertRow.__table__  # type: ignore[attr-defined]
+_GROUPS = AlertGroupRow.__table__  # type: ignore[attr-defined]
+
+
+def _typed(sql: str, table: sa.Table, *names: str) -> sa.TextClause:
+    """SQL that both SQLite and PostgreSQL read alike, its parameters typed as the table's columns. The
+    dialects' ON CONFLICT constructs are compiled anew on every use (SQLAlchemy cannot cache them);
+    text is compiled once, and a storm of webhooks runs these two statements on every delivery."""
+    return sa.text(sql).bindparams(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
+
+
+_NEW_GROUP = _typed(
+    "INSERT INTO alert_groups (source, group_key, created_at, generation) "
+    "VALUES (:source, :group_key, :created_at, 0) "
+    "ON CONFLICT (source, group_key) DO NOTHING RETURNING id",
+    _GROUPS,
+    "source",
+    "group_key",
+    "created_at",
+)
+_RECORD_ALERTS = _typed(
+    "INSERT INTO alerts (source, fingerprint, group_id, firing, title, labels, starts_at, first_seen, "
+    "last_seen, times_seen) VALUES (:source, :fingerprint, :group_id, :firing, :title, :labels, :starts_at, "
+    ":first_seen, :last_seen, :times_seen) "
+    "ON CONFLICT (source, fingerprint) DO UPDATE SET firing = excluded.firing, "
+    "last_seen = excluded.last_seen, times_seen = alerts.times_seen + excluded.times_seen",
+    _ALERTS,
+    *("source", "fingerprint", "group_id", "firing", "title", "labels", "starts_at"),
+    *("first_seen", "last_seen", "times_seen"),
+)
 GROUP_KEY_LENGTH = 500  # the alert_groups.group_key column
 FINGERPRINT_LENGTH = 255  # the alerts.fingerprint column
 
@@ -24,24 +54,21 @@ class AlertRecords:
         """Work inside the unit of work's session."""
         self._session = session
 
-    def _insert(self, table: type) -> sa.Insert:
-        insert = postgresql.insert if self._session.bind.dialect.name == "postgresql" else sqlite.insert
-        return insert(table)  # type: ignore[no-any-return]
-
     async def group(self, source: str, key: str, *, now: datetime) -> tuple[AlertGroupRow, bool]:
         """The group for `key`, and whether this call created it (exactly one caller does)."""
         key = fit_key(key, GROUP_KEY_LENGTH)
-        created = await self._session.exec(
-            self._insert(AlertGroupRow).values(source=source, group_key=key, created_at=now).on_conflict_do_nothing()
+        inserted = await self._session.exec(  # type: ignore[call-overload]
+            _NEW_GROUP, params={"source": source, "group_key": key, "created_at": now}
         )
+        if (new_id := inserted.scalar_one_or_none()) is not None:  # a new group: nobody else can see it yet
+            return AlertGroupRow(id=new_id, source=source, group_key=key, created_at=now, generation=0), True
         # Row-locked until commit, so concurrent deliveries for one group are handled one after another.
         statement = (
             select(AlertGroupRow)
             .where(AlertGroupRow.source == source, AlertGroupRow.group_key == key)
             .with_for_update()
         )
-        row = (await self._session.exec(statement)).one()
-        return row, bool(created.rowcount)
+        return (await self._session.exec(statement)).one(), False
 
     async def next_generation(self, group_id: int) -> int:
         """The group fires again after resolving: a new generation (and so a new page)."""
@@ -53,27 +80,30 @@ class AlertRecords:
         statement = select(AlertGroupRow.generation).where(AlertGroupRow.id == group_id)
         return int((await self._session.exec(statement)).one())
 
-    async def record(self, group_id: int, source: str, alert: Alert, *, now: datetime) -> None:
-        """Store an alert, or update the one with the same fingerprint."""
-        values = {
-            "source": source,
-            "fingerprint": fit_key(alert.fingerprint, FINGERPRINT_LENGTH),
-            "group_id": group_id,
-            "firing": alert.firing,
-            "title": alert.title,
-            "labels": alert.labels,
-            "starts_at": alert.starts_at,
-            "first_seen": now,
-            "last_seen": now,
-        }
-        await self._session.exec(
-            self._insert(AlertRow)
-            .values(**values)
-            .on_conflict_do_update(
-                index_elements=[AlertRow.source, AlertRow.fingerprint],
-                set_={"firing": alert.firing, "last_seen": now, "times_seen": AlertRow.times_seen + 1},
-            )
-        )
+    async def record(self, group_id: int, source: str, alerts: Sequence[Alert], *, now: datetime) -> None:
+        """Store a delivery's alerts, updating those already stored by fingerprint: one statement for
+        the whole batch (built once, sent as one executemany)."""
+        seen: dict[str, tuple[Alert, int]] = {}
+        for alert in alerts:  # one row per fingerprint, however often a delivery repeats it
+            key = fit_key(alert.fingerprint, FINGERPRINT_LENGTH)
+            seen[key] = (alert, seen[key][1] + 1 if key in seen else 1)
+        rows = [
+            {
+                "source": source,
+                "fingerprint": key,
+                "group_id": group_id,
+                "firing": alert.firing,
+                "title": alert.title,
+                "labels": alert.labels,
+                "starts_at": alert.starts_at,
+                "first_seen": now,
+                "last_seen": now,
+                "times_seen": times,
+            }
+            for key, (alert, times) in seen.items()
+        ]
+        if rows:
+            await self._session.exec(_RECORD_ALERTS, params=rows)  # type: ignore[call-overload]
 
     async def firing_in(self, group_id: int) -> int:
         """How many alerts of a group are firing."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from typing import Any
@@ -14,6 +15,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL connections kept open per process: enough for a burst of webhooks and commands without
+# opening (and, past the pool's size, closing again) a connection per request.
+POOL_SIZE = 20
+POOL_OVERFLOW = 5
 READ_ONLY = "tocsin_read_only"  # execution option: this transaction only reads
 
 
@@ -37,7 +42,11 @@ def create_engine(url: str) -> AsyncEngine:
     """An engine for DATABASE_URL; on SQLite every transaction takes the write lock up front."""
     async_url = async_database_url(url)
     # A server connection can go stale (restarts, idle timeouts): ping it on checkout. A SQLite file cannot.
-    kwargs: dict[str, Any] = {} if async_url.startswith("sqlite") else {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = (
+        {}
+        if async_url.startswith("sqlite")
+        else {"pool_pre_ping": True, "pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+    )
     memory = make_url(async_url).database in (None, "", ":memory:")
     if async_url.startswith("sqlite") and memory:
         kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
@@ -86,6 +95,15 @@ async def use_wal(engine: AsyncEngine) -> None:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(0.05)
+
+
+async def open_pool(engine: AsyncEngine) -> None:
+    """Open the pool's PostgreSQL connections now, so the first burst after start-up does not wait for
+    connections to be made (a SQLite file needs none)."""
+    if is_sqlite(engine):
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        await asyncio.gather(*(stack.enter_async_context(engine.connect()) for _ in range(POOL_SIZE)))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[SQLModelSession]:

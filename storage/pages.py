@@ -44,7 +44,7 @@ class PageRepository:
         dedup_key: str | None = None,
     ) -> int:
         """Store a new page whose first step is due now."""
-        row = PageRow(
+        values = dict(
             team_id=team_id,
             incident_id=incident_id,
             title=title,
@@ -56,11 +56,11 @@ class PageRepository:
             created_by=created_by,
             created_at=now,
             dedup_key=dedup_key,
+            tier=0,
+            round=0,
         )
-        self._session.add(row)
-        await self._session.flush()
-        assert row.id is not None
-        return row.id
+        inserted = await self._session.exec(sa.insert(_PAGES).values(values).returning(_PAGES.c.id))
+        return int(inserted.scalar_one())
 
     async def get(self, page_id: int) -> Page | None:
         """A page by id."""

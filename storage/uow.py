@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
@@ -26,6 +27,10 @@ from storage.timer_records import TimerRecords
 _commits: ContextVar[list[int] | None] = ContextVar("tocsin_commits", default=None)
 
 
+# The writer lock this context holds (a nested unit of work in the same task must not wait for it).
+_holding: ContextVar[asyncio.Lock | None] = ContextVar("tocsin_writer_lock", default=None)
+
+
 def count_commits() -> list[int]:
     """Start counting this context's commits; the returned list's one item is the count."""
     counter = [0]
@@ -47,14 +52,31 @@ class UnitOfWork:
     setups: SetupRecords
     outbox: OutboxRecords
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
-        """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock."""
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        read_only: bool = False,
+        writer_lock: asyncio.Lock | None = None,
+    ) -> None:
+        """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock.
+
+        `writer_lock` (SQLite): writers queue on it in this process, first come first served, instead of
+        sleeping and retrying on SQLite's busy timeout, whose growing sleeps made the slowest writes of a
+        burst wait seconds. Other processes on the same file still meet SQLite's own lock.
+        """
         self._sessions = sessions
         self._session: AsyncSession | None = None
         self._read_only = read_only
+        self._writer_lock = writer_lock
+        self._locked: tuple[asyncio.Lock, object] | None = None
 
     async def __aenter__(self) -> Self:
         """Start a session and its repositories."""
+        lock = self._writer_lock
+        if lock is not None and not self._read_only and _holding.get() is not lock:
+            await lock.acquire()
+            self._locked = (lock, _holding.set(lock))
         self._session = self._sessions()
         if self._read_only:
             await self._session.connection(execution_options={READ_ONLY: True})
@@ -78,8 +100,15 @@ class UnitOfWork:
         try:
             await self._session.rollback()
         finally:
-            await self._session.close()
-            self._session = None
+            try:
+                await self._session.close()
+            finally:
+                self._session = None
+                if self._locked is not None:
+                    lock, token = self._locked
+                    self._locked = None
+                    _holding.reset(token)  # type: ignore[arg-type]
+                    lock.release()
 
     async def commit(self) -> None:
         """Make the work durable."""

@@ -2,6 +2,10 @@
 
 Reads {"url", "secret", "payloads": [form dicts]} as JSON on stdin, POSTs every payload at once (signed
 as Slack signs), prints the ack latencies in milliseconds as a JSON list.
+
+With {"url", "token", "bodies": [JSON bodies], "concurrency": N} instead (an alert sender such as
+Alertmanager), it POSTs the bodies as JSON with at most N in flight and prints
+{"latencies": [ms], "seconds": wall time of the whole run}.
 """
 
 from __future__ import annotations
@@ -40,6 +44,30 @@ async def post_all(url: str, secret: str, payloads: list[dict[str, str]]) -> lis
         return await asyncio.gather(*(one(p) for p in payloads))
 
 
+async def post_json(url: str, token: str, bodies: list[object], concurrency: int) -> dict[str, object]:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        health = url.split("/alerts/")[0] + "/livez"
+        await asyncio.gather(*(session.get(health) for _ in range(concurrency)))
+
+        async def sender() -> None:
+            while not queue.empty():
+                data = json.dumps(queue.get_nowait()).encode()
+                started = time.perf_counter()
+                async with session.post(url, data=data, headers=headers) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        return {"latencies": latencies, "seconds": time.perf_counter() - started}
+
+
 def _post_share(job: dict) -> list[float]:
     return asyncio.run(post_all(job["url"], job["secret"], job["payloads"]))
 
@@ -48,6 +76,9 @@ if __name__ == "__main__":
     import multiprocessing
 
     job = json.load(sys.stdin)
+    if "bodies" in job:
+        print(json.dumps(asyncio.run(post_json(job["url"], job["token"], job["bodies"], job["concurrency"]))))
+        sys.exit(0)
     senders = int(job.get("senders", 1))
     shares = [{**job, "payloads": job["payloads"][n::senders]} for n in range(senders)]
     with multiprocessing.Pool(senders) as pool:
