@@ -192,8 +192,13 @@ def purpose(incident: Incident) -> str:
     return trim(f"{incident.reference}: {escape(incident.title)}", MAX_TOPIC, "…")
 
 
-def open_incidents(incidents: Sequence[Incident], *, now: datetime) -> tuple[str, Blocks]:
-    """The `list` reply: open incidents, most severe first."""
+LIST_SHOWN = MAX_BLOCKS_MESSAGE - 2  # incidents a `list` reply shows (a header and a "more" line besides)
+
+
+def open_incidents(incidents: Sequence[Incident], *, now: datetime, total: int | None = None) -> tuple[str, Blocks]:
+    """The `list` reply: open incidents, most severe first (`total`: how many are open, if more than
+    `incidents` holds)."""
+    total = max(total or 0, len(incidents))
     if not incidents:
         return "No open incidents. :sunny:", [section("No open incidents. :sunny:")]
     lines = [
@@ -201,13 +206,13 @@ def open_incidents(incidents: Sequence[Incident], *, now: datetime) -> tuple[str
         f"{channel_link(i.channel_id)} · IC {mention(i.commander)} · {format_age(i.age(now))} old"
         for i in incidents
     ]
-    header = f"*{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}*"
+    header = f"*{total} open incident{'s' if total != 1 else ''}*"
     blocks: Blocks = [section(header)]
-    shown = MAX_BLOCKS_MESSAGE - 2
-    blocks.extend(section(line) for line in lines[:shown])
-    if len(lines) > shown:
-        blocks.append(context(f"… and {len(lines) - shown} more."))
-    return f"{header}\n" + "\n".join(lines[:shown]), blocks
+    shown = lines[:LIST_SHOWN]
+    blocks.extend(section(line) for line in shown)
+    if total > len(shown):
+        blocks.append(context(f"… and {total - len(shown)} more."))
+    return f"{header}\n" + "\n".join(shown), blocks
 
 
 def help_message() -> tuple[str, Blocks]:
@@ -365,14 +370,19 @@ def reopened(incident: Incident, reason: str, actor: str) -> str:
 TIMELINE_PAGE = 25
 
 
-def timeline_page(incident: Incident, entries: Sequence[TimelineEntry], page: int) -> tuple[str, Blocks]:
-    """One page of the timeline (ephemeral), dates shown when the incident spans days."""
-    pages = max(1, -(-len(entries) // TIMELINE_PAGE))
-    page = min(page, pages)
-    shown = entries[(page - 1) * TIMELINE_PAGE : page * TIMELINE_PAGE]
-    multi_day = bool(entries) and entries[0].occurred_at.date() != entries[-1].occurred_at.date()
+def timeline_pages(total: int) -> int:
+    """How many pages a timeline of `total` entries takes."""
+    return max(1, -(-total // TIMELINE_PAGE))
+
+
+def timeline_page(
+    incident: Incident, shown: Sequence[TimelineEntry], page: int, *, total: int, multi_day: bool
+) -> tuple[str, Blocks]:
+    """Page `page` of the timeline (ephemeral): `shown` are its entries, `total` the timeline's length;
+    dates are shown when the incident spans days (`multi_day`)."""
+    pages = timeline_pages(total)
     fmt = "{date_short} {time}" if multi_day else "{time}"
-    head = f"*Timeline of {incident_title_line(incident)}* · page {page} of {pages} · {len(entries)} entries"
+    head = f"*Timeline of {incident_title_line(incident)}* · page {page} of {pages} · {total} entries"
     blocks: Blocks = [section(head)]
     for entry in shown:
         who = f" · {mention(entry.actor)}" if entry.actor else ""
@@ -385,16 +395,23 @@ def timeline_page(incident: Incident, entries: Sequence[TimelineEntry], page: in
     return trim(text, MAX_MESSAGE_TEXT), blocks
 
 
-def home_view(incidents: Sequence[Incident], policy: Policy, *, now: datetime) -> dict[str, Any]:
-    """The App Home tab: open incidents by severity, with channel, age, IC and status."""
+HOME_SHOWN = 96  # incidents the App Home tab can show (100 blocks, with a header per severity)
+
+
+def home_view(
+    incidents: Sequence[Incident], policy: Policy, *, now: datetime, counts: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The App Home tab: open incidents by severity, with channel, age, IC and status (`counts`: how
+    many are open per severity, if more than `incidents` holds)."""
     blocks: Blocks = [{"type": "header", "text": _plain("Open incidents", MAX_HEADER_TEXT)}]
     if not incidents:
         blocks.append(section("No open incidents. :sunny:"))
     for severity in policy.severity_names:
         group = [i for i in incidents if i.severity == severity]
-        if not group:
+        count = max(len(group), (counts or {}).get(severity, 0))
+        if not count:
             continue
-        blocks.append(section(f"*{severity}* · {len(group)} open"))
+        blocks.append(section(f"*{severity}* · {count} open"))
         for incident in group:
             if len(blocks) >= 98:
                 break

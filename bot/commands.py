@@ -90,8 +90,9 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
             )
             await deps.incidents.declare(new, reply_to=reply_to)
         case ListOpen():
-            incidents = await deps.incidents.open_incidents(team_id)
-            await deps.slack.reply(reply_to, *blocks.open_incidents(incidents, now=deps.incidents.clock()))
+            incidents, total = await deps.incidents.open_incidents(team_id, limit=blocks.LIST_SHOWN)
+            now = deps.incidents.clock()
+            await deps.slack.reply(reply_to, *blocks.open_incidents(incidents, now=now, total=total))
         case Help():
             await deps.slack.reply(reply_to, *blocks.help_message())
         case NotYetAvailable(subcommand=sub):

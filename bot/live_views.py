@@ -98,8 +98,11 @@ class HomeKeeper:
         """The Home tab as it is now: open incidents, most severe first."""
         now = self.clock()
         async with self.uow(read_only=True) as uow:
-            incidents = await uow.incidents.open_incidents(team_id)
-        return blocks.home_view(self._ordered(incidents), self.policy, now=now)
+            incidents = await uow.incidents.open_incidents(
+                team_id, severity_order=self.policy.severity_names, limit=blocks.HOME_SHOWN
+            )
+            counts = await uow.incidents.open_counts(team_id)
+        return blocks.home_view(incidents, self.policy, now=now, counts=counts)
 
     async def refresh(self, team_id: str) -> None:
         """Re-publish the Home tab for everyone who opened it recently."""
@@ -122,6 +125,3 @@ class HomeKeeper:
                     log.warning("App Home for %s not refreshed: %s", user_id, slack_error(exc))
 
         await asyncio.gather(*(publish(user) for user in viewers))
-
-    def _ordered(self, incidents: list) -> list:  # type: ignore[type-arg]
-        return sorted(incidents, key=lambda i: (self.policy.rank(i.severity), i.number))

@@ -359,8 +359,12 @@ class ResponseService:
     async def timeline(self, incident: Incident, *, page: int) -> tuple[str, list[dict[str, Any]]]:
         """A page of the timeline, ready to show."""
         async with self.uow(read_only=True) as uow:
-            entries = await uow.incidents.timeline(incident.id)
-        return blocks.timeline_page(incident, entries, page)
+            total, first, last = await uow.incidents.timeline_extent(incident.id)
+            page = min(page, blocks.timeline_pages(total))
+            offset = (page - 1) * blocks.TIMELINE_PAGE
+            shown = await uow.incidents.timeline(incident.id, offset=offset, limit=blocks.TIMELINE_PAGE)
+        multi_day = first is not None and last is not None and first.date() != last.date()
+        return blocks.timeline_page(incident, shown, page, total=total, multi_day=multi_day)
 
     # ----- messages captured from the channel ---------------------------------------------------
     async def capture(

@@ -78,12 +78,14 @@ class IncidentService:
         assert self.setup is not None
         await self.setup.run(incident, reply_to=None, token=token, resumed=True)
 
-    async def open_incidents(self, team_id: str) -> list[Incident]:
-        """Open incidents, most severe first, then oldest first."""
+    async def open_incidents(self, team_id: str, *, limit: int | None = None) -> tuple[list[Incident], int]:
+        """The first `limit` open incidents, most severe first, then oldest first; and how many are open."""
         async with self.uow(read_only=True) as uow:
-            incidents = await uow.incidents.open_incidents(team_id)
-        order = {name: index for index, name in enumerate(self.policy.severity_names)}
-        return sorted(incidents, key=lambda i: (order.get(i.severity, len(order)), i.number))
+            incidents = await uow.incidents.open_incidents(
+                team_id, severity_order=self.policy.severity_names, limit=limit
+            )
+            total = sum((await uow.incidents.open_counts(team_id)).values()) if limit is not None else len(incidents)
+        return incidents, total
 
     async def record_declaration(self, new: NewIncident) -> tuple[Incident, bool]:
         """Store a declaration once: (the incident, True) the first time, (the same incident, False) after."""

@@ -48,7 +48,12 @@ class IncidentRow(SQLModel, table=True):
     """An incident."""
 
     __tablename__ = "incidents"
-    __table_args__ = (sa.UniqueConstraint("team_id", "number", name="uq_incidents_team_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "number", name="uq_incidents_team_number"),
+        # A workspace's open incidents (list, App Home), and its incidents in a window (stats).
+        sa.Index("ix_incidents_team_status", "team_id", "status"),
+        sa.Index("ix_incidents_team_declared_at", "team_id", "declared_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
@@ -110,7 +115,10 @@ class TimelineEventRow(SQLModel, table=True):
     """One timeline entry."""
 
     __tablename__ = "timeline_events"
-    __table_args__ = (sa.UniqueConstraint("incident_id", "source", name="uq_timeline_incident_source"),)
+    __table_args__ = (
+        sa.UniqueConstraint("incident_id", "source", name="uq_timeline_incident_source"),
+        sa.Index("ix_timeline_events_incident_time", "incident_id", "occurred_at", "id"),  # a page, in order
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incidents.id", index=True)

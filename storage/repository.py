@@ -122,17 +122,38 @@ class IncidentRepository:
         statement = select(IncidentRow).where(IncidentRow.channel_id == channel_id)
         return await self._snapshot((await self._session.exec(statement)).first())
 
-    async def open_incidents(self, team_id: str) -> list[Incident]:
-        """Open incidents in a workspace, most severe first is the caller's choice; here by number."""
-        open_statuses = [s.value for s in Status if s.is_open]
+    async def open_incidents(
+        self, team_id: str, *, severity_order: Sequence[str] = (), limit: int | None = None
+    ) -> list[Incident]:
+        """Open incidents in a workspace: by `severity_order` (most severe first; unknown ones last), then
+        by number; the first `limit` of them (sorted and cut in SQL, so a long history costs nothing)."""
+        rank: sa.ColumnElement[Any] = (
+            sa.case(
+                {name: index for index, name in enumerate(severity_order)},
+                value=col(IncidentRow.severity),
+                else_=len(severity_order),
+            )
+            if severity_order
+            else sa.literal(0)
+        )
         statement = (
             select(IncidentRow)
-            .where(IncidentRow.team_id == team_id, col(IncidentRow.status).in_(open_statuses))
-            .order_by(col(IncidentRow.number))
+            .where(IncidentRow.team_id == team_id, col(IncidentRow.status).in_(_OPEN_STATUSES))
+            .order_by(rank, col(IncidentRow.number))
+            .limit(limit)
         )
         rows = list((await self._session.exec(statement)).all())
         roles = await self.roles_of([r.id for r in rows if r.id is not None])
         return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
+
+    async def open_counts(self, team_id: str) -> dict[str, int]:
+        """How many incidents are open in a workspace, per severity."""
+        statement = (
+            select(col(IncidentRow.severity), sa.func.count())
+            .where(IncidentRow.team_id == team_id, col(IncidentRow.status).in_(_OPEN_STATUSES))
+            .group_by(col(IncidentRow.severity))
+        )
+        return {severity: int(n) for severity, n in (await self._session.exec(statement)).all()}
 
     async def set_channel(self, incident_id: int, *, channel_id: str, channel_name: str) -> None:
         """Remember the incident's channel."""
@@ -262,24 +283,28 @@ class IncidentRepository:
         """Add entries to an incident's timeline."""
         self._session.add_all(TimelineEventRow(**timeline_values(incident_id, e)) for e in entries)
 
-    async def timeline(self, incident_id: int) -> list[TimelineEntry]:
-        """An incident's timeline, oldest first."""
+    async def timeline(self, incident_id: int, *, offset: int = 0, limit: int | None = None) -> list[TimelineEntry]:
+        """An incident's timeline, oldest first (or `limit` entries of it from `offset`)."""
         statement = (
-            select(TimelineEventRow)
+            select(*_ENTRY_COLUMNS)
             .where(TimelineEventRow.incident_id == incident_id)
             .order_by(col(TimelineEventRow.occurred_at), col(TimelineEventRow.id))
+            .offset(offset)
+            .limit(limit)
         )
         return [
-            TimelineEntry(
-                kind=TimelineKind(r.kind),
-                occurred_at=r.occurred_at,
-                actor=r.actor,
-                text=r.text,
-                source=r.source,
-                permalink=r.permalink,
-            )
-            for r in (await self._session.exec(statement)).all()
+            TimelineEntry(TimelineKind(kind), occurred_at, actor, text, source=source, permalink=permalink)
+            for kind, occurred_at, actor, text, source, permalink in (await self._session.exec(statement)).all()
         ]
+
+    async def timeline_extent(self, incident_id: int) -> tuple[int, datetime | None, datetime | None]:
+        """How many entries an incident's timeline holds, and the first and last entry's times."""
+        when = col(TimelineEventRow.occurred_at)
+        statement = select(sa.func.count(), sa.func.min(when), sa.func.max(when)).where(
+            TimelineEventRow.incident_id == incident_id
+        )
+        count, first, last = (await self._session.exec(statement)).one()
+        return int(count), first, last
 
     async def role_history(self, incident_id: int) -> list[RoleSpan]:
         """Everyone who held a role in the incident, and when."""
@@ -346,6 +371,17 @@ def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> 
         reminders_sent=row.reminders_sent,
         setup_attempts=row.setup_attempts,
     )
+
+
+_OPEN_STATUSES = [s.value for s in Status if s.is_open]
+_ENTRY_COLUMNS = (
+    col(TimelineEventRow.kind),
+    col(TimelineEventRow.occurred_at),
+    col(TimelineEventRow.actor),
+    col(TimelineEventRow.text),
+    col(TimelineEventRow.source),
+    col(TimelineEventRow.permalink),
+)
 
 
 def timeline_values(incident_id: int, entry: TimelineEntry) -> dict[str, Any]:

@@ -125,7 +125,8 @@ async def test_bench_history(bench_db: str, tmp_path: Path) -> None:
         assert incident is not None
 
         async def listing() -> object:
-            return blocks.open_incidents(await deps.incidents.open_incidents(TEAM), now=NOW)
+            incidents, total = await deps.incidents.open_incidents(TEAM, limit=blocks.LIST_SHOWN)
+            return blocks.open_incidents(incidents, now=NOW, total=total)
 
         async def home() -> object:
             return await deps.home.view(TEAM)
