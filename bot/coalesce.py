@@ -15,6 +15,7 @@ from math import inf
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+_SWEEP_AT = 256  # keys held before idle ones are forgotten (then twice as many as remain)
 
 
 class Coalescer(Generic[K]):
@@ -28,6 +29,7 @@ class Coalescer(Generic[K]):
         self._requested: dict[K, int] = defaultdict(int)
         self._covered: dict[K, int] = defaultdict(int)
         self._locks: dict[K, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._sweep_at = _SWEEP_AT
         self.runs = 0
 
     async def request(self, key: K) -> None:
@@ -45,3 +47,16 @@ class Coalescer(Generic[K]):
             self.runs += 1
             await self._run(key)
             self._covered[key] = covers
+        if len(self._locks) > self._sweep_at:
+            self._forget_idle()
+
+    def _forget_idle(self) -> None:
+        """Drop the state of keys nobody waits for and whose interval has passed: one entry per incident
+        ever refreshed would otherwise stay for the life of the process."""
+        now = time.monotonic()
+        for key in list(self._locks):
+            idle = not self._locks[key].locked() and self._covered[key] >= self._requested[key]
+            if idle and self._last_start.get(key, -inf) + self._min_interval <= now:
+                for state in (self._locks, self._requested, self._covered, self._last_start):
+                    state.pop(key, None)
+        self._sweep_at = max(_SWEEP_AT, 2 * len(self._locks))

@@ -225,6 +225,9 @@ class CreatedChannel:
     name: str
 
 
+_PACER_SWEEP_AT = 256
+
+
 class ChannelPacer:
     """Spaces posts to one channel (Slack allows about one message a second per channel), in order."""
 
@@ -232,12 +235,16 @@ class ChannelPacer:
         """`interval` seconds between posts to the same channel."""
         self._interval = interval
         self._next_free: dict[str, float] = {}
+        self._sweep_at = _PACER_SWEEP_AT
 
     def reserve(self, channel: str) -> float:
         """Take the channel's next slot; returns how many seconds to wait for it."""
         now = time.monotonic()
         slot = max(now, self._next_free.get(channel, 0.0))
         self._next_free[channel] = slot + self._interval
+        if len(self._next_free) > self._sweep_at:  # channels whose slot has passed need no entry
+            self._next_free = {c: free for c, free in self._next_free.items() if free > now}
+            self._sweep_at = max(_PACER_SWEEP_AT, 2 * len(self._next_free))
         return slot - now
 
     def wait_for(self, channel: str) -> float:
