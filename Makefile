@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot storage tests
 	$(BIN)/ruff format --check bot storage tests
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -q

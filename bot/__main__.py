@@ -14,15 +14,16 @@ from pathlib import Path
 
 import yaml
 
-from bot import logs
-from bot.errors import ConfigError, UserError
-from bot.oncall import gaps
-from bot.policy import Policy, load_policy
-from bot.policy_check import check_policy, check_policy_file
-from bot.postmortem import load_template
+from bot.domain.errors import ConfigError, UserError
+from bot.domain.oncall import gaps
+from bot.domain.policy import Policy
+from bot.domain.policy_file import load_policy
+from bot.domain.postmortem import load_template
+from bot.entrypoints.policy_check import check_policy, check_policy_file
+from bot.runtime import logs
+from bot.runtime.version import VERSION
 from bot.settings import DatabaseSettings, OfflineSettings, Settings, load_settings, redact_url
-from bot.uow_types import utc_now
-from bot.version import VERSION
+from bot.usecases.ports import utc_now
 
 EXIT_CONFIG = 2
 log = logging.getLogger("bot")
@@ -121,7 +122,7 @@ def schedule_gaps(policy: Policy, now: datetime) -> list[str]:
 
 
 def _migrate(settings: DatabaseSettings) -> int:
-    from bot.startup import wait_for_database
+    from bot.runtime.startup import wait_for_database
     from storage.db import create_engine
     from storage.migrate import current_revision, upgrade_to_head
 
@@ -141,8 +142,8 @@ def _migrate(settings: DatabaseSettings) -> int:
 
 def _postmortem(settings: OfflineSettings, policy: Policy, reference: str) -> int:
     """Print an incident's draft; the incident is named INC-42 or 42 (and must be unambiguous)."""
-    from bot.incidents import parse_reference
-    from bot.postmortem_flow import PostmortemService
+    from bot.domain.incidents import parse_reference
+    from bot.usecases.postmortems import PostmortemService
     from storage.db import create_engine, session_factory
     from storage.migrate import current_revision, head_revision
     from storage.uow import UnitOfWork

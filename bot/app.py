@@ -3,65 +3,60 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.request.internals import parse_body
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import actions, commands, events, review_actions, views
-from bot.alert_intake import AlertIntake
-from bot.alerts import SOURCES, AlertPayloadError
-from bot.alerts import parse as parse_alerts
-from bot.background import Background
-from bot.context import Deps
-from bot.error_replies import report_error
-from bot.errors import ConfigError
-from bot.followup_flow import FollowUpService
-from bot.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
-from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.paging import Pager
-from bot.payloads import malformed, well_formed_payloads
-from bot.policy import Policy, runbooks_folder
-from bot.postmortem import load_template
-from bot.postmortem_flow import PostmortemService
-from bot.reminders import Reminders
-from bot.response import ResponseService
-from bot.runbook_flow import RunbookService
-from bot.runbooks import RunbookLibrary
-from bot.service import IncidentService
+from bot.domain.errors import ConfigError
+from bot.domain.policy import Policy
+from bot.domain.policy_file import runbooks_folder
+from bot.domain.postmortem import load_template
+from bot.domain.runbooks import RunbookLibrary
+from bot.entrypoints import actions, commands, events
+from bot.entrypoints import follow_up_controls as review_actions
+from bot.entrypoints import modals as views
+from bot.entrypoints.deps import Deps
+from bot.entrypoints.error_replies import report_error
+from bot.entrypoints.http import add_routes, register_error_handler
+from bot.entrypoints.payloads import well_formed_payloads
+from bot.entrypoints.timers import TICK_SECONDS, Timers
+from bot.entrypoints.workspace_guard import only_our_workspace
+from bot.runtime.background import Background
+from bot.runtime.metrics import Metrics
+from bot.runtime.startup import delays, wait_for_database, wait_for_slack
+from bot.runtime.version import VERSION
 from bot.settings import Settings
-from bot.setup_flow import IncidentSetup
-from bot.slack_io import SLACK_POST_INTERVAL, ChannelPacer, SlackGateway, build_web_client
-from bot.startup import delays, wait_for_database, wait_for_slack
-from bot.stats_report import StatsReport
-from bot.timers import TICK_SECONDS, Timers
-from bot.uow_types import Clock, utc_now
-from bot.version import VERSION
-from bot.workspace_guard import only_our_workspace
+from bot.slack.gateway import SlackGateway
+from bot.slack.web_client import SLACK_POST_INTERVAL, ChannelPacer, build_web_client
+from bot.usecases.alert_intake import AlertIntake
+from bot.usecases.capture import MessageCapture
+from bot.usecases.declare import IncidentService
+from bot.usecases.follow_ups import FollowUpService
+from bot.usecases.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
+from bot.usecases.outbox import Outbox
+from bot.usecases.paging import Pager
+from bot.usecases.ports import Clock, utc_now
+from bot.usecases.postmortems import PostmortemService
+from bot.usecases.reminders import Reminders
+from bot.usecases.respond import ResponseService
+from bot.usecases.runbooks import RunbookService
+from bot.usecases.setup import IncidentSetup
+from bot.usecases.stats import StatsReport
 from storage.db import create_engine, is_sqlite, open_pool, session_factory
 from storage.migrate import upgrade_to_head
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, count_commits
 
 log = logging.getLogger(__name__)
 
-MAX_ALERT_BODY = 1024 * 1024
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 AUTH_RETRY_SECONDS = 30.0  # the longest wait between bot-token checks while Slack is unreachable
 _FATAL_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
@@ -284,7 +279,10 @@ async def build(
         return first
 
     background = Background(
-        metrics, on_error=lambda error, body: report_error(error, body, slack), first_delivery=first_delivery
+        metrics,
+        on_error=lambda error, body: report_error(error, body, slack),
+        count_commits=count_commits,
+        first_delivery=first_delivery,
     )
     setup.detach = lambda job: background.submit({}, job, urgent=True, retry=False)
     intake = AlertIntake(
@@ -301,6 +299,7 @@ async def build(
         alerts=intake,
         incidents=incidents,
         response=response,
+        capture=MessageCapture(uow=uow, slack=slack, clock=clock),
         home=home,
         pager=pager,
         runbooks=runbooks,
@@ -341,7 +340,7 @@ async def build(
     actions.register(bolt, deps)
     review_actions.register(bolt, deps)
     events.register(bolt, deps)
-    _register_error_handler(bolt, slack)
+    register_error_handler(bolt, slack)
 
     tocsin = Tocsin(
         settings=settings,
@@ -359,118 +358,8 @@ async def build(
         tocsin.socket_mode = AsyncSocketModeHandler(
             bolt, settings.slack_app_token.get_secret_value(), web_client=client
         )
-    _add_routes(tocsin, signing_secret)
+    add_routes(tocsin, signing_secret)
     return tocsin
-
-
-# What a listener raises while reading a payload before its ack: the payload lacks what Slack documents.
-_MALFORMED = (LookupError, TypeError, ValueError, AttributeError)
-
-
-def _register_error_handler(bolt: AsyncApp, slack: SlackGateway) -> None:
-    @bolt.error
-    async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
-        # Bolt calls this only for errors before the ack (work after it reports through Background).
-        if response is not None and isinstance(error, _MALFORMED):
-            log.warning("refused a malformed Slack payload: %s: %s", type(error).__name__, error)
-            return BoltResponse(status=400, body="malformed payload")
-        await report_error(error, body, slack)
-        return None
-
-
-def _add_routes(tocsin: Tocsin, signing_secret: str) -> None:
-    # Socket Mode needs no signing secret (the socket is authenticated); there /slack/events answers 404.
-    verifier = SignatureVerifier(signing_secret) if signing_secret else None
-
-    async def slack_events(request: web.Request) -> web.Response:
-        if tocsin.socket_mode is not None or verifier is None:
-            return web.json_response({"error": "Socket Mode is on; Slack traffic arrives over it"}, status=404)
-        with tocsin.metrics.ack_seconds.time():
-            # Checked before the body is parsed, so nothing unsigned is ever read (Bolt checks again).
-            raw = await request.read()
-            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-            signature = request.headers.get("X-Slack-Signature", "")
-            if not _TIMESTAMP.fullmatch(timestamp) or not verifier.is_valid(raw, timestamp, signature):
-                return web.json_response({"error": "invalid or missing signature"}, status=401)
-            try:
-                body = parse_body(raw.decode("utf-8"), request.content_type)
-            except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-                return web.json_response({"error": f"unreadable body: {type(exc).__name__}"}, status=400)
-            # Bolt reads some fields as it builds its request, before any middleware: check the shape first.
-            if (reason := malformed(body)) is not None:
-                log.warning("refused a malformed Slack payload: %s", reason)
-                return web.json_response({"error": reason}, status=400)
-            try:
-                response = await tocsin.bolt.async_dispatch(await to_bolt_request(request))
-            except (LookupError, TypeError, ValueError, AttributeError) as exc:
-                # Only Bolt's own reading of an odd payload gets here (listeners' errors go to on_error).
-                log.warning("refused a malformed Slack payload: %s: %s", type(exc).__name__, exc)
-                return web.json_response({"error": "malformed payload"}, status=400)
-            return await to_aiohttp_response(response)
-
-    async def readyz(_request: web.Request) -> web.Response:
-        report = await tocsin.ready()
-        return web.json_response(report, status=200 if all(v == "ok" for v in report.values()) else 503)
-
-    async def livez(_request: web.Request) -> web.Response:
-        # Answering at all shows the event loop is free; a timer that stopped ticking is not alive.
-        stalled = tocsin.timers is not None and tocsin.timers.stalled
-        report = {"event_loop": "ok", "timer": "stalled" if stalled else "ok"}
-        return web.json_response(report, status=503 if stalled else 200)
-
-    async def metrics(_request: web.Request) -> web.Response:
-        await _count_open_incidents(tocsin)
-        response = web.Response(body=tocsin.metrics.render())
-        response.headers["Content-Type"] = tocsin.metrics.content_type
-        return response
-
-    async def alerts(request: web.Request) -> web.Response:
-        source = request.match_info["source"]
-        if source not in SOURCES:
-            return web.json_response(
-                {"error": f"unknown alert source {source!r}; use {', '.join(SOURCES)}"}, status=404
-            )
-        token = tocsin.settings.alerts_token
-        given = request.headers.get("Authorization", "").encode()
-        expected = f"Bearer {token.get_secret_value()}".encode() if token else None
-        # Constant-time comparison; with no ALERTS_TOKEN configured every request is refused.
-        if expected is None or not hmac.compare_digest(given, expected):
-            return web.json_response({"error": "missing or wrong bearer token"}, status=401)
-        if request.content_length is not None and request.content_length > MAX_ALERT_BODY:
-            return web.json_response({"error": "body over 1 MiB"}, status=413)
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body over 1 MiB"}, status=413)
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            return web.json_response({"error": f"malformed JSON: {exc}"}, status=400)
-        except RecursionError:
-            return web.json_response({"error": "malformed JSON: nested too deeply"}, status=400)
-        try:
-            batch = parse_alerts(source, data)
-        except AlertPayloadError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return web.json_response(await tocsin.deps.alerts.receive(batch))
-
-    tocsin.web_app.router.add_post("/alerts/{source}", alerts)
-    tocsin.web_app.router.add_post("/slack/events", slack_events)
-    tocsin.web_app.router.add_get("/healthz", readyz)  # kept for compatibility: readiness
-    tocsin.web_app.router.add_get("/readyz", readyz)
-    tocsin.web_app.router.add_get("/livez", livez)
-    tocsin.web_app.router.add_get("/metrics", metrics)
-
-
-async def _count_open_incidents(tocsin: Tocsin) -> None:
-    """Refresh the open-incidents gauge from the database (replicas agree: it is one database)."""
-    try:
-        async with asyncio.timeout(2):
-            counts = await tocsin.deps.stats.open_by_severity()
-    except Exception:  # a scrape must answer even when the database does not; the gauge keeps its last value
-        log.warning("metrics: open incidents could not be counted", exc_info=True)
-        return
-    tocsin.metrics.set_open_incidents(counts, tocsin.deps.policy.severity_names)
 
 
 async def _database_answers(engine: AsyncEngine) -> bool:

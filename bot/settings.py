@@ -1,4 +1,4 @@
-"""Process settings from the environment or `.env` (pydantic-settings), as DESIGN.md lists them."""
+"""Process settings from the environment or `.env` (pydantic-settings), as the README lists them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal, TypeVar
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.domain.errors import ConfigError
 
 SLACK_PUBLIC_API_URL = "https://slack.com/api/"
 DEFAULT_POLICY_PATH = Path("tocsin.yml")

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts import Alert
-from bot.keys import fit_key
+from bot.domain.alerts import Alert
+from bot.domain.keys import fit_key
 from storage.models import AlertGroupRow, AlertRow
 
 _ALERTS = AlertRow.__table__  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.followups import FollowUp, NewFollowUp
+from bot.domain.follow_ups import FollowUp, NewFollowUp
 from storage.models import FollowUpRow, IncidentRow
 
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents import Incident
+from bot.domain.incidents import Incident
+from storage.incident_records import IncidentRepository, incident_from_row
 from storage.leases import Lease
 from storage.models import IncidentRow, UTCDateTime
-from storage.repository import IncidentRepository, incident_from_row
 
 _incidents = IncidentRow.__table__  # type: ignore[attr-defined]
 UNFINISHED_SETUP = Lease(_incidents, due="setup_at", claim="setup_claim", until="setup_claimed_until")

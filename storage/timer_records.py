@@ -19,15 +19,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.escalation import ACKNOWLEDGED, EXHAUSTED, TRIGGERED, Page
-from bot.followups import FollowUp
-from bot.incidents import Incident
-from bot.timer_results import AckTimedOut, FollowUpReminded, PageStepped, Released, ReminderSent, TimerKind, TimerResult
+from bot.domain.escalation import ACKNOWLEDGED, EXHAUSTED, TRIGGERED, Page
+from bot.domain.follow_ups import FollowUp
+from bot.domain.incidents import Incident
+from bot.domain.timer_results import (
+    AckTimedOut,
+    FollowUpReminded,
+    PageStepped,
+    Released,
+    ReminderSent,
+    TimerKind,
+    TimerResult,
+)
 from storage.followup_records import follow_up_from_row
+from storage.incident_records import IncidentRepository, incident_from_row, timeline_values
 from storage.leases import Lease
 from storage.models import FollowUpRow, IncidentRow, PageNotificationRow, PageRow, TimelineEventRow, UTCDateTime
-from storage.pages import page_from_row
-from storage.repository import IncidentRepository, incident_from_row, timeline_values
+from storage.page_records import page_from_row
 
 _incidents = IncidentRow.__table__  # type: ignore[attr-defined]
 _pages = PageRow.__table__  # type: ignore[attr-defined]

@@ -13,13 +13,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.alert_records import AlertRecords
 from storage.db import READ_ONLY
 from storage.followup_records import FollowUpRecords
+from storage.incident_records import IncidentRepository
 from storage.outbox_records import OutboxRecords
-from storage.pages import PageRepository
+from storage.page_records import PageRepository
 from storage.postmortem_records import PostmortemRecords
-from storage.repository import IncidentRepository
 from storage.runbook_records import RunbookRecords
 from storage.setup_records import SetupRecords
-from storage.stats_queries import StatsQueries
+from storage.stats_records import StatsQueries
 from storage.timer_records import TimerRecords
 
 # Commits made by the work running in this context (a list, so tasks it spawns count into it too): work

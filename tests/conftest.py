@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.app import Tocsin, build
-from bot.incidents import Incident, TimelineEntry
-from bot.policy import Policy
+from bot.domain.incidents import Incident, TimelineEntry
+from bot.domain.policy import Policy
 from bot.settings import Settings, load_settings
-from bot.uow_types import utc_now
+from bot.usecases.ports import utc_now
 from storage.db import session_factory
 from storage.uow import UnitOfWork
 from tests.slack_double import SlackDouble

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bot.app import build
-from bot.policy import Policy
+from bot.domain.policy import Policy
 from tests.conftest import eventually, settings_for
 from tests.slack_double import SlackDouble
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import blocks
 from bot.app import build
-from bot.incidents import Status
-from bot.policy import Policy
+from bot.domain.incidents import Status
+from bot.domain.policy import Policy
+from bot.slack import blocks
 from storage.db import session_factory
 from storage.models import IncidentRow, RoleAssignmentRow, TimelineEventRow
 from storage.uow import UnitOfWork

@@ -10,8 +10,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from bot.policy import Policy
-from bot.postmortem import canvas_mention, render_draft
+from bot.domain.policy import Policy
+from bot.domain.postmortem import canvas_mention, render_draft
 from tests.unit.test_postmortem import realistic_facts
 
 EVENTS = 10_000
@@ -31,5 +31,5 @@ def test_ten_thousand_events_render_in_under_a_second() -> None:
         f"\npostmortem draft, {EVENTS} events: median {statistics.median(timings) * 1000:.0f} ms, "
         f"max {max(timings) * 1000:.0f} ms, {len(draft) / 1024:.0f} KiB of Markdown"
     )
-    # Over a canvas's 1 MiB, so such a draft is published as a Markdown file (bot/postmortem_flow.py).
+    # Over a canvas's 1 MiB, so such a draft is published as a Markdown file (bot/usecases/postmortems.py).
     assert max(timings) < 1.0

@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
-from bot.escalation import TRIGGERED, plan_for_user
-from bot.metrics import Metrics
-from bot.paging import Pager
-from bot.policy import Policy
-from bot.reminders import Reminders
-from bot.slack_io import SlackGateway, build_web_client
-from bot.timers import Timers
+from bot.domain.escalation import TRIGGERED, plan_for_user
+from bot.domain.policy import Policy
+from bot.entrypoints.timers import Timers
+from bot.runtime.metrics import Metrics
+from bot.slack.gateway import SlackGateway
+from bot.slack.web_client import build_web_client
+from bot.usecases.paging import Pager
+from bot.usecases.reminders import Reminders
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import IncidentRow, PageRow

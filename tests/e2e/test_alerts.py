@@ -13,13 +13,14 @@ import pytest
 from sqlmodel import func, select
 
 from bot.app import Tocsin
-from bot.incidents import DetectedVia, TimelineKind
-from bot.policy import Policy
+from bot.domain.incidents import DetectedVia, TimelineKind
+from bot.domain.policy import Policy
 from storage.db import session_factory
 from storage.models import PageRow
 from storage.uow import UnitOfWork
+from tests.builders import PAGING_POLICY
 from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
-from tests.e2e.test_timers import PAGING_POLICY, pages_to
+from tests.e2e.test_timers import pages_to
 from tests.slack_double import SlackDouble
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alerts"

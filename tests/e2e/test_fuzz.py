@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Tocsin, build
-from bot.policy import Policy
+from bot.domain.policy import Policy
 from tests.conftest import settings_for, settle
 from tests.e2e.test_alerts import POLICY as ALERT_POLICY
 from tests.e2e.test_alerts import TOKEN, fixture

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from bot.incidents import TimelineKind
+from bot.domain.incidents import TimelineKind
+from tests.builders import declare
 from tests.conftest import StartTocsin, settle, stored_incident, stored_timeline
 from tests.e2e.test_alerts import post
 from tests.e2e.test_alerts import start as start_alerts
 from tests.e2e.test_declare import mrkdwn_texts
-from tests.e2e.test_response import declare
 from tests.slack_double import SlackDouble
 
 TRANSPORTS = ["http", "socket"]

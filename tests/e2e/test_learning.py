@@ -11,13 +11,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.incidents import TimelineKind
-from bot.policy import Policy
+from bot.domain.incidents import TimelineKind
+from bot.domain.policy import Policy
 from storage.migrate import upgrade_to_head
+from tests.builders import declare
 from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
 from tests.e2e.test_process import clean_env
 from tests.e2e.test_process import run as run_cli
-from tests.e2e.test_response import declare, run
+from tests.e2e.test_response import run
 from tests.slack_double import SlackDouble
 from tests.slack_double.server import manifest_bot_scopes
 

@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.policy import Policy
+from bot.domain.policy import Policy
+from tests.builders import PAGING_POLICY, declare
 from tests.conftest import FakeClock, StartTocsin, eventually, settle
-from tests.e2e.test_timers import PAGING_POLICY, declare, pages_to, tick
+from tests.e2e.test_timers import pages_to, tick
 from tests.slack_double import SlackDouble
 
 STOP_POINTS = ["idle", "after-claim", "mid-send", "before-record"]
@@ -111,7 +112,7 @@ async def test_liveness_fails_when_the_timer_stops_ticking(
     tocsin.timers.start(0.05)
     await asyncio.sleep(0.2)
     assert await http_get(tocsin.port, "/livez") == (200, {"event_loop": "ok", "timer": "ok"})
-    monkeypatch.setattr("bot.timers.STALLED_AFTER", 0.3)
+    monkeypatch.setattr("bot.entrypoints.timers.STALLED_AFTER", 0.3)
     tocsin.timers._scheduler.pause()  # the clock stops: no tick starts any more
     await asyncio.sleep(0.5)
     assert await http_get(tocsin.port, "/livez") == (503, {"event_loop": "ok", "timer": "stalled"})
@@ -120,7 +121,7 @@ async def test_liveness_fails_when_the_timer_stops_ticking(
 async def test_an_idle_bot_logs_nothing_and_an_incident_logs_one_line_per_event(
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot import logs
+    from bot.runtime import logs
 
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)

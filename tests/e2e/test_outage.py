@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.incidents import TimelineKind
+from bot.domain.incidents import TimelineKind
+from tests.builders import declare
 from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_timeline
-from tests.e2e.test_response import declare
 from tests.faults.tcp_proxy import TcpProxy
 from tests.slack_double import SlackDouble
 
@@ -79,7 +79,7 @@ async def test_the_timer_rides_out_an_outage_and_fires_what_came_due_once(
     await proxy.cut()
     clock.advance(minutes=16)  # the first update was due after 15 minutes: the nag is due meanwhile
     await asyncio.sleep(2.0)
-    failures = [r for r in caplog.records if r.name == "bot.timers"]
+    failures = [r for r in caplog.records if r.name == "bot.entrypoints.timers"]
     assert 1 <= len(failures) <= 4, [r.getMessage() for r in failures]  # one line an attempt, backing off
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     await proxy.restore()

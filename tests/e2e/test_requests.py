@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from bot.policy import Policy
+from bot.domain.policy import Policy
 from storage.db import session_factory
 from storage.uow import UnitOfWork
 from tests.conftest import StartTocsin, settle

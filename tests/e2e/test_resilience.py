@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import CONTROLS_BLOCK
-from bot.incidents import Status, TimelineKind
-from bot.policy import Policy
-from bot.setup_flow import SETUP_GRACE
-from bot.slack_io import SERVER_ERROR_RETRIES
+from bot.domain.incidents import Status, TimelineKind
+from bot.domain.policy import Policy
+from bot.slack.blocks.primitives import CONTROLS_BLOCK
+from bot.slack.web_client import SERVER_ERROR_RETRIES
+from bot.usecases.setup import SETUP_GRACE
 from storage.db import session_factory
 from storage.uow import UnitOfWork
 from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_incident, stored_timeline
@@ -204,7 +204,7 @@ async def test_twenty_incidents_through_5xx_and_rate_limits_lose_and_repeat_noth
 async def test_two_rate_limits_do_not_use_up_the_retries_for_a_server_error(
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.slack_io.RETRY_BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr("bot.slack.web_client.RETRY_BACKOFF_FACTOR", 0.01)
     tocsin = await start_tocsin(sqlite_url, policy=Policy.model_validate({"broadcast_channel": None}))
     await double.slash_command("U0ALICE", double.channel_named("general").id, "declare sev2 Checkout errors")
     await settle(tocsin)
@@ -219,7 +219,7 @@ async def test_two_rate_limits_do_not_use_up_the_retries_for_a_server_error(
 async def test_a_post_slack_keeps_refusing_waits_in_the_outbox_then_goes_out_once(
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.slack_io.RETRY_BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr("bot.slack.web_client.RETRY_BACKOFF_FACTOR", 0.01)
     tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate({"broadcast_channel": None}))
     await double.slash_command("U0ALICE", double.channel_named("general").id, "declare sev2 Checkout errors")
     await settle(tocsin)
@@ -241,8 +241,8 @@ async def test_a_post_slack_keeps_refusing_waits_in_the_outbox_then_goes_out_onc
 async def test_a_post_that_finally_cannot_go_out_is_told_to_its_author(
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.slack_io.RETRY_BACKOFF_FACTOR", 0.01)
-    monkeypatch.setattr("bot.outbox.MAX_ATTEMPTS", 2)
+    monkeypatch.setattr("bot.slack.web_client.RETRY_BACKOFF_FACTOR", 0.01)
+    monkeypatch.setattr("bot.usecases.outbox.MAX_ATTEMPTS", 2)
     tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate({"broadcast_channel": None}))
     await double.slash_command("U0ALICE", double.channel_named("general").id, "declare sev2 Checkout errors")
     await settle(tocsin)

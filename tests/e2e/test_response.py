@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.ids import View
-from bot.incidents import Status, TimelineKind
-from bot.policy import Policy
+from bot.domain.incidents import Status, TimelineKind
+from bot.domain.policy import Policy
+from bot.slack.ids import View
 from storage.db import session_factory
 from storage.models import RoleAssignmentRow
 from storage.uow import UnitOfWork
+from tests.builders import declare
 from tests.conftest import StartTocsin, settle, stored_incident, stored_timeline
 from tests.e2e.test_declare import mrkdwn_texts
 from tests.slack_double import SlackDouble
@@ -28,14 +29,6 @@ STAKEHOLDER_POLICY = {
     ],
     "default_severity": "SEV3",
 }
-
-
-async def declare(
-    double: SlackDouble, tocsin, text: str = "declare sev2 Checkout errors", user: str = "U0ALICE", via: str = "http"
-) -> Channel:
-    await double.slash_command(user, double.channel_named("general").id, text, via=via)
-    await settle(tocsin)
-    return max((c for c in double.channels.values() if c.name.startswith("inc-")), key=lambda c: c.id)
 
 
 async def run(double: SlackDouble, tocsin, user: str, channel: Channel, text: str, via: str = "http") -> list[str]:

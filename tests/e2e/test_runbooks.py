@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.incidents import TimelineKind
+from bot.domain.incidents import TimelineKind
+from tests.builders import declare
 from tests.conftest import StartTocsin, settle, stored_timeline
 from tests.slack_double import SlackDouble
 
@@ -33,12 +34,6 @@ def ticked(message: dict) -> set[str]:
         if b["type"] == "actions"
         for o in b["elements"][0].get("initial_options", [])
     }
-
-
-async def declare(double: SlackDouble, tocsin, text: str):
-    await double.slash_command("U0ALICE", double.channel_named("general").id, text)
-    await settle(tocsin)
-    return max((c for c in double.channels.values() if c.name.startswith("inc-")), key=lambda c: c.id)
 
 
 async def test_matching_runbooks_are_posted_on_declare_as_checklists(

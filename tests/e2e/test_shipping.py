@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.version import VERSION
+from bot.runtime.version import VERSION
 from tests.e2e.test_process import clean_env, run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,49 +8,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Tocsin
-from bot.incidents import TimelineKind
-from bot.policy import Policy
+from bot.domain.incidents import TimelineKind
+from bot.domain.policy import Policy
+from tests.builders import PAGING_POLICY, declare
 from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
 from tests.slack_double import SlackDouble
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
-
-
-PAGING_POLICY = {
-    "schedules": {
-        "payments-primary": {
-            "timezone": "Europe/London",
-            "rotation": "weekly",
-            "handoff": "mon 09:00",
-            "users": ["U0BOB", "U0CAROL"],
-            "start": "2026-11-23",
-        },
-        "payments-secondary": {"rotation": "daily", "handoff": "09:00", "users": ["U0CAROL"]},
-    },
-    "escalation_policies": {
-        "payments": {
-            "repeat": 1,
-            "tiers": [
-                {"notify": ["schedule:payments-primary"], "after": "5m"},
-                {"notify": ["schedule:payments-secondary"], "after": "10m"},
-                {"notify": ["group:S0MGMT", "user:U0ERIN"], "after": "15m", "min_severity": "SEV1"},
-            ],
-        }
-    },
-    "services": {
-        "checkout": {
-            "keywords": ["checkout", "payment"],
-            "escalation_policy": "payments",
-            "page_on_declare": ["SEV1", "SEV2"],
-        }
-    },
-}
-
-
-async def declare(double: SlackDouble, tocsin: Tocsin, text: str, user: str = "U0ALICE"):
-    await double.slash_command(user, double.channel_named("general").id, text)
-    await settle(tocsin)
-    return max((c for c in double.channels.values() if c.name.startswith("inc-")), key=lambda c: c.id)
 
 
 async def tick(tocsin: Tocsin) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.incidents import NewIncident
-from bot.metrics import Metrics
-from bot.policy import Policy
-from bot.service import IncidentService
+from bot.domain.incidents import NewIncident
+from bot.domain.policy import Policy
+from bot.runtime.metrics import Metrics
+from bot.usecases.declare import IncidentService
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.followups import NewFollowUp
-from bot.incidents import NewIncident
+from bot.domain.follow_ups import NewFollowUp
+from bot.domain.incidents import NewIncident
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.uow import UnitOfWork

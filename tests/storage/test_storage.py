@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.exc import StatementError
 
-from bot.incidents import IC_ROLE, NewIncident, Status, TimelineKind
-from bot.metrics import Metrics
-from bot.policy import Policy
-from bot.service import IncidentService
+from bot.domain.incidents import IC_ROLE, NewIncident, Status, TimelineKind
+from bot.domain.policy import Policy
+from bot.runtime.metrics import Metrics
+from bot.usecases.declare import IncidentService
 from storage.db import create_engine, session_factory
 from storage.migrate import current_revision, head_revision, upgrade_to_head
 from storage.uow import UnitOfWork

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.escalation import ACKNOWLEDGED, TRIGGERED, plan_for_user
-from bot.incidents import IC_ROLE, TimelineEntry, TimelineKind
-from bot.timer_results import AckTimedOut, FollowUpReminded, PageStepped, Released, ReminderSent
+from bot.domain.escalation import ACKNOWLEDGED, TRIGGERED, plan_for_user
+from bot.domain.incidents import IC_ROLE, TimelineEntry, TimelineKind
+from bot.domain.timer_results import AckTimedOut, FollowUpReminded, PageStepped, Released, ReminderSent
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import FollowUpRow, IncidentRow, PageRow, RoleAssignmentRow

@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot import blocks
-from bot.incidents import DetectedVia, Incident, Status
-from bot.mrkdwn import escape, plain_from_slack, trim
-from bot.policy import Policy
+from bot.domain.incidents import DetectedVia, Incident, Status
+from bot.domain.policy import Policy
+from bot.entrypoints.command_parser import SUBCOMMANDS
+from bot.slack import blocks
+from bot.slack.mrkdwn import escape, plain_from_slack, trim
 from tests.slack_double.blockkit import validate_blocks, validate_view
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -67,7 +68,7 @@ def test_the_declare_modal_is_a_valid_view() -> None:
 
 
 def test_help_gives_usage_of_every_subcommand() -> None:
-    text, body = blocks.help_message()
+    text, body = blocks.help_message(SUBCOMMANDS)
     assert validate_blocks(body) == []
     assert "declare [sev1-4] <title>` — declare an incident (no title: open the form)\n" in text
     assert "`/incident stats [30d|90d|all] [--share]` — MTTD, MTTA, MTTR by severity and friends\n" in text

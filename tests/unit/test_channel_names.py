@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.channel_names import MAX_CHANNEL_NAME, channel_name, is_valid_channel_name, slugify
+from bot.domain.channel_names import MAX_CHANNEL_NAME, channel_name, is_valid_channel_name, slugify
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import asyncio
 import itertools
 import time
 
-from bot.coalesce import Coalescer
+from bot.runtime.coalesce import Coalescer
 
 
 async def test_a_burst_of_requests_runs_at_most_twice_and_everyone_sees_their_change() -> None:
@@ -84,7 +84,7 @@ async def test_a_key_within_its_interval_is_kept_so_the_interval_holds() -> None
 
 
 def test_the_channel_pacer_keeps_only_channels_still_waiting_for_a_slot() -> None:
-    from bot.slack_io import ChannelPacer
+    from bot.slack.web_client import ChannelPacer
 
     pacer = ChannelPacer(0.0)
     for channel in range(5_000):

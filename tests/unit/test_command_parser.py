@@ -5,7 +5,10 @@ from datetime import date
 
 import pytest
 
-from bot.command_parser import (
+from bot.domain.errors import UsageError, UserError
+from bot.domain.incidents import Status
+from bot.domain.policy import Policy
+from bot.entrypoints.command_parser import (
     AddFollowUp,
     AddNote,
     AssignRole,
@@ -23,9 +26,6 @@ from bot.command_parser import (
     Target,
     parse_command,
 )
-from bot.errors import UsageError, UserError
-from bot.incidents import Status
-from bot.policy import Policy
 
 POLICY = Policy()
 
@@ -170,3 +170,16 @@ def test_typed_text_quoted_back_in_a_refusal_is_inert(text: str) -> None:
     message = str(caught.value)
     assert "<" not in message and ">" not in message, message  # no broadcast, mention or link can form
     assert "&lt;" in message or "@here" in message  # quoted back, readable
+
+
+def test_every_command_the_parser_builds_has_exactly_one_handler() -> None:
+    import typing
+
+    from bot.entrypoints.command_types import Command
+    from bot.entrypoints.commands import _IN_AN_INCIDENT, _WORKSPACE
+
+    kinds = set(typing.get_args(Command))
+    assert set(_WORKSPACE) | set(_IN_AN_INCIDENT) == kinds
+    assert not set(_WORKSPACE) & set(_IN_AN_INCIDENT)
+    # Commands handled on an incident are the ones that name one.
+    assert all("target" in kind.__dataclass_fields__ for kind in _IN_AN_INCIDENT)

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
-from bot.declare_form import DeclareForm, read_declare_form
-from bot.incidents import DetectedVia
-from bot.policy import Policy
+from bot.domain.incidents import DetectedVia
+from bot.domain.policy import Policy
+from bot.entrypoints.declare_form import DeclareForm, read_declare_form
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import review_blocks
-from bot.errors import UserError
-from bot.followups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
-from bot.stats import Durations, IncidentStats, SeverityStats
+from bot.domain.errors import UserError
+from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
+from bot.domain.stats import Durations, IncidentStats, SeverityStats
+from bot.slack.blocks import learning as review_blocks
 from tests.slack_double.blockkit import validate_blocks
 
 LONDON = ZoneInfo("Europe/London")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mrkdwn import is_user_id, link, mention, safe_url
+from bot.slack.mrkdwn import is_user_id, link, mention, safe_url
 
 
 @pytest.mark.parametrize("url", ["https://grafana.example.com/d/abc?x=1&y=2", "http://10.0.0.1:9090/graph"])

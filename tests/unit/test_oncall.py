@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.oncall import gaps, next_handoff, on_call
-from bot.policy import Schedule
+from bot.domain.oncall import gaps, next_handoff, on_call
+from bot.domain.policy import Schedule
 
 
 def schedule(**values: object) -> Schedule:
@@ -111,8 +111,8 @@ def test_bad_schedules_are_refused() -> None:
 
 
 def test_a_snapshotted_plan_loads_back_unchanged() -> None:
-    from bot.escalation import Plan, plan_for_policy
-    from bot.policy import Policy
+    from bot.domain.escalation import Plan, plan_for_policy
+    from bot.domain.policy import Policy
 
     policy = Policy.model_validate(
         {

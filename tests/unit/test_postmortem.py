@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.followups import FollowUp
-from bot.incidents import DetectedVia, Incident, RoleSpan, Status, TimelineEntry, TimelineKind
-from bot.policy import Policy
-from bot.postmortem import PostmortemFacts, RoleAttribution, canvas_mention, figures, load_template, render_draft
+from bot.domain.errors import ConfigError
+from bot.domain.follow_ups import FollowUp
+from bot.domain.incidents import DetectedVia, Incident, RoleSpan, Status, TimelineEntry, TimelineKind
+from bot.domain.policy import Policy
+from bot.domain.postmortem import PostmortemFacts, RoleAttribution, canvas_mention, figures, load_template, render_draft
 
 DECLARED = datetime(2026, 11, 20, 22, 30, tzinfo=UTC)  # runs past midnight: the timeline must show dates
 PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol", "U0DAVE": "dave", "U0ERIN": "erin"}

@@ -5,25 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import cadence
-from bot.errors import UserError
-from bot.incidents import Incident, Status
-from bot.lifecycle import check_move, parse_status, stamps_for
-from bot.permissions import Act, may, require
-from bot.policy import Policy
+from bot.domain import cadence
+from bot.domain.errors import UserError
+from bot.domain.incidents import Status
+from bot.domain.lifecycle import check_move, stamps_for
+from bot.domain.permissions import Act, may, require
+from bot.domain.policy import Policy
+from bot.entrypoints.command_parser import parse_status
+from tests.builders import an_incident
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-BASE = Incident(
-    id=1,
-    team_id="T",
-    number=7,
-    title="t",
-    severity="SEV2",
-    status=Status.INVESTIGATING,
-    declared_by="U1",
-    declared_at=NOW - timedelta(hours=1),
-    roles={"incident_commander": "U1", "comms_lead": "U2"},
-)
+BASE = an_incident(declared_at=NOW - timedelta(hours=1))
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import blocks
-from bot.policy import Policy
-from bot.runbooks import RunbookError, RunbookLibrary, matches, parse_runbook, validate
+from bot.domain.policy import Policy
+from bot.domain.runbooks import RunbookError, RunbookLibrary, matches, parse_runbook, validate
+from bot.slack import blocks
 from tests.slack_double.blockkit import validate_blocks
 
 SHIPPED = Path(__file__).resolve().parents[2] / "runbooks"

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.durations import format_duration, parse_duration
-from bot.errors import ConfigError
-from bot.policy import Policy, load_policy, parse_policy
+from bot.domain.durations import format_duration, parse_duration
+from bot.domain.errors import ConfigError
+from bot.domain.policy import Policy
+from bot.domain.policy_file import load_policy, parse_policy
 from bot.settings import Settings, load_settings
 
 GOOD = {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s3cret", "_env_file": None}

@@ -1,0 +1,397 @@
+"""The policy (`tocsin.yml`): pydantic models and defaults from incident-management practice (reading
+the file: policy_file.py).
+
+An empty file is valid. Unknown keys are refused with the path of the key.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.domain.durations import Duration, parse_duration
+
+_CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
+_USER_REF = re.compile(r"^(U|W)[A-Z0-9]+$|^[^@\s]+@[^@\s]+$")
+_NOTIFY_TARGET = re.compile(r"^(schedule|user|group|email):\S+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Severity(_Strict):
+    """One severity level; the list is ordered most severe first."""
+
+    name: str
+    description: str = ""
+    update_every: Duration | None = None
+    notify: list[str] = Field(default_factory=list)
+    colour: str | None = None
+
+
+class Role(_Strict):
+    """An incident role people can be assigned to."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class Override(_Strict):
+    """Someone covering a schedule for a fixed window (ISO 8601 times with a zone, e.g. ...Z)."""
+
+    user: str
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _window(self) -> Override:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("override start and end need a time zone, e.g. 2026-11-22T09:00:00Z")
+        if self.end <= self.start:
+            raise ValueError("an override must end after it starts")
+        return self
+
+
+_HANDOFF = re.compile(r"^(?:(mon|tue|wed|thu|fri|sat|sun)\s+)?([01]\d|2[0-3]):([0-5]\d)$", re.IGNORECASE)
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class Layer(_Strict):
+    """One rotation: who takes turns, when they hand over, and (for follow-the-sun) which hours it covers."""
+
+    name: str = "default"
+    rotation: str = "weekly"  # daily | weekly | a duration such as 12h
+    handoff: str = "mon 09:00"  # "mon 09:00" for weekly rotations, "09:00" otherwise
+    users: list[str] = Field(min_length=1)
+    start: date = date(2024, 1, 1)  # users[0] takes the first shift starting on or after this date
+    hours: str | None = None  # "09:00-17:00" in the schedule's time zone; none means all day
+
+    @field_validator("rotation")
+    @classmethod
+    def _rotation(cls, value: str) -> str:
+        if value not in ("daily", "weekly"):
+            parse_duration(value)  # raises with a clear message
+        return value
+
+    @field_validator("handoff")
+    @classmethod
+    def _handoff(cls, value: str) -> str:
+        if not _HANDOFF.match(value.strip()):
+            raise ValueError(f"{value!r} must look like 'mon 09:00' (weekly) or '09:00'")
+        return value.strip().lower()
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None and not _HOURS.match(value.strip()):
+            raise ValueError(f"{value!r} must look like '09:00-17:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _weekly_needs_a_day(self) -> Layer:
+        day = _HANDOFF.match(self.handoff).group(1)  # type: ignore[union-attr]
+        if self.rotation == "weekly" and day is None:
+            raise ValueError("a weekly rotation's handoff names a day, e.g. 'mon 09:00'")
+        if self.rotation != "weekly" and day is not None:
+            raise ValueError("only weekly rotations name a day in their handoff; write e.g. '09:00'")
+        return self
+
+
+class Schedule(_Strict):
+    """An on-call schedule: one rotation (rotation/handoff/users) or several layers, plus overrides.
+
+    With layers, the last layer that covers a moment decides who is on call (follow-the-sun: give
+    each layer its hours); overrides beat every layer.
+    """
+
+    timezone: str = "UTC"
+    rotation: str | None = None
+    handoff: str | None = None
+    users: list[str] | None = None
+    start: date | None = None
+    hours: str | None = None
+    layers: list[Layer] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Schedule:
+        flat = self.users is not None
+        if flat == bool(self.layers):
+            raise ValueError("give a schedule either users (with rotation and handoff) or layers")
+        if flat:
+            single = Layer(
+                rotation=self.rotation or "weekly",
+                handoff=self.handoff or ("mon 09:00" if (self.rotation or "weekly") == "weekly" else "09:00"),
+                users=self.users or [],
+                start=self.start or date(2024, 1, 1),
+                hours=self.hours,
+            )
+            object.__setattr__(self, "layers", [single])
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The schedule's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def canonical(self) -> dict[str, object]:
+        """The schedule in its layered form only (what a page snapshots; loads back as the same schedule)."""
+        return self.model_dump(mode="json", include={"timezone", "layers", "overrides"})
+
+
+class EscalationTier(_Strict):
+    """Who to notify, and how long to wait before the next tier."""
+
+    notify: list[str] = Field(min_length=1)
+    after: Duration = timedelta(minutes=5)
+    min_severity: str | None = None
+
+    @field_validator("notify")
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        for target in value:
+            if not _NOTIFY_TARGET.match(target):
+                raise ValueError(f"{target!r} must be schedule:NAME, user:U…, group:S… or email:ADDRESS")
+        return value
+
+
+class EscalationPolicy(_Strict):
+    """Ordered tiers; `repeat` runs them again when nobody acknowledges."""
+
+    repeat: int = Field(default=0, ge=0, le=10)
+    ack_timeout: Duration | None = None
+    tiers: list[EscalationTier] = Field(min_length=1)
+
+
+class Service(_Strict):
+    """Something that breaks: how to recognise it and who to page."""
+
+    keywords: list[str] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+    escalation_policy: str | None = None
+    page_on_declare: list[str] = Field(default_factory=list)
+    runbooks: list[str] = Field(default_factory=list)
+
+
+class Permissions(_Strict):
+    """Who may do what: `anyone`, `admins`, a role key (e.g. incident_commander) or a user ID."""
+
+    declare: list[str] = Field(default_factory=lambda: ["anyone"])
+    severity: list[str] = Field(default_factory=lambda: ["anyone"])
+    resolve: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+    # Assigning roles to others (anyone may claim a vacant role; a held IC role passes only by the IC or an admin).
+    roles: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+    status: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+    reopen: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+
+
+class AlertRoute(_Strict):
+    """How matching alerts are handled: which service (and so escalation policy), how their severity
+    label maps, whether to declare an incident, and where to post the notice."""
+
+    match: dict[str, str] = Field(default_factory=dict)  # label: value, all must match; empty matches all
+    service: str | None = None
+    escalation_policy: str | None = None
+    severity_map: dict[str, str] = Field(default_factory=dict)  # severity label value -> severity name
+    declare_at: str | None = None  # declare an incident when the alert is at or above this severity
+    channel: str | None = None  # where the alert notice goes (default: the broadcast channel)
+
+
+class AlertsPolicy(_Strict):
+    """Alert routing: the first matching route wins; anything else takes the default route."""
+
+    routes: list[AlertRoute] = Field(default_factory=list)
+    default: AlertRoute = Field(default_factory=AlertRoute)
+
+
+def _default_severities() -> list[Severity]:
+    return [
+        Severity(
+            name="SEV1",
+            description="Full outage or critical data loss affecting many customers",
+            update_every=timedelta(minutes=15),
+            colour="#E01E5A",
+        ),
+        Severity(
+            name="SEV2",
+            description="Major feature broken or revenue at risk",
+            update_every=timedelta(minutes=30),
+            colour="#F2952F",
+        ),
+        Severity(
+            name="SEV3",
+            description="Partial impact with a workaround",
+            update_every=timedelta(minutes=60),
+            colour="#ECB22E",
+        ),
+        Severity(name="SEV4", description="Minor or internal-only", update_every=None, colour="#9A9A9A"),
+    ]
+
+
+def _default_roles() -> list[Role]:
+    return [
+        Role(
+            key="incident_commander",
+            name="Incident Commander",
+            aliases=["ic", "commander"],
+            description="Owns the response and its decisions",
+        ),
+        Role(
+            key="comms_lead",
+            name="Communications Lead",
+            aliases=["comms", "communications"],
+            description="Keeps stakeholders informed",
+        ),
+        Role(key="tech_lead", name="Tech Lead", aliases=["tech", "tl"], description="Leads the investigation"),
+        Role(key="scribe", name="Scribe", aliases=[], description="Keeps the timeline"),
+    ]
+
+
+class Policy(_Strict):
+    """The whole policy file with its defaults."""
+
+    channel_prefix: str = "inc"
+    broadcast_channel: str | None = "#incidents"
+    timeline_reaction: str = "pushpin"
+    runbooks_dir: str | None = None  # None: the runbooks shipped with Tocsin
+    postmortem_template: str | None = None  # a Jinja2 Markdown template; Tocsin's own when unset
+    alerts: AlertsPolicy = Field(default_factory=AlertsPolicy)
+    first_update_within: Duration = timedelta(minutes=15)
+    default_severity: str = "SEV3"
+    timezone: str = "UTC"
+    severities: list[Severity] = Field(default_factory=_default_severities, min_length=1)
+    roles: list[Role] = Field(default_factory=_default_roles)
+    admins: list[str] = Field(default_factory=list)
+    permissions: Permissions = Field(default_factory=Permissions)
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
+    escalation_policies: dict[str, EscalationPolicy] = Field(default_factory=dict)
+    services: dict[str, Service] = Field(default_factory=dict)
+
+    @field_validator("channel_prefix")
+    @classmethod
+    def _prefix_is_a_channel_name(cls, value: str) -> str:
+        if not _CHANNEL_PREFIX.match(value):
+            raise ValueError("must be 1-20 characters of a-z, 0-9, - and _ (a Slack channel name start)")
+        return value
+
+    @field_validator("timeline_reaction")
+    @classmethod
+    def _reaction_name(cls, value: str) -> str:
+        return value.strip(":")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("admins")
+    @classmethod
+    def _user_refs(cls, value: list[str]) -> list[str]:
+        for user in value:
+            if not _USER_REF.match(user):
+                raise ValueError(f"{user!r} must be a Slack user ID (U…) or an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Policy:
+        problems: list[str] = []
+        names = [s.name for s in self.severities]
+        if len(set(n.upper() for n in names)) != len(names):
+            problems.append("severities: names must be unique")
+        if self.default_severity.upper() not in {n.upper() for n in names}:
+            problems.append(f"default_severity: {self.default_severity!r} is not one of {', '.join(names)}")
+        role_keys = [r.key for r in self.roles]
+        for required in ("incident_commander",):
+            if required not in role_keys:
+                problems.append(f"roles: the {required} role is required")
+        for act, grants in self.permissions.model_dump().items():
+            for grant in grants:
+                if grant not in ("anyone", "admins") and grant not in role_keys and not _USER_REF.match(grant):
+                    problems.append(f"permissions.{act}: {grant!r} is not anyone, admins, a role or a user ID")
+        for name, policy in self.escalation_policies.items():
+            for index, tier in enumerate(policy.tiers):
+                if tier.min_severity is not None and self.severity_named(tier.min_severity) is None:
+                    problems.append(
+                        f"escalation_policies.{name}.tiers[{index}].min_severity: "
+                        f"{tier.min_severity!r} is not a severity"
+                    )
+                for target in tier.notify:
+                    kind, _, ref = target.partition(":")
+                    if kind == "schedule" and ref not in self.schedules:
+                        problems.append(f"escalation_policies.{name}.tiers[{index}].notify: unknown schedule {ref!r}")
+        for index, route in enumerate([*self.alerts.routes, self.alerts.default]):
+            where = f"alerts.routes[{index}]" if index < len(self.alerts.routes) else "alerts.default"
+            if route.service and route.service not in self.services:
+                problems.append(f"{where}.service: unknown service {route.service!r}")
+            if route.escalation_policy and route.escalation_policy not in self.escalation_policies:
+                problems.append(f"{where}.escalation_policy: unknown escalation policy {route.escalation_policy!r}")
+            for value in [*route.severity_map.values(), *([route.declare_at] if route.declare_at else [])]:
+                if self.severity_named(value) is None:
+                    problems.append(f"{where}: {value!r} is not a severity")
+        for name, service in self.services.items():
+            if service.escalation_policy and service.escalation_policy not in self.escalation_policies:
+                problems.append(
+                    f"services.{name}.escalation_policy: unknown escalation policy {service.escalation_policy!r}"
+                )
+            for sev in service.page_on_declare:
+                if self.severity_named(sev) is None:
+                    problems.append(f"services.{name}.page_on_declare: {sev!r} is not a severity")
+        if problems:  # every problem at once, "; "-separated (tocsin check lists each)
+            raise ValueError(PROBLEM_SEPARATOR.join(problems))
+        return self
+
+    def severity_named(self, name: str) -> Severity | None:
+        """The severity with this name (case-insensitive), or None."""
+        wanted = name.strip().upper()
+        return next((s for s in self.severities if s.name.upper() == wanted), None)
+
+    def stakeholder_channels(self, severity: str) -> list[str]:
+        """Where declare, update and resolve are announced for a severity: broadcast, then its notify list."""
+        channels = [self.broadcast_channel] if self.broadcast_channel else []
+        named = self.severity_named(severity)
+        for channel in named.notify if named else []:
+            if channel not in channels:
+                channels.append(channel)
+        return channels
+
+    def rank(self, severity: str) -> int:
+        """0 for the most severe; unknown severities rank last."""
+        names = [n.upper() for n in self.severity_names]
+        return names.index(severity.upper()) if severity.upper() in names else len(names)
+
+    @property
+    def severity_names(self) -> list[str]:
+        """Severity names, most severe first."""
+        return [s.name for s in self.severities]
+
+    def role(self, word: str) -> Role | None:
+        """The role a user means by `word` (its key, name or an alias), or None."""
+        wanted = word.strip().lower().replace(" ", "_").replace("-", "_")
+        for role in self.roles:
+            candidates = {role.key, role.name.lower().replace(" ", "_"), *(a.lower() for a in role.aliases)}
+            if wanted in candidates:
+                return role
+        return None
+
+
+PROBLEM_SEPARATOR = "; "  # between the problems one ValueError lists
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/London)") from None
+    return value

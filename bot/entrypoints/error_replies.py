@@ -1,0 +1,58 @@
+"""The one mapping from errors to what the person sees: used for background work and Bolt's error hook."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.errors import UsageError, UserError
+from bot.runtime.background import StillUnreachable
+from bot.slack.gateway import ReplyTarget, SlackGateway
+
+log = logging.getLogger(__name__)
+
+
+def usage_reply(message: str, usage: str | None) -> str:
+    """A one-line refusal with the right usage."""
+    return f":warning: {message}" + (f" Usage: `{usage}`" if usage else "")
+
+
+def reply_for(error: BaseException) -> str:
+    """What a person is told about an error: the user's mistake plainly, ours without internals."""
+    if isinstance(error, UserError):
+        return usage_reply(str(error), error.usage if isinstance(error, UsageError) else None)
+    if isinstance(error, StillUnreachable):
+        return (
+            f":x: Tocsin could not reach {error.what} for a minute, so this was not "
+            "done. Nothing was changed; please try again."
+        )
+    return ":x: Something went wrong on Tocsin's side; the details are in its log."
+
+
+async def report_error(error: BaseException, body: dict[str, Any], slack: SlackGateway) -> None:
+    """Log an error (ours) and tell the person who caused the request, privately."""
+    if isinstance(error, StillUnreachable):  # expected in an outage: one line, no traceback
+        log.warning("gave up a request: %s", error)
+    elif not isinstance(error, UserError):
+        log.error("unhandled error in a listener", exc_info=error)
+    user_id = _text(body.get("user_id")) or _text(_field(body.get("user"), "id"))
+    if not user_id:
+        return
+    channel_id = _text(body.get("channel_id")) or _text(_field(body.get("channel"), "id"))
+    target = ReplyTarget(user_id, channel_id, _text(body.get("response_url")))
+    try:
+        await slack.reply(target, reply_for(error))
+    except (SlackApiError, aiohttp.ClientError) as exc:
+        log.warning("could not tell %s about an error: %s", user_id, exc)
+
+
+def _field(part: Any, key: str) -> Any:
+    return part.get(key) if isinstance(part, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    """A string field of a payload that may be malformed: the string, or None."""
+    return value if isinstance(value, str) and value else None

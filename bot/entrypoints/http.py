@@ -1,0 +1,143 @@
+"""The HTTP routes: Slack's Events API endpoint (signature checked before anything is parsed), alert
+webhooks, health (/livez, /readyz, /healthz) and /metrics; and Bolt's error hook for what listeners
+raise before their ack."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
+
+from bot.domain.alerts import SOURCES, AlertPayloadError
+from bot.domain.alerts import parse as parse_alerts
+from bot.entrypoints.error_replies import report_error
+from bot.entrypoints.payloads import malformed
+from bot.slack.gateway import SlackGateway
+
+if TYPE_CHECKING:
+    from bot.app import Tocsin
+
+log = logging.getLogger(__name__)
+
+MAX_ALERT_BODY = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+# What a listener raises while reading a payload before its ack: the payload lacks what Slack documents.
+_MALFORMED = (LookupError, TypeError, ValueError, AttributeError)
+
+
+def register_error_handler(bolt: AsyncApp, slack: SlackGateway) -> None:
+    @bolt.error
+    async def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None) -> BoltResponse | None:
+        # Bolt calls this only for errors before the ack (work after it reports through Background).
+        if response is not None and isinstance(error, _MALFORMED):
+            log.warning("refused a malformed Slack payload: %s: %s", type(error).__name__, error)
+            return BoltResponse(status=400, body="malformed payload")
+        await report_error(error, body, slack)
+        return None
+
+
+def add_routes(tocsin: Tocsin, signing_secret: str) -> None:
+    # Socket Mode needs no signing secret (the socket is authenticated); there /slack/events answers 404.
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
+    async def slack_events(request: web.Request) -> web.Response:
+        if tocsin.socket_mode is not None or verifier is None:
+            return web.json_response({"error": "Socket Mode is on; Slack traffic arrives over it"}, status=404)
+        with tocsin.metrics.ack_seconds.time():
+            # Checked before the body is parsed, so nothing unsigned is ever read (Bolt checks again).
+            raw = await request.read()
+            timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+            signature = request.headers.get("X-Slack-Signature", "")
+            if not _TIMESTAMP.fullmatch(timestamp) or not verifier.is_valid(raw, timestamp, signature):
+                return web.json_response({"error": "invalid or missing signature"}, status=401)
+            try:
+                body = parse_body(raw.decode("utf-8"), request.content_type)
+            except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+                return web.json_response({"error": f"unreadable body: {type(exc).__name__}"}, status=400)
+            # Bolt reads some fields as it builds its request, before any middleware: check the shape first.
+            if (reason := malformed(body)) is not None:
+                log.warning("refused a malformed Slack payload: %s", reason)
+                return web.json_response({"error": reason}, status=400)
+            try:
+                response = await tocsin.bolt.async_dispatch(await to_bolt_request(request))
+            except (LookupError, TypeError, ValueError, AttributeError) as exc:
+                # Only Bolt's own reading of an odd payload gets here (listeners' errors go to on_error).
+                log.warning("refused a malformed Slack payload: %s: %s", type(exc).__name__, exc)
+                return web.json_response({"error": "malformed payload"}, status=400)
+            return await to_aiohttp_response(response)
+
+    async def readyz(_request: web.Request) -> web.Response:
+        report = await tocsin.ready()
+        return web.json_response(report, status=200 if all(v == "ok" for v in report.values()) else 503)
+
+    async def livez(_request: web.Request) -> web.Response:
+        # Answering at all shows the event loop is free; a timer that stopped ticking is not alive.
+        stalled = tocsin.timers is not None and tocsin.timers.stalled
+        report = {"event_loop": "ok", "timer": "stalled" if stalled else "ok"}
+        return web.json_response(report, status=503 if stalled else 200)
+
+    async def metrics(_request: web.Request) -> web.Response:
+        await _count_open_incidents(tocsin)
+        response = web.Response(body=tocsin.metrics.render())
+        response.headers["Content-Type"] = tocsin.metrics.content_type
+        return response
+
+    async def alerts(request: web.Request) -> web.Response:
+        source = request.match_info["source"]
+        if source not in SOURCES:
+            return web.json_response(
+                {"error": f"unknown alert source {source!r}; use {', '.join(SOURCES)}"}, status=404
+            )
+        token = tocsin.settings.alerts_token
+        given = request.headers.get("Authorization", "").encode()
+        expected = f"Bearer {token.get_secret_value()}".encode() if token else None
+        # Constant-time comparison; with no ALERTS_TOKEN configured every request is refused.
+        if expected is None or not hmac.compare_digest(given, expected):
+            return web.json_response({"error": "missing or wrong bearer token"}, status=401)
+        if request.content_length is not None and request.content_length > MAX_ALERT_BODY:
+            return web.json_response({"error": "body over 1 MiB"}, status=413)
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "body over 1 MiB"}, status=413)
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            return web.json_response({"error": f"malformed JSON: {exc}"}, status=400)
+        except RecursionError:
+            return web.json_response({"error": "malformed JSON: nested too deeply"}, status=400)
+        try:
+            batch = parse_alerts(source, data)
+        except AlertPayloadError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(await tocsin.deps.alerts.receive(batch))
+
+    tocsin.web_app.router.add_post("/alerts/{source}", alerts)
+    tocsin.web_app.router.add_post("/slack/events", slack_events)
+    tocsin.web_app.router.add_get("/healthz", readyz)  # kept for compatibility: readiness
+    tocsin.web_app.router.add_get("/readyz", readyz)
+    tocsin.web_app.router.add_get("/livez", livez)
+    tocsin.web_app.router.add_get("/metrics", metrics)
+
+
+async def _count_open_incidents(tocsin: Tocsin) -> None:
+    """Refresh the open-incidents gauge from the database (replicas agree: it is one database)."""
+    try:
+        async with asyncio.timeout(2):
+            counts = await tocsin.deps.stats.open_by_severity()
+    except Exception:  # a scrape must answer even when the database does not; the gauge keeps its last value
+        log.warning("metrics: open incidents could not be counted", exc_info=True)
+        return
+    tocsin.metrics.set_open_incidents(counts, tocsin.deps.policy.severity_names)

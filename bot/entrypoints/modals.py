@@ -1,0 +1,93 @@
+"""Modal submissions: the declare form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.domain.incidents import NewIncident
+from bot.domain.numbers import epoch_time
+from bot.entrypoints.declare_form import DeclareForm, read_declare_form
+from bot.entrypoints.deps import Deps
+from bot.slack.blocks.forms import form_incident_id, form_metadata
+from bot.slack.gateway import ReplyTarget
+from bot.slack.ids import Block, View
+from bot.usecases.respond import ResolutionDraft, UpdateDraft
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Listen for modal submissions."""
+
+    @app.view(View.DECLARE)
+    async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = read_declare_form(view["state"]["values"], deps.policy, now=deps.incidents.clock())
+        if not isinstance(form, DeclareForm):
+            await ack(response_action="errors", errors=form)
+            return
+        await ack()
+        user_id = body["user"]["id"]
+        new = NewIncident(
+            team_id=body["team"]["id"] if body.get("team") else view["team_id"],
+            title=form.title,
+            severity=form.severity,
+            declared_by=user_id,
+            # Slack keeps the view id across a double submit: one view, one incident.
+            declare_key=f"view:{view['id']}",
+            description=form.description,
+            detected_via=form.detected_via,
+            started_at=form.started_at,
+        )
+        reply_to = ReplyTarget(user_id, _origin_channel(view))
+        deps.background.submit(body, lambda: deps.incidents.declare(new, reply_to=reply_to))
+
+    @app.view(View.POST_UPDATE)
+    async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        known = _text(values, Block.KNOWN)
+        if not known:
+            await ack(response_action="errors", errors={Block.KNOWN: "Say what we know, even if it's little."})
+            return
+        next_epoch = (values.get(Block.NEXT_UPDATE, {}).get("value") or {}).get("selected_date_time")
+        next_at = epoch_time(next_epoch) if next_epoch else None
+        if next_epoch and next_at is None:
+            await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a date and time."})
+            return
+        if next_at is not None and next_at <= deps.incidents.clock():
+            await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a time in the future."})
+            return
+        await ack()
+        received = deps.incidents.clock()
+        draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
+
+        async def job() -> None:
+            incident = await deps.response.get(form_incident_id(view))
+            await deps.response.post_update(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
+
+        deps.background.submit(body, job)
+
+    @app.view(View.RESOLVE)
+    async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        summary = _text(values, Block.SUMMARY)
+        if not summary:
+            await ack(response_action="errors", errors={Block.SUMMARY: "Say what restored service."})
+            return
+        await ack()
+        received = deps.incidents.clock()
+        draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
+
+        async def job() -> None:
+            incident = await deps.response.get(form_incident_id(view))
+            await deps.response.resolve(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
+
+        deps.background.submit(body, job)
+
+
+def _text(values: dict[str, Any], block: Block) -> str:
+    return ((values.get(block, {}).get("value") or {}).get("value") or "").strip()
+
+
+def _origin_channel(view: dict[str, Any]) -> str | None:
+    channel = form_metadata(view, "channel")
+    return channel if isinstance(channel, str) else None

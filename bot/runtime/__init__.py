@@ -1,0 +1,1 @@
+"""The process's machinery: the background worker pool, coalescing, metrics, logging, start-up, version."""

@@ -1,0 +1,83 @@
+"""Prometheus metrics, in a registry of the process's own (no module-level globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bot.runtime.version import VERSION
+
+
+class Metrics:
+    """What /metrics exposes."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        """Create the registry and its series."""
+        self.registry = CollectorRegistry()
+        build = Gauge("tocsin_build_info", "The running Tocsin's version", ["version"], registry=self.registry)
+        build.labels(VERSION).set(1)
+        self.incidents_declared = Counter(
+            "tocsin_incidents_declared", "Incidents declared", ["severity"], registry=self.registry
+        )
+        self.slack_calls = Counter(
+            "tocsin_slack_api_calls", "Slack Web API calls made", ["method"], registry=self.registry
+        )
+        self.slack_errors = Counter(
+            "tocsin_slack_api_errors",
+            "Slack Web API calls that failed",
+            ["method", "error"],
+            registry=self.registry,
+        )
+        self.declare_setup_seconds = Histogram(
+            "tocsin_declare_setup_seconds",
+            "From the declare request to a fully set-up incident channel",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.ack_seconds = Histogram(
+            "tocsin_slack_ack_seconds",
+            "From a Slack request arriving over HTTP to its acknowledgement being sent",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.timer_lateness = Histogram(
+            "tocsin_timer_lateness_seconds",
+            "How late a timer (update reminder, page step, follow-up reminder) was sent after it was due",
+            ["kind"],
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300),
+            registry=self.registry,
+        )
+        self.open_incidents = Gauge(
+            "tocsin_open_incidents",
+            "Incidents not yet resolved, read from the database",
+            ["severity"],
+            registry=self.registry,
+        )
+        self.time_to_acknowledge = Histogram(
+            "tocsin_time_to_acknowledge_seconds",
+            "From declaring an incident to its first acknowledgement",
+            ["severity"],
+            buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
+            registry=self.registry,
+        )
+        self.time_to_resolve = Histogram(
+            "tocsin_time_to_resolve_seconds",
+            "From declaring an incident to resolving it",
+            ["severity"],
+            buckets=(300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200),
+            registry=self.registry,
+        )
+        self.work_in_flight = Gauge(
+            "tocsin_work_in_flight", "Acknowledged requests still being worked on", registry=self.registry
+        )
+
+    def set_open_incidents(self, counts: dict[str, int], severities: list[str]) -> None:
+        """Set the open-incidents gauge: every known severity, zero when none are open."""
+        for severity in {*severities, *counts}:
+            self.open_incidents.labels(severity).set(counts.get(severity, 0))
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

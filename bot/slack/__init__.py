@@ -1,0 +1,1 @@
+"""Slack as Tocsin speaks it: the Web API gateway, ids, mrkdwn, charts and Block Kit builders."""

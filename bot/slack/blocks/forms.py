@@ -1,0 +1,146 @@
+"""Modals: the declare form, the forms about one incident, and reading their metadata back."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.domain.errors import UserError
+from bot.domain.incidents import DetectedVia, Incident
+from bot.domain.policy import Policy
+from bot.slack.blocks.primitives import (
+    MAX_MODAL_TITLE,
+    MAX_PRIVATE_METADATA,
+    Blocks,
+    _option,
+    _plain,
+    context,
+    form_input,
+    incident_title_line,
+    text_input,
+)
+from bot.slack.ids import Block, View
+
+
+def declare_modal(policy: Policy, *, origin_channel: str, severity: str | None = None) -> dict[str, Any]:
+    """The declare form: title, severity, impact, how it was detected, when it started."""
+    initial = policy.severity_named(severity or policy.default_severity) or policy.severities[0]
+    metadata = json.dumps({"channel": origin_channel})
+    return {
+        "type": "modal",
+        "callback_id": View.DECLARE,
+        "title": _plain("Declare an incident", MAX_MODAL_TITLE),
+        "submit": _plain("Declare", MAX_MODAL_TITLE),
+        "close": _plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": metadata[:MAX_PRIVATE_METADATA],
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": Block.TITLE,
+                "label": _plain("Title", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "max_length": 120,
+                    "placeholder": _plain("Checkout errors for EU customers", 150),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": Block.SEVERITY,
+                "label": _plain("Severity", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": [_option(f"{s.name} — {s.description}", s.name) for s in policy.severities],
+                    "initial_option": _option(f"{initial.name} — {initial.description}", initial.name),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": Block.DESCRIPTION,
+                "optional": True,
+                "label": _plain("Impact / description", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": Block.DETECTED_VIA,
+                "optional": True,
+                "label": _plain("How was it detected?", 2000),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": "value",
+                    "options": [_option(d.label, d.value) for d in DetectedVia],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": Block.STARTED_AT,
+                "optional": True,
+                "label": _plain("When did it start?", 2000),
+                "element": {"type": "datetimepicker", "action_id": "value"},
+            },
+        ],
+    }
+
+
+def incident_form(incident: Incident, callback_id: str, *, title: str, submit: str, inputs: Blocks) -> dict[str, Any]:
+    """A modal about one incident: its title line first, its id in private_metadata (see `form_metadata`)."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _plain(title, MAX_MODAL_TITLE),
+        "submit": _plain(submit, MAX_MODAL_TITLE),
+        "close": _plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": json.dumps({"incident": incident.id}),
+        "blocks": [
+            context(f"*{incident_title_line(incident)}* · {incident.severity} · {incident.status.label}"),
+            *inputs,
+        ],
+    }
+
+
+def form_metadata(view: dict[str, Any], key: str) -> Any:
+    """A value a form carries in its private_metadata (None when missing or unreadable)."""
+    try:
+        return json.loads(view.get("private_metadata") or "{}").get(key)
+    except (ValueError, AttributeError):
+        return None
+
+
+def form_incident_id(view: dict[str, Any]) -> int:
+    """The incident a form is about, from its private_metadata; UserError when it names none."""
+    incident_id = form_metadata(view, "incident")
+    if isinstance(incident_id, bool) or not isinstance(incident_id, int) or not 0 < incident_id < 2**31:
+        raise UserError("That form isn't attached to an incident any more.")
+    return incident_id
+
+
+def update_modal(incident: Incident, *, next_at: datetime | None) -> dict[str, Any]:
+    """The Post update form: what we know, what we are doing, next update at (pre-filled from the cadence)."""
+    next_element: dict[str, Any] = {"type": "datetimepicker", "action_id": "value"}
+    if next_at is not None:
+        next_element["initial_date_time"] = int(next_at.timestamp())
+    inputs = [
+        text_input(Block.KNOWN, "What we know", multiline=True),
+        text_input(Block.DOING, "What we are doing", multiline=True, optional=True),
+        form_input(Block.NEXT_UPDATE, "Next update at", next_element, optional=True),
+    ]
+    return incident_form(incident, View.POST_UPDATE, title="Post an update", submit="Post", inputs=inputs)
+
+
+def resolve_modal(incident: Incident) -> dict[str, Any]:
+    """The Resolve form: summary, customer impact, cause as far as known."""
+    inputs = [
+        text_input(Block.SUMMARY, "What was done to restore service", multiline=True),
+        text_input(Block.IMPACT, "Customer impact", multiline=True, optional=True),
+        text_input(Block.CAUSE, "Cause, as far as known", multiline=True, optional=True),
+    ]
+    return incident_form(incident, View.RESOLVE, title="Resolve incident", submit="Resolve", inputs=inputs)

@@ -1,0 +1,214 @@
+"""Alerts in: store and deduplicate them, page the routed escalation policy, declare when the route says
+so, and cancel pages nobody acknowledged when the alerts resolve.
+
+One group (Alertmanager/Grafana groupKey, or a generic dedup_key) gets one page and at most one
+incident, decided by whichever request created the group row; repeats only update the stored alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain.alerts import Alert, AlertBatch, decide, most_severe
+from bot.domain.escalation import plan_for_policy
+from bot.domain.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
+from bot.domain.keys import fit_key
+from bot.domain.policy import Policy
+from bot.runtime.background import Background
+from bot.runtime.logs import event
+from bot.slack import blocks
+from bot.slack.gateway import SlackGateway, slack_error
+from bot.slack.mrkdwn import escape, safe_url
+from bot.slack.mrkdwn import link as mrkdwn_link
+from bot.usecases.declare import IncidentService
+from bot.usecases.paging import Pager
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class _Route:
+    """What a new group's firing alerts call for: the policy's decision for the most severe of them."""
+
+    def __init__(self, intake: AlertIntake, batch: AlertBatch, firing: list[Alert]) -> None:
+        self.batch = batch
+        self.lead = most_severe(firing, intake.policy)
+        self.decision = decide(self.lead, intake.policy)
+        policy_name = self.decision.escalation_policy
+        self.plan = plan_for_policy(policy_name, intake.policy) if policy_name else None
+        more = len(batch.alerts) - 1
+        self.title = self.lead.title + (f" (+{more} more)" if more > 0 else "")
+        self._workspace = intake.workspace
+
+    def describe(self) -> str:
+        decision = self.decision
+        action = (
+            f"declare at {decision.severity}" if decision.declare else f"page {decision.escalation_policy or 'nobody'}"
+        )
+        return f"{decision.service or 'no service'}, {action}"
+
+    def page_arguments(self, generation: int) -> dict[str, Any]:
+        assert self.plan is not None
+        team_id, bot_user = self._workspace()
+        return {
+            "plan": self.plan,
+            "source": f"alert:{self.batch.source}",
+            "actor": bot_user,
+            "team_id": team_id,
+            "title": self.title[:200],
+            "severity": self.decision.severity,
+            "dedup_key": fit_key(f"{self.batch.source}:{generation}:{self.batch.group_key}", 255),
+        }
+
+
+@dataclass
+class AlertIntake:
+    """Handles one webhook delivery."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    pager: Pager
+    incidents: IncidentService
+    background: Background
+    workspace: Callable[[], tuple[str, str]]  # (team id, bot user id) from auth.test
+
+    async def receive(self, batch: AlertBatch) -> dict[str, object]:
+        """Store the batch; start, update or stand down what it calls for. Returns a short summary.
+
+        A new group's page is stored in the same transaction as its alerts, so a webhook costs one
+        transaction; Slack hears of it afterwards (the timers send the page, the notice is queued)."""
+        now = self.clock()
+        firing_now = [a for a in batch.alerts if a.firing]
+        route = _Route(self, batch, firing_now) if firing_now else None
+        page_id: int | None = None
+        async with self.uow() as uow:
+            group, created = await uow.alerts.group(batch.source, batch.group_key, now=now)
+            assert group.id is not None
+            firing_before = 0 if created else await uow.alerts.firing_in(group.id)
+            await uow.alerts.record(group.id, batch.source, batch.alerts, now=now)
+            # A new group has nothing stored from before this batch.
+            firing = len(firing_now) if created else await uow.alerts.firing_in(group.id)
+            generation = group.generation
+            # Firing again after every alert resolved is a new occurrence: a new page (and incident).
+            refired = not created and firing_before == 0 and firing > 0
+            if refired:
+                generation = await uow.alerts.next_generation(group.id)
+            starting = (created or refired) and route is not None
+            if starting and route is not None and route.plan is not None and not route.decision.declare:
+                page_id = await self.pager.store(uow, None, **route.page_arguments(generation))
+                await uow.alerts.link(group.id, page_id=page_id)
+            await uow.commit()
+        if starting and route is not None:
+            event(
+                log,
+                "alert group %s (%s): %d firing, new; routed: %s",
+                group.id,
+                batch.source,
+                len(firing_now),
+                route.describe(),
+                source=batch.source,
+            )
+            if page_id is not None and route.plan is not None:
+                arguments = route.page_arguments(generation)
+                self.pager.started(
+                    page_id,
+                    None,
+                    plan=route.plan,
+                    source=arguments["source"],
+                    actor=arguments["actor"],
+                    team_id=arguments["team_id"],
+                )
+            self._start(group.id, batch, route, generation)
+            return {"group": group.id, "action": "started"}
+        event(
+            log,
+            "alert group %s (%s): %d alerts received, deduplicated into the group",
+            group.id,
+            batch.source,
+            len(batch.alerts),
+            source=batch.source,
+        )
+        if group.incident_id:
+            notes = [f"Alert {'firing' if a.firing else 'resolved'}: {a.title}" for a in batch.alerts]
+            async with self.uow() as uow:
+                await uow.incidents.record(
+                    group.incident_id, *(TimelineEntry(TimelineKind.ALERT, now, None, n) for n in notes)
+                )
+                await uow.commit()
+        if firing == 0 and group.page_id:
+            await self.pager.cancel(group.page_id, reason="its alerts resolved")
+            return {"group": group.id, "action": "resolved"}
+        return {"group": group.id, "action": "updated"}
+
+    def _start(self, group_id: int, batch: AlertBatch, route: _Route, generation: int) -> None:
+        decision = route.decision
+        if decision.declare:
+            team_id, bot_user = self.workspace()
+            starts = [a.starts_at for a in batch.alerts if a.starts_at]
+            new = NewIncident(
+                team_id=team_id,
+                title=route.title[:120],
+                severity=decision.severity,
+                declared_by=bot_user,
+                declare_key=fit_key(f"alert:{batch.source}:{generation}:{batch.group_key}", 255),
+                description=escape(route.lead.description)[:2000],
+                detected_via=DetectedVia.MONITORING,
+                started_at=min(starts) if starts else None,
+                detected_at=min(starts) if starts else None,
+                service=decision.service,
+            )
+            # Declaring talks to Slack for a while: answer the webhook now, finish in the background.
+            self.background.submit({}, lambda: self._declare_and_page(group_id, new, decision.escalation_policy))
+            return
+        # The notice waits its turn in the channel's queue: the webhook is answered without waiting for it.
+        self.background.submit(
+            {},
+            lambda: self._notice(
+                decision.channel, route.title, decision.severity, decision.escalation_policy, route.lead.url
+            ),
+        )
+
+    async def _declare_and_page(self, group_id: int, new: NewIncident, escalation: str | None) -> None:
+        outcome = await self.incidents.declare(new, reply_to=None, page_service=False)
+        incident: Incident = outcome.incident
+        page_id = None
+        if escalation:
+            page_id = await self.pager.start(
+                incident,
+                plan=plan_for_policy(escalation, self.policy),
+                source=fit_key(f"alert:{new.declare_key}", 200),
+                actor=new.declared_by,
+                team_id=new.team_id,
+            )
+        async with self.uow() as uow:
+            await uow.alerts.link(group_id, page_id=page_id, incident_id=incident.id)
+            await uow.incidents.record(
+                incident.id,
+                TimelineEntry(TimelineKind.ALERT, self.clock(), None, f"Declared from an alert: {new.title}"),
+            )
+            await uow.commit()
+
+    async def _notice(
+        self, channel: str | None, title: str, severity: str, escalation: str | None, url: str | None
+    ) -> None:
+        if channel is None:
+            log.warning("alert %r had nowhere to be posted (no broadcast channel or route channel)", title)
+            return
+        action = f"paging `{escape(escalation)}`" if escalation else "not routed to any escalation policy"
+        link = ""
+        if url:
+            link = (
+                f" · {mrkdwn_link(url, 'source')}"
+                if safe_url(url)
+                else " · (its source URL was not a plain http(s) link)"
+            )
+        line = f":bell: *Alert firing:* {escape(title)} · *{severity}* · {action}{link}"
+        try:
+            await self.slack.post(channel, line, [blocks.section(line)])
+        except Exception as exc:  # the page goes on even when the notice cannot be posted
+            log.warning("alert notice to %s failed: %s", channel, slack_error(exc))

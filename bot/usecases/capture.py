@@ -1,0 +1,86 @@
+"""Messages captured from an incident channel: a pinned message, or one given the timeline reaction,
+joins the timeline at the time it was posted; un-pinning or removing the reaction takes it off (once
+nothing holds it); edits and deletions follow. Each event counts once (its event_id), across replicas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.incidents import TimelineEntry, TimelineKind
+from bot.slack.gateway import SlackGateway
+from bot.slack.mrkdwn import plain_from_slack
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+
+
+@dataclass
+class MessageCapture:
+    """The capture use cases."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    clock: Clock
+
+    async def capture(
+        self, *, event_id: str, channel_id: str, ts: str, reason: str, message: dict[str, Any] | None
+    ) -> bool:
+        """Put a pinned or reacted message on its incident's timeline, at the time it was posted."""
+        async with self.uow(read_only=True) as uow:
+            incident = await uow.incidents.by_channel(channel_id)
+        if incident is None:
+            return False
+        if message is None:
+            message = await self.slack.message(channel_id, ts)
+            if message is None:
+                return False
+        entry = TimelineEntry(
+            kind=TimelineKind.MESSAGE,
+            occurred_at=_ts_time(ts),
+            actor=message.get("user"),
+            text=plain_from_slack(message.get("text", "")),
+            source=_source(channel_id, ts),
+            permalink=message.get("permalink"),
+        )
+        async with self.uow() as uow:
+            if not await uow.incidents.first_delivery(event_id, now=self.clock()):
+                return False
+            await uow.incidents.capture(incident.id, entry, reason=reason)
+            await uow.commit()
+        return True
+
+    async def release(self, *, event_id: str, channel_id: str, ts: str, reason: str) -> bool:
+        """Un-pinning or removing the reaction takes the message off the timeline (once nothing holds it)."""
+        async with self.uow() as uow:
+            incident = await uow.incidents.by_channel(channel_id)
+            if incident is None or not await uow.incidents.first_delivery(event_id, now=self.clock()):
+                return False
+            removed = await uow.incidents.release(incident.id, _source(channel_id, ts), reason=reason)
+            await uow.commit()
+        return removed
+
+    async def message_edited(self, *, event_id: str, channel_id: str, ts: str, text: str) -> None:
+        """A captured message was edited: the timeline shows the new text."""
+        async with self.uow() as uow:
+            if await uow.incidents.by_channel(channel_id) is None:
+                return
+            if await uow.incidents.first_delivery(event_id, now=self.clock()):
+                await uow.incidents.edit_message(_source(channel_id, ts), text=plain_from_slack(text))
+                await uow.commit()
+
+    async def message_deleted(self, *, event_id: str, channel_id: str, ts: str) -> None:
+        """A captured message was deleted: it leaves the timeline."""
+        async with self.uow() as uow:
+            if await uow.incidents.by_channel(channel_id) is None:
+                return
+            if await uow.incidents.first_delivery(event_id, now=self.clock()):
+                await uow.incidents.forget_message(_source(channel_id, ts))
+                await uow.commit()
+
+
+def _source(channel_id: str, ts: str) -> str:
+    return f"{channel_id}:{ts}"
+
+
+def _ts_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)

@@ -1,0 +1,123 @@
+"""Declaring: a declaration stored once (whoever delivers it twice), then set up in Slack; the open incidents.
+
+Listeners call these after acknowledging; each use case is atomic in the database and does its Slack
+I/O in as few sequential round trips as the work allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain import cadence
+from bot.domain.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, TimelineKind
+from bot.domain.permissions import Act, require
+from bot.domain.policy import Policy
+from bot.runtime.logs import event
+from bot.runtime.metrics import Metrics
+from bot.slack import blocks
+from bot.slack.gateway import ReplyTarget, SlackGateway
+from bot.usecases.ports import Clock, UnitOfWorkFactory, utc_now
+from bot.usecases.setup import SETUP_GRACE, IncidentSetup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareOutcome:
+    """What declaring did: the incident, whether this request created it, and what went wrong."""
+
+    incident: Incident
+    created: bool
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IncidentService:
+    """The incident use cases with their dependencies."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    metrics: Metrics
+    setup: IncidentSetup | None = None  # only recording (tests of storage) needs none
+    clock: Clock = utc_now
+
+    async def declare(
+        self, new: NewIncident, *, reply_to: ReplyTarget | None, page_service: bool = True
+    ) -> DeclareOutcome:
+        """Declare: store the incident, then set it up in Slack (channel, header, announcements, page)."""
+        require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy)
+        started = self.clock()
+        incident, created = await self.record_declaration(new)
+        if not created:
+            if reply_to is not None:
+                await self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=False))
+            return DeclareOutcome(incident, created=False)
+        self.metrics.incidents_declared.labels(incident.severity).inc()
+        event(
+            log,
+            "%s declared at %s by %s",
+            incident.reference,
+            incident.severity,
+            incident.declared_by,
+            incident=incident.reference,
+            actor=incident.declared_by,
+            team=incident.team_id,
+        )
+        assert self.setup is not None
+        problems = await self.setup.run(incident, reply_to=reply_to, page_service=page_service)
+        self.metrics.declare_setup_seconds.observe((self.clock() - started).total_seconds())
+        async with self.uow(read_only=True) as uow:
+            current = await uow.incidents.get(incident.id)
+        return DeclareOutcome(current or incident, created=True, problems=[str(p) for p in problems])
+
+    async def finish_setup(self, incident: Incident, *, token: str) -> None:
+        """Finish an incident's set-up that a declare left undone (the sweep, under its lease)."""
+        assert self.setup is not None
+        await self.setup.run(incident, reply_to=None, token=token, resumed=True)
+
+    async def open_incidents(self, team_id: str, *, limit: int | None = None) -> tuple[list[Incident], int]:
+        """The first `limit` open incidents, most severe first, then oldest first; and how many are open."""
+        async with self.uow(read_only=True) as uow:
+            incidents = await uow.incidents.open_incidents(
+                team_id, severity_order=self.policy.severity_names, limit=limit
+            )
+            total = sum((await uow.incidents.open_counts(team_id)).values()) if limit is not None else len(incidents)
+        return incidents, total
+
+    async def record_declaration(self, new: NewIncident) -> tuple[Incident, bool]:
+        """Store a declaration once: (the incident, True) the first time, (the same incident, False) after."""
+        async with self.uow() as uow:
+            if (existing := await uow.incidents.by_declare_key(new.declare_key)) is not None:
+                return existing, False
+            now = self.clock()
+            number = await uow.incidents.next_number(new.team_id)
+            due = cadence.due_on_declare(new.severity, now, self.policy)
+            try:
+                incident = await uow.incidents.add(
+                    new, number=number, now=now, next_update_due=due, setup_by=now + SETUP_GRACE
+                )
+            except IntegrityError:
+                duplicate = True  # the same request, delivered twice, won the race
+            else:
+                duplicate = False
+                await uow.incidents.assign_role(
+                    incident.id, role=IC_ROLE, user_id=new.declared_by, by=new.declared_by, now=now
+                )
+                await uow.incidents.record(
+                    incident.id,
+                    TimelineEntry(
+                        TimelineKind.DECLARED, now, new.declared_by, f"Declared at {new.severity}: {new.title}"
+                    ),
+                    TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, new.declared_by, "Incident Commander: the declarer"),
+                )
+                await uow.commit()
+        if duplicate:
+            async with self.uow() as uow:
+                existing = await uow.incidents.by_declare_key(new.declare_key)
+            assert existing is not None
+            return existing, False
+        return replace(incident, roles={IC_ROLE: new.declared_by}), True

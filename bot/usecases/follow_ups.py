@@ -1,0 +1,133 @@
+"""Follow-up use cases: add, list, mark done, and the owner's reminders (fired by the timer tick)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain.errors import NotFoundError
+from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
+from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
+from bot.domain.policy import Policy
+from bot.domain.timer_results import FollowUpReminded, Released, TimerResult
+from bot.runtime.metrics import Metrics
+from bot.slack.blocks import learning as review_blocks
+from bot.slack.gateway import ReplyTarget, SlackGateway
+from bot.slack.mrkdwn import escape
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FollowUpService:
+    """Action items from incidents."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    metrics: Metrics
+    # Called with the incident id after a follow-up is added or closed (the published postmortem shows them).
+    after_change: Callable[[int], Awaitable[None]] | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The workspace's time zone (the policy's `timezone`): due dates are days there."""
+        return ZoneInfo(self.policy.timezone)
+
+    def today(self) -> date:
+        """Today in the workspace's time zone."""
+        return self.clock().astimezone(self.zone).date()
+
+    async def add(self, incident: Incident, item: NewFollowUp, *, actor: str, reply_to: ReplyTarget | None) -> FollowUp:
+        """Add an action item to an incident; it goes on the timeline and is announced in the channel."""
+        item = check_new(item, today=self.today())
+        now = self.clock()
+        async with self.uow() as uow:
+            new_id = await uow.follow_ups.add(
+                incident.id, item, by=actor, now=now, remind_at=first_reminder(item.due_on, self.zone)
+            )
+            owner = f" (owner <@{item.owner}>)" if item.owner else ""
+            due = f", due {item.due_on.isoformat()}" if item.due_on else ""
+            note = f"Follow-up added: {item.text}{owner}{due}"
+            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
+            await uow.commit()
+        added = await self.get(new_id)
+        line = review_blocks.follow_up_added(added, self.today())
+        if incident.channel_id:
+            await self.slack.post(incident.channel_id, line)
+        elif reply_to is not None:
+            await self.slack.reply(reply_to, line)
+        await self._changed(incident.id)
+        return added
+
+    async def get(self, follow_up_id: int) -> FollowUp:
+        """One follow-up."""
+        async with self.uow(read_only=True) as uow:
+            found = await uow.follow_ups.get(follow_up_id)
+        if found is None:
+            raise NotFoundError("That follow-up no longer exists.")
+        return found
+
+    async def listing(
+        self, *, team_id: str, scope: str, actor: str, incident: Incident | None = None
+    ) -> tuple[str, list[dict[str, object]]]:
+        """Follow-ups to show: mine (open), all open, or one incident's (open and done)."""
+        async with self.uow(read_only=True) as uow:
+            if scope == "incident" and incident is not None:
+                items = await uow.follow_ups.of_incident(incident.id)
+                heading = f"Follow-ups of {incident.reference}"
+            elif scope == "mine":
+                items = await uow.follow_ups.open_ones(team_id, owner=actor)
+                heading = "Your open follow-ups"
+            else:
+                items = await uow.follow_ups.open_ones(team_id)
+                heading = "Open follow-ups"
+        return review_blocks.follow_up_list(items, heading=heading, today=self.today())
+
+    async def mark_done(self, follow_up_id: int, *, actor: str, reply_to: ReplyTarget) -> None:
+        """Close a follow-up (its reminders stop); a second click says it was already done."""
+        now = self.clock()
+        item = await self.get(follow_up_id)
+        async with self.uow() as uow:
+            closed = await uow.follow_ups.mark_done(follow_up_id, by=actor, now=now)
+            if closed:
+                note = f"Follow-up done: {item.text}"
+                await uow.incidents.record(item.incident_id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
+            await uow.commit()
+        if not closed:
+            current = await self.get(follow_up_id)
+            by = f" by <@{current.done_by}>" if current.done_by else ""
+            await self.slack.reply(reply_to, f"That follow-up was already marked done{by}.")
+            return
+        await self.slack.reply(reply_to, f":white_check_mark: Done: {escape(item.text)}")
+        await self._changed(item.incident_id)
+
+    async def _changed(self, incident_id: int) -> None:
+        if self.after_change is not None:
+            await self.after_change(incident_id)
+
+    async def send_reminder(self, item: FollowUp, *, now: datetime) -> TimerResult:
+        """DM the owner (or, with no owner, the incident's commander) that `item` (as the tick claimed it)
+        is due or overdue; what to record, with the next weekly reminder."""
+        due_at = item.remind_at
+        if due_at is None or not item.is_open or item.due_on is None:
+            return Released("follow_up", item.id)
+        who = item.owner
+        if who is None:
+            async with self.uow(read_only=True) as uow:
+                incident = await uow.incidents.get(item.incident_id)
+            who = incident.commander if incident else None
+        if who is not None:
+            await self.slack.dm(who, *review_blocks.follow_up_reminder(item, today=now.astimezone(self.zone).date()))
+        following = next_reminder(item.due_on, after=now, zone=self.zone) if who is not None else None
+        return FollowUpReminded(follow_up_id=item.id, due_at=due_at, next_at=following, sent_at=self.clock())
+
+    def recorded(self, result: FollowUpReminded) -> None:
+        """The reminder is on record: count how late it went out."""
+        late = (result.sent_at - result.due_at).total_seconds()
+        self.metrics.timer_lateness.labels("follow_up").observe(max(0.0, late))

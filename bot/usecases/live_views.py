@@ -1,0 +1,127 @@
+"""Keeping Slack's views of incidents current: the header message and topic, and App Home tabs.
+
+Both are coalesced: a burst of changes to one incident becomes at most two header edits (chat.update is
+Tier 3 and setTopic Tier 2), and the topic is only set when its text changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from bot.domain.policy import Policy
+from bot.runtime.coalesce import Coalescer
+from bot.slack import blocks
+from bot.slack.gateway import SlackGateway, slack_error
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+HOME_VIEWERS_WITHIN = timedelta(days=30)
+# chat.update is Tier 3 (about 50 a minute per workspace): at most one header edit per incident this often.
+HEADER_EDIT_INTERVAL = 2.0
+HOME_PUBLISH_CONCURRENCY = 8
+
+
+@dataclass
+class HeaderKeeper:
+    """Re-renders an incident's header message and channel topic from the stored incident."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    min_interval: float = HEADER_EDIT_INTERVAL
+    _coalescer: Coalescer[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Coalesce refreshes per incident, at most one edit per `min_interval` seconds."""
+        self._coalescer = Coalescer(self._refresh, min_interval=self.min_interval)
+
+    @property
+    def edits(self) -> int:
+        """How many refreshes actually ran (for tests and metrics)."""
+        return self._coalescer.runs
+
+    async def refresh(self, incident_id: int) -> None:
+        """Bring the header and topic up to date; returns once they show every change made so far."""
+        await self._coalescer.request(incident_id)
+
+    async def _refresh(self, incident_id: int) -> None:
+        async with self.uow(read_only=True) as uow:
+            incident = await uow.incidents.get(incident_id)
+        if incident is None or incident.channel_id is None:
+            return
+        calls = []
+        if incident.header_ts:
+            text, body = blocks.header_message(incident, self.policy, now=self.clock())
+            calls.append(self.slack.update_message(incident.channel_id, incident.header_ts, text, body))
+        topic = blocks.topic(incident)
+        if topic != incident.channel_topic:
+            calls.append(self._set_topic(incident_id, incident.channel_id, topic))
+        for result in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.warning("header refresh for incident %s failed: %s", incident_id, slack_error(result))
+
+    async def _set_topic(self, incident_id: int, channel_id: str, topic: str) -> None:
+        await self.slack.set_topic(channel_id, topic)
+        async with self.uow() as uow:
+            await uow.incidents.update(incident_id, channel_topic=topic)
+            await uow.commit()
+
+
+@dataclass
+class HomeKeeper:
+    """Publishes the App Home tab: on opening, and to recent viewers when incidents change."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    _coalescer: Coalescer[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Coalesce refreshes per workspace."""
+        self._coalescer = Coalescer(self._refresh)
+
+    async def opened(self, team_id: str, user_id: str) -> None:
+        """Someone opened the Home tab: remember them and show it."""
+        async with self.uow() as uow:
+            await uow.incidents.saw_home(team_id, user_id, now=self.clock())
+            await uow.commit()
+        await self.slack.publish_home(user_id, await self.view(team_id))
+
+    async def view(self, team_id: str) -> dict[str, Any]:
+        """The Home tab as it is now: open incidents, most severe first."""
+        now = self.clock()
+        async with self.uow(read_only=True) as uow:
+            incidents = await uow.incidents.open_incidents(
+                team_id, severity_order=self.policy.severity_names, limit=blocks.HOME_SHOWN
+            )
+            counts = await uow.incidents.open_counts(team_id)
+        return blocks.home_view(incidents, self.policy, now=now, counts=counts)
+
+    async def refresh(self, team_id: str) -> None:
+        """Re-publish the Home tab for everyone who opened it recently."""
+        await self._coalescer.request(team_id)
+
+    async def _refresh(self, team_id: str) -> None:
+        now = self.clock()
+        async with self.uow(read_only=True) as uow:
+            viewers = await uow.incidents.home_viewers(team_id, since=now - HOME_VIEWERS_WITHIN)
+        if not viewers:  # nobody looks at App Home: no need to read the open incidents
+            return
+        view = await self.view(team_id)
+        limit = asyncio.Semaphore(HOME_PUBLISH_CONCURRENCY)
+
+        async def publish(user_id: str) -> None:
+            async with limit:
+                try:
+                    await self.slack.publish_home(user_id, view)
+                except Exception as exc:  # one person's Home failing must not stop the others
+                    log.warning("App Home for %s not refreshed: %s", user_id, slack_error(exc))
+
+        await asyncio.gather(*(publish(user) for user in viewers))

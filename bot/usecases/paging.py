@@ -1,0 +1,311 @@
+"""Paging: start a page, notify each tier in turn until someone acknowledges, repeat, give up loudly.
+
+Steps are fired by the timer tick (bot/entrypoints/timers.py) from due times stored on the page; acknowledging is
+one conditional UPDATE, so an acknowledgement racing a step leaves the page acknowledged and nothing
+escalating, with the step already sent shown as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.domain.errors import UserError
+from bot.domain.escalation import (
+    ACKNOWLEDGED,
+    Page,
+    Plan,
+    Tier,
+    next_step,
+    plan_for_policy,
+    plan_for_user,
+    targets,
+    total_steps,
+)
+from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
+from bot.domain.oncall import next_handoff, on_call
+from bot.domain.policy import Policy
+from bot.domain.timer_results import AckTimedOut, Notified, PageStepped, Released, TimerResult
+from bot.runtime.logs import event
+from bot.runtime.metrics import Metrics
+from bot.slack import blocks
+from bot.slack.gateway import SlackGateway, slack_error
+from bot.usecases.page_answers import PageAnswers, delivered, timeout_text
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+
+if TYPE_CHECKING:
+    from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pager(PageAnswers):
+    """The paging use cases: starting a page and its steps (answering it: page_answers.py)."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    metrics: Metrics
+    wake: Callable[[], None] = lambda: None  # asks the timers to tick now (set by the composition root)
+
+    # ----- starting --------------------------------------------------------------------------
+    async def page_service(self, incident: Incident | None, *, service: str, actor: str, team_id: str) -> int:
+        """Page a service's on-call through its escalation policy."""
+        named = self.policy.services.get(service)
+        if named is None:
+            known = ", ".join(sorted(self.policy.services)) or "none are configured"
+            raise UserError(f"There is no service called “{service}” ({known}).")
+        if named.escalation_policy is None:
+            raise UserError(f"The {service} service has no escalation_policy to page.")
+        plan = plan_for_policy(named.escalation_policy, self.policy)
+        return await self.start(incident, plan=plan, source=f"service:{service}", actor=actor, team_id=team_id)
+
+    async def page_user(self, incident: Incident | None, *, user_id: str, actor: str, team_id: str) -> int:
+        """Page one person."""
+        return await self.start(
+            incident, plan=plan_for_user(user_id), source=f"user:{user_id}", actor=actor, team_id=team_id
+        )
+
+    async def start(
+        self,
+        incident: Incident | None,
+        *,
+        plan: Plan,
+        source: str,
+        actor: str,
+        team_id: str,
+        title: str | None = None,
+        severity: str | None = None,
+        dedup_key: str | None = None,
+    ) -> int:
+        """Store a page (its first step due now) and wake the timers."""
+        async with self.uow() as uow:
+            page_id = await self.store(
+                uow,
+                incident,
+                plan=plan,
+                source=source,
+                actor=actor,
+                team_id=team_id,
+                title=title,
+                severity=severity,
+                dedup_key=dedup_key,
+            )
+            await uow.commit()
+        self.started(page_id, incident, plan=plan, source=source, actor=actor, team_id=team_id)
+        return page_id
+
+    async def store(
+        self,
+        uow: UnitOfWork,
+        incident: Incident | None,
+        *,
+        plan: Plan,
+        source: str,
+        actor: str,
+        team_id: str,
+        title: str | None = None,
+        severity: str | None = None,
+        dedup_key: str | None = None,
+    ) -> int:
+        """Store a page in the caller's unit of work (call `started` once it commits)."""
+        now = self.clock()
+        page_id = await uow.pages.start(
+            team_id=team_id,
+            incident_id=incident.id if incident else None,
+            title=title or (incident.reference + ": " + incident.title if incident else source),
+            severity=severity or (incident.severity if incident else self.policy.default_severity),
+            source=source,
+            plan=plan,
+            created_by=actor,
+            now=now,
+            dedup_key=dedup_key,
+        )
+        if incident:
+            await uow.incidents.record(
+                incident.id, TimelineEntry(TimelineKind.PAGE, now, actor, f"Page started: {source} ({plan.name})")
+            )
+        return page_id
+
+    def started(
+        self, page_id: int, incident: Incident | None, *, plan: Plan, source: str, actor: str, team_id: str
+    ) -> None:
+        """A stored page committed: log it and let the timers send its first step now."""
+        reference = incident.reference if incident else None
+        event(
+            log,
+            "page %s started: %s (%s) by %s",
+            page_id,
+            source,
+            plan.name,
+            actor,
+            incident=reference,
+            actor=actor,
+            team=team_id,
+        )
+        self.wake()
+
+    # ----- the timer's step ----------------------------------------------------------------------
+    async def send_step(self, page: Page, channel_id: str | None, *, now: datetime) -> TimerResult:
+        """Notify the next tier of `page` (as the tick claimed it, with its incident's channel); what to
+        record. Giving up is announced only after it is recorded (`recorded`)."""
+        if page.status == ACKNOWLEDGED and page.next_step_at is not None:
+            return await self._ack_timed_out(page, channel_id, now=now)
+        if not page.active:
+            return Released("page", page.id)
+        step = next_step(page.plan, page.severity, self.policy, tier=page.tier, round=page.round, now=now)
+        steps_total = total_steps(page.plan, page.severity, self.policy)
+        if step.exhausted:
+            note = f"Nobody acknowledged the page after {steps_total} steps"
+            return PageStepped(
+                page=page,
+                channel_id=channel_id,
+                round=step.round,
+                steps=steps_total,
+                tier=step.tier_index,
+                notified=(),
+                next_tier=page.tier,
+                next_round=page.round,
+                next_at=None,
+                exhausted=True,
+                entry=TimelineEntry(TimelineKind.PAGE, now, None, note),
+                sent_at=self.clock(),
+            )
+        assert step.tier is not None
+        users = await self._resolve(step.tier, page.plan, now)
+        number = step.round * (steps_total // (page.plan.repeat + 1)) + step.tier_index + 1
+        dm = blocks.page_dm(
+            page_id=page.id,
+            title=page.title,
+            severity=page.severity,
+            channel_id=channel_id,
+            tier=number,
+            total=steps_total,
+        )
+        dms = await asyncio.gather(*(self.slack.dm(user, *dm) for user in users), return_exceptions=True)
+        notified: list[Notified] = []
+        for user, sent in zip(users, dms, strict=True):
+            if isinstance(sent, BaseException):
+                log.warning("page %s: could not DM %s: %s", page.id, user, slack_error(sent))
+                notified.append((user, None, None))
+            else:
+                notified.append((user, sent[0], sent[1]))
+        if channel_id and users:
+            notice = blocks.paging_notice(users, tier=number, total=steps_total, plan=page.plan.name)
+            await self._post(channel_id, notice)
+        who = ", ".join(f"<@{u}>" for u in users) or "nobody (no one on call)"
+        return PageStepped(
+            page=page,
+            channel_id=channel_id,
+            round=step.round,
+            steps=steps_total,
+            tier=step.tier_index,
+            notified=tuple(notified),
+            next_tier=step.next_tier,
+            next_round=step.next_round,
+            # Nobody to notify in this tier: move straight on rather than wait out its timeout.
+            next_at=step.next_at if users else now,
+            exhausted=False,
+            entry=TimelineEntry(TimelineKind.PAGE, now, None, f"Paged {who} (step {number} of {steps_total})"),
+            sent_at=self.clock(),
+        )
+
+    async def _ack_timed_out(self, page: Page, channel_id: str | None, *, now: datetime) -> AckTimedOut:
+        # The DMs showing the acknowledgement, read while the page is still acknowledged and ours: once it
+        # re-opens, the first tier's new DMs take their place in the page's record.
+        async with self.uow(read_only=True) as uow:
+            notified = await uow.pages.notifications(page.id)
+        after = timeout_text(page.plan)
+        who = f" by <@{page.acknowledged_by}>" if page.acknowledged_by else ""
+        note = f"Acknowledgement{who} timed out after {after}: the page escalates again from the first tier"
+        assert page.next_step_at is not None
+        return AckTimedOut(
+            page=page,
+            channel_id=channel_id,
+            due_at=page.next_step_at,
+            notified=tuple(delivered(notified)),
+            entry=TimelineEntry(TimelineKind.PAGE, now, None, note),
+            sent_at=self.clock(),
+        )
+
+    async def recorded(self, result: PageStepped, *, taken: bool) -> None:
+        """The step is on record. `taken`: the page was still escalating (not answered meanwhile)."""
+        page, channel_id = result.page, result.channel_id
+        if result.exhausted:
+            if taken:  # announced once: only the tick that marked the page exhausted
+                event(log, "page %s exhausted: nobody acknowledged after %d steps", page.id, result.steps, page=page.id)
+                notice = blocks.page_exhausted(page.title, channel_id, steps=result.steps)
+                where = ([channel_id] if channel_id else []) + (
+                    [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
+                )
+                await asyncio.gather(*(self._post(c, notice) for c in where))
+            return
+        reached = ", ".join(n[0] for n in result.notified) or "nobody on call"
+        event(log, "page %s: step %d sent to %s", page.id, result.tier + 1, reached, page=page.id)
+        due_at = page.next_step_at or result.sent_at
+        self.metrics.timer_lateness.labels("page").observe(max(0.0, (result.sent_at - due_at).total_seconds()))
+        if not taken:
+            # Acknowledged while this step was being sent: show these DMs as settled too.
+            settled = await self.get(page.id)
+            await self._settle_dms(settled, [n for n in result.notified if n[1]], channel_id)
+
+    async def reopened(self, result: AckTimedOut, *, taken: bool) -> None:
+        """The ack timeout is on record. `taken`: the page was re-opened (not acknowledged again or
+        stopped meanwhile), so the channel and whoever acknowledged are told, and the first tier is due."""
+        if not taken:
+            return
+        page = result.page
+        event(log, "page %s: the acknowledgement timed out; escalating again", page.id, page=page.id)
+        notice = blocks.ack_timed_out(page.title, page.acknowledged_by, after=timeout_text(page.plan))
+        calls: list[Awaitable[object]] = [self._post(result.channel_id, notice)] if result.channel_id else []
+        if page.acknowledged_by:  # PagerDuty re-notifies whoever acknowledged
+            calls.append(self.slack.dm(page.acknowledged_by, notice, [blocks.section(notice)]))
+        # The DMs that showed the acknowledgement (and its Acknowledge again button) say it ran out.
+        ran_out = ":alarm_clock: The acknowledgement ran out before this was resolved; the page is escalating again."
+        calls.append(self._update_dms(page, result.notified, result.channel_id, outcome=ran_out))
+        for outcome in await asyncio.gather(*calls, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                log.warning("page %s re-opened, but a Slack call failed: %s", page.id, slack_error(outcome))
+        self.wake()  # the first tier is due now
+
+    async def _resolve(self, tier: Tier, plan: Plan, now: datetime) -> list[str]:
+        users, emails, groups = targets(tier, plan, now)
+        lookups = await asyncio.gather(
+            *(self.slack.user_id_for_email(e) for e in emails),
+            *(self.slack.group_members(g) for g in groups),
+            return_exceptions=True,
+        )
+        for found in lookups:
+            if isinstance(found, BaseException):
+                log.warning("page target lookup failed: %s", slack_error(found))
+            elif isinstance(found, list):
+                users.extend(found)
+            elif found:
+                users.append(found)
+        return list(dict.fromkeys(users))  # each person once, in order
+
+    def on_call_now(self, service: str | None) -> list[tuple[str, str | None, datetime | None, str | None]]:
+        """For `/incident oncall`: each schedule (of a service, or all) with who is on call and the next handoff."""
+        return _on_call_rows(self.policy, service, self.clock())
+
+
+def _on_call_rows(
+    policy: Policy, service: str | None, now: datetime
+) -> list[tuple[str, str | None, datetime | None, str | None]]:
+    names = list(policy.schedules)
+    if service is not None:
+        escalation = policy.escalation_policies.get(policy.services[service].escalation_policy or "")
+        refs = [r for tier in escalation.tiers for r in tier.notify] if escalation else []
+        names = [r.partition(":")[2] for r in refs if r.startswith("schedule:")]
+    rows = []
+    for name in dict.fromkeys(names):
+        schedule = policy.schedules[name]
+        handoff = next_handoff(schedule, now)
+        rows.append((name, on_call(schedule, now), handoff.at if handoff else None, handoff.user if handoff else None))
+    return rows

@@ -1,0 +1,410 @@
+"""Use cases for running an incident from its channel: roles, severity, status, updates, notes,
+acknowledgement, resolve and reopen, and the timeline (messages captured from the channel: capture.py;
+the fan-out after each change: announce.py).
+
+Each change is one transaction on the row-locked incident; Slack I/O happens after it commits, and the
+header, topic and App Home are then brought up to date (coalesced).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import cadence
+from bot.domain.errors import NotFoundError, UserError
+from bot.domain.incidents import Incident, Status, Target, TimelineEntry, TimelineKind
+from bot.domain.lifecycle import check_move, stamps_for
+from bot.domain.permissions import Act, require, require_role_change
+from bot.domain.policy import Policy
+from bot.runtime.logs import event
+from bot.runtime.metrics import Metrics
+from bot.slack import blocks
+from bot.slack.gateway import ReplyTarget, SlackGateway
+from bot.usecases.announce import Announcer
+from bot.usecases.live_views import HeaderKeeper, HomeKeeper
+from bot.usecases.outbox import Outbox
+from bot.usecases.paging import Pager
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.postmortems import PostmortemService
+from bot.usecases.runbooks import RunbookService
+
+if TYPE_CHECKING:
+    from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateDraft:
+    """A status update as written."""
+
+    known: str
+    doing: str = ""
+    next_at: datetime | None = None
+    next_given: bool = False  # the author chose the next update time (else: the severity's cadence)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionDraft:
+    """How an incident was resolved, as far as known."""
+
+    summary: str
+    impact: str = ""
+    cause: str = ""
+
+
+@dataclass
+class ResponseService:
+    """The in-incident use cases."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    header: HeaderKeeper
+    home: HomeKeeper
+    outbox: Outbox  # posts Slack refuses for now are kept and sent later
+    runbooks: RunbookService | None = None
+    postmortems: PostmortemService | None = None
+    metrics: Metrics | None = None
+    pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
+    announce: Announcer = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The fan-out after each change."""
+        self.announce = Announcer(
+            slack=self.slack, policy=self.policy, header=self.header, home=self.home, outbox=self.outbox
+        )
+
+    # ----- finding the incident -------------------------------------------------------------
+    async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
+        """The incident a command is about: named, or the incident whose channel it was typed in."""
+        async with self.uow(read_only=True) as uow:
+            if target.number is not None:
+                incident = await uow.incidents.by_number(team_id, target.number)
+                missing = f"There is no INC-{target.number} here."
+            else:
+                channel = target.channel_id or channel_id
+                incident = await uow.incidents.by_channel(channel) if channel else None
+                missing = "This isn't an incident channel; name the incident, e.g. `/incident note INC-42 …`."
+        if incident is None:
+            raise NotFoundError(missing)
+        return incident
+
+    async def get(self, incident_id: int) -> Incident:
+        """An incident by id (from a button or a form)."""
+        async with self.uow(read_only=True) as uow:
+            incident = await uow.incidents.get(incident_id)
+        if incident is None:
+            raise NotFoundError("That incident no longer exists.")
+        return incident
+
+    # ----- roles ----------------------------------------------------------------------------
+    async def assign_role(
+        self, incident: Incident, *, role: str, user_id: str, actor: str, at: datetime | None = None
+    ) -> None:
+        """Give `role` to `user_id`; the previous holder hands over. Invites the assignee."""
+        named = next((r for r in self.policy.roles if r.key == role), None)
+        if named is None:
+            raise UserError(f"The policy has no {role.replace('_', ' ')} role.")
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            previous = current.roles.get(role)
+            if previous == user_id:
+                raise UserError(f"<@{user_id}> is already the {named.name} of {current.reference}.")
+            require_role_change(role, assignee=user_id, actor=actor, incident=current, policy=self.policy)
+            await uow.incidents.assign_role(current.id, role=role, user_id=user_id, by=actor, now=now)
+            handover = f" (handed over from <@{previous}>)" if previous else ""
+            await uow.incidents.record(
+                current.id,
+                TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, actor, f"{named.name}: <@{user_id}>{handover}"),
+            )
+            await uow.commit()
+        self._log(current, f"{user_id} is {named.name}", actor)
+        invite = [self.slack.invite(current.channel_id, [user_id])] if current.channel_id else []
+        notice = blocks.role_assigned(named.name, user_id, previous, actor)
+        await self.announce.tell(
+            current, blocks.change_line(current, notice), self.announce.channels(current), also=invite, author=actor
+        )
+
+    # ----- severity -------------------------------------------------------------------------
+    async def change_severity(
+        self,
+        incident: Incident,
+        *,
+        severity: str,
+        reason: str,
+        actor: str,
+        reply_to: ReplyTarget | None,
+        at: datetime | None = None,
+    ) -> None:
+        """Change severity with who and why; an upgrade tells the new severity's stakeholders."""
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            require(Act.SEVERITY, actor=actor, incident=current, policy=self.policy)
+            if not current.status.is_open:
+                raise UserError(f"{current.reference} is {current.status.label.lower()}; reopen it to change severity.")
+            before = current.severity
+            if before == severity:
+                raise UserError(f"{current.reference} is already {severity}.")
+            due = cadence.due_for(current, severity, self.policy)
+            await uow.incidents.set_update_due(current.id, due, severity=severity)
+            why = f": {reason}" if reason else ""
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.SEVERITY_CHANGED, now, actor, f"{before} → {severity}{why}")
+            )
+            await uow.commit()
+        self._log(current, f"severity {before} → {severity}", actor)
+        changed = await self.get(current.id)
+        notice = blocks.severity_changed(changed, before, severity, reason, actor)
+        channels = self.announce.channels(changed)
+        if self.policy.rank(severity) < self.policy.rank(before):
+            # An upgrade tells the broadcast channel and stakeholders the old severity did not include.
+            already = set(self.policy.stakeholder_channels(before)) - {self.policy.broadcast_channel}
+            channels += [c for c in self.policy.stakeholder_channels(severity) if c not in already]
+        await self.announce.tell(
+            changed, blocks.change_line(changed, notice), channels, actor_reply=reply_to, author=actor
+        )
+        if self.runbooks is not None:  # runbooks follow the incident: a new severity may bring new ones
+            await self.runbooks.post_matching(changed)
+
+    # ----- lifecycle --------------------------------------------------------------------------
+    async def change_status(
+        self, incident: Incident, *, status: Status, actor: str, at: datetime | None = None
+    ) -> None:
+        """Move the lifecycle (resolving goes through `resolve`)."""
+        if status is Status.RESOLVED:
+            raise UserError("Use `/incident resolve` to resolve.")
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            require(Act.STATUS, actor=actor, incident=current, policy=self.policy)
+            check_move(current, status)
+            await uow.incidents.update(current.id, status=status.value, **stamps_for(current, status, now))
+            await uow.incidents.record(
+                current.id,
+                TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, f"{current.status.label} → {status.label}"),
+            )
+            await uow.commit()
+        self._log(current, f"status {current.status.label} → {status.label}", actor)
+        changed = await self.get(current.id)
+        notice = blocks.status_changed(changed, current.status.label, actor)
+        await self.announce.tell(
+            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+        )
+
+    async def resolve(
+        self,
+        incident: Incident,
+        *,
+        draft: ResolutionDraft,
+        actor: str,
+        reply_to: ReplyTarget | None,
+        at: datetime | None = None,
+    ) -> None:
+        """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
+            check_move(current, Status.RESOLVED)
+            await uow.incidents.set_update_due(
+                current.id,
+                None,
+                status=Status.RESOLVED.value,
+                resolution_summary=draft.summary,
+                customer_impact=draft.impact,
+                cause=draft.cause,
+                **stamps_for(current, Status.RESOLVED, now),
+            )
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.RESOLVED, now, actor, draft.summary or "Resolved")
+            )
+            # Resolved means nobody is paged any more: escalations stop, and so do ack timeouts.
+            stopped = await uow.pages.stop_for_incident(current.id)
+            if stopped.cancelled:
+                count = len(stopped.cancelled)
+                note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
+                await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            await uow.commit()
+        self._log(current, "resolved", actor)
+        if self.pager is not None:  # DMs say why, and lose their buttons
+            await self.pager.settle_stopped(
+                stopped.cancelled + stopped.timeouts_stopped, reason="the incident was resolved"
+            )
+        resolved = await self.get(current.id)
+        if self.metrics is not None:
+            seconds = (now - resolved.declared_at).total_seconds()
+            self.metrics.time_to_resolve.labels(resolved.severity).observe(max(0.0, seconds))
+        notice = blocks.resolution(resolved, actor=actor, now=now)
+        await self.announce.tell(
+            resolved, notice, self.announce.channels(resolved, stakeholders=True), actor_reply=reply_to, author=actor
+        )
+        if self.postmortems is not None and resolved.channel_id:
+            await self.postmortems.publish(resolved, actor=actor)
+
+    async def postmortem_done(self, incident: Incident, *, actor: str, at: datetime | None = None) -> None:
+        """The last stage of the lifecycle: the postmortem is done (by those who may resolve)."""
+        now = at or self.clock()
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
+            if current.status is not Status.RESOLVED:
+                raise UserError(
+                    f"{current.reference} is {current.status.label.lower()}; "
+                    "the postmortem is marked done once the incident is resolved."
+                )
+            check_move(current, Status.CLOSED)
+            await uow.incidents.update(current.id, status=Status.CLOSED.value)
+            entry = TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, "Resolved → Postmortem done")
+            await uow.incidents.record(current.id, entry)
+            await uow.commit()
+        self._log(current, "postmortem done", actor)
+        changed = await self.get(current.id)
+        notice = (
+            f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
+        )
+        await self.announce.tell(
+            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+        )
+
+    async def reopen(self, incident: Incident, *, reason: str, actor: str, at: datetime | None = None) -> None:
+        """Reopen a resolved incident (investigating again, reminders restart from now)."""
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            require(Act.REOPEN, actor=actor, incident=current, policy=self.policy)
+            if current.status is not Status.RESOLVED:
+                raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
+            reopened_view = _with(current, status=Status.INVESTIGATING, last_update_at=now)
+            due = cadence.due_for(reopened_view, current.severity, self.policy)
+            await uow.incidents.set_update_due(current.id, due, status=Status.INVESTIGATING.value, resolved_at=None)
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
+            )
+            await uow.commit()
+        self._log(current, "reopened", actor)
+        changed = await self.get(current.id)
+        notice = blocks.reopened(changed, reason, actor)
+        await self.announce.tell(
+            changed,
+            blocks.change_line(changed, notice),
+            self.announce.channels(changed, stakeholders=True),
+            author=actor,
+        )
+
+    async def acknowledge(
+        self, incident: Incident, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+    ) -> None:
+        """Record the first acknowledgement; later clicks say who was first."""
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            first = await uow.incidents.acknowledge(incident.id, user_id=actor, now=now)
+            if first:
+                await uow.incidents.record(
+                    incident.id, TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, "Acknowledged")
+                )
+            await uow.commit()
+        if not first:
+            current = await self.get(incident.id)
+            when = blocks.slack_date(current.acknowledged_at) if current.acknowledged_at else "earlier"
+            await self.slack.reply(
+                reply_to, f"{current.reference} was already acknowledged by <@{current.acknowledged_by}> ({when})."
+            )
+            return
+        self._log(incident, "acknowledged", actor)
+        changed = await self.get(incident.id)
+        if self.metrics is not None:
+            seconds = (now - changed.declared_at).total_seconds()
+            self.metrics.time_to_acknowledge.labels(changed.severity).observe(max(0.0, seconds))
+        notice = f":eyes: <@{actor}> acknowledged {changed.reference}."
+        await self.announce.tell(
+            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+        )
+
+    # ----- updates and notes --------------------------------------------------------------------
+    def draft_next_update(self, incident: Incident) -> datetime | None:
+        """The next-update time to pre-fill: one cadence of the current severity from now."""
+        return cadence.due_after_update(incident.severity, self.clock(), self.policy)
+
+    async def post_update(
+        self,
+        incident: Incident,
+        *,
+        draft: UpdateDraft,
+        actor: str,
+        reply_to: ReplyTarget | None,
+        at: datetime | None = None,
+    ) -> None:
+        """A status update: timeline, channel, stakeholder channels; resets the update clock."""
+        if not draft.known.strip():
+            raise UserError("An update needs some text: what do we know?")
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await self._locked(uow, incident.id)
+            updated = _with(current, last_update_at=now)
+            due = draft.next_at if draft.next_given else cadence.due_for(updated, current.severity, self.policy)
+            if draft.next_given and due is not None and due <= now:
+                raise UserError("The next update time has to be in the future.")
+            if not current.status.is_open:
+                due = None
+            await uow.incidents.set_update_due(current.id, due, last_update_at=now)
+            text = blocks.update_text(known=draft.known, doing=draft.doing)
+            await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
+            await uow.commit()
+        self._log(current, "status update posted", actor)
+        posted = await self.get(current.id)
+        message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
+        await self.announce.tell(
+            posted, message, self.announce.channels(posted, stakeholders=True), actor_reply=reply_to, author=actor
+        )
+
+    async def add_note(
+        self, incident: Incident, *, text: str, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+    ) -> None:
+        """A timeline entry by hand."""
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
+            await uow.commit()
+        self._log(incident, "note added", actor)
+        await self.slack.reply(reply_to, f":memo: Added to the {incident.reference} timeline.")
+
+    async def timeline(self, incident: Incident, *, page: int) -> tuple[str, list[dict[str, Any]]]:
+        """A page of the timeline, ready to show."""
+        async with self.uow(read_only=True) as uow:
+            total, first, last = await uow.incidents.timeline_extent(incident.id)
+            page = min(page, blocks.timeline_pages(total))
+            offset = (page - 1) * blocks.TIMELINE_PAGE
+            shown = await uow.incidents.timeline(incident.id, offset=offset, limit=blocks.TIMELINE_PAGE)
+        multi_day = first is not None and last is not None and first.date() != last.date()
+        return blocks.timeline_page(incident, shown, page, total=total, multi_day=multi_day)
+
+    # ----- helpers ----------------------------------------------------------------------------
+    def _log(self, incident: Incident, what: str, actor: str) -> None:
+        """One INFO line for a change made: the incident, what, and who."""
+        event(
+            log,
+            "%s: %s (by %s)",
+            incident.reference,
+            what,
+            actor,
+            incident=incident.reference,
+            actor=actor,
+            team=incident.team_id,
+        )
+
+    async def _locked(self, uow: UnitOfWork, incident_id: int) -> Incident:
+        incident = await uow.incidents.locked(incident_id)
+        if incident is None:
+            raise NotFoundError("That incident no longer exists.")
+        return incident
+
+
+def _with(incident: Incident, **changes: Any) -> Incident:
+    return replace(incident, **changes)

@@ -1,0 +1,75 @@
+"""`/incident stats`: the metrics from SQL, a chart of MTTR by week, shown privately or shared."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.policy import Policy
+from bot.domain.stats import IncidentStats
+from bot.slack import charts
+from bot.slack.blocks import learning as review_blocks
+from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StatsReport:
+    """Computes and shows incident metrics."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+
+    async def compute(self, team_id: str, *, days: int | None) -> IncidentStats:
+        """The figures for the last `days` days (None: all time)."""
+        now = self.clock()
+        since = now - timedelta(days=days) if days is not None else None
+        today = now.astimezone(ZoneInfo(self.policy.timezone)).date()
+        async with self.uow(read_only=True) as uow:
+            return await uow.stats.incident_stats(team_id, since=since, now=now, today=today)
+
+    async def open_by_severity(self) -> dict[str, int]:
+        """Open incidents per severity in every workspace (the /metrics gauge)."""
+        async with self.uow(read_only=True) as uow:
+            return await uow.stats.open_by_severity()
+
+    async def chart(self, stats: IncidentStats) -> bytes | None:
+        """The MTTR-by-week PNG, drawn in a worker thread; None when nothing was resolved."""
+        if not stats.weekly_mttr:
+            return None
+        colours = {s.name: s.colour for s in self.policy.severities}
+        return await asyncio.to_thread(charts.mttr_by_week_png, stats.weekly_mttr, self.policy.severity_names, colours)
+
+    async def show(self, *, team_id: str, days: int | None, share: bool, reply_to: ReplyTarget) -> None:
+        """The figures with the chart as an image block: privately, or (`share`) posted in the channel.
+
+        The PNG is uploaded unshared and shown by file ID, so sharing needs no channel membership.
+        """
+        stats = await self.compute(team_id, days=days)
+        window = f"last {days} days" if days is not None else "all time"
+        png = await self.chart(stats)
+        chart_id = await self._upload(png) if png is not None else None
+        message = review_blocks.stats_message(stats, window=window, chart_file_id=chart_id)
+        if share and reply_to.channel_id:
+            await self.slack.post(reply_to.channel_id, *message)
+        else:
+            await self.slack.reply(reply_to, *message)
+
+    async def _upload(self, png: bytes) -> str | None:
+        try:
+            uploaded = await self.slack.upload(
+                filename="mttr-by-week.png", content=png, title="MTTR by severity, per week"
+            )
+        except SlackApiError as exc:  # the figures still go out without the picture
+            log.warning("the stats chart could not be uploaded (%s)", slack_error(exc))
+            return None
+        return uploaded.id

@@ -1,0 +1,397 @@
+"""Queries over incidents, roles and the timeline. Never commits; returns plain records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.incidents import DetectedVia, Incident, NewIncident, RoleSpan, Status, TimelineEntry, TimelineKind
+from storage.models import (
+    HomeViewerRow,
+    IncidentRow,
+    MessageCaptureRow,
+    ProcessedEventRow,
+    RoleAssignmentRow,
+    TimelineEventRow,
+    WorkspaceCounter,
+)
+
+_roles = RoleAssignmentRow.__table__  # type: ignore[attr-defined]
+# Every incident load reads its roles: built once, with the ids bound.
+_CURRENT_ROLES = sa.select(_roles.c.incident_id, _roles.c.role, _roles.c.user_id).where(
+    _roles.c.incident_id.in_(sa.bindparam("ids", expanding=True)), _roles.c.ended_at.is_(None)
+)
+
+
+class IncidentRepository:
+    """Incidents and what hangs off them, within one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside the unit of work's session."""
+        self._session = session
+
+    def _insert(self, table: type[SQLModel]) -> Any:
+        """INSERT with ON CONFLICT support for the dialect in use."""
+        insert = postgresql.insert if self._session.bind.dialect.name == "postgresql" else sqlite.insert
+        return insert(table)
+
+    async def next_number(self, team_id: str) -> int:
+        """Take the workspace's next incident number.
+
+        The upsert row-locks the counter until the transaction ends, so concurrent declarers queue
+        behind each other and a rolled-back declaration gives its number back (no gaps).
+        """
+        statement = (
+            self._insert(WorkspaceCounter)
+            .values(team_id=team_id, last_number=1)
+            .on_conflict_do_update(
+                index_elements=[WorkspaceCounter.team_id],
+                set_={"last_number": WorkspaceCounter.last_number + 1},
+            )
+            .returning(WorkspaceCounter.last_number)
+        )
+        result = await self._session.exec(statement)
+        return int(result.scalar_one())
+
+    async def add(
+        self,
+        new: NewIncident,
+        *,
+        number: int,
+        now: datetime,
+        next_update_due: datetime | None = None,
+        setup_by: datetime | None = None,
+    ) -> Incident:
+        """Store a new incident with its number; the declarer is its first Incident Commander."""
+        row = IncidentRow(
+            team_id=new.team_id,
+            number=number,
+            title=new.title,
+            severity=new.severity,
+            status=Status.INVESTIGATING.value,
+            description=new.description,
+            detected_via=new.detected_via.value if new.detected_via else None,
+            declared_by=new.declared_by,
+            declare_key=new.declare_key,
+            declared_at=now,
+            started_at=new.started_at,
+            service=new.service,
+            detected_at=new.detected_at or new.started_at or now,
+            next_update_due=next_update_due,
+            reminder_at=next_update_due,
+            setup_at=setup_by,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        assert row.id is not None
+        return incident_from_row(row, {})
+
+    async def by_declare_key(self, declare_key: str) -> Incident | None:
+        """The incident a given declaration (command or modal) already created."""
+        row = (await self._session.exec(select(IncidentRow).where(IncidentRow.declare_key == declare_key))).first()
+        return await self._snapshot(row)
+
+    async def get(self, incident_id: int) -> Incident | None:
+        """An incident by its database id."""
+        return await self._snapshot(await self._session.get(IncidentRow, incident_id))
+
+    async def by_number(self, team_id: str, number: int) -> Incident | None:
+        """An incident by its workspace number (INC-n)."""
+        statement = select(IncidentRow).where(IncidentRow.team_id == team_id, IncidentRow.number == number)
+        return await self._snapshot((await self._session.exec(statement)).first())
+
+    async def with_number(self, number: int) -> list[Incident]:
+        """Incidents numbered `number` in any workspace (the CLI names incidents without a workspace)."""
+        statement = select(IncidentRow).where(IncidentRow.number == number)
+        rows = list((await self._session.exec(statement)).all())
+        return [i for i in [await self._snapshot(r) for r in rows] if i is not None]
+
+    async def locked(self, incident_id: int) -> Incident | None:
+        """The incident, row-locked until the transaction ends (PostgreSQL; SQLite has one writer anyway)."""
+        statement = select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()
+        return await self._snapshot((await self._session.exec(statement)).first())
+
+    async def by_channel(self, channel_id: str) -> Incident | None:
+        """The incident whose channel this is."""
+        statement = select(IncidentRow).where(IncidentRow.channel_id == channel_id)
+        return await self._snapshot((await self._session.exec(statement)).first())
+
+    async def open_incidents(
+        self, team_id: str, *, severity_order: Sequence[str] = (), limit: int | None = None
+    ) -> list[Incident]:
+        """Open incidents in a workspace: by `severity_order` (most severe first; unknown ones last), then
+        by number; the first `limit` of them (sorted and cut in SQL, so a long history costs nothing)."""
+        rank: sa.ColumnElement[Any] = (
+            sa.case(
+                {name: index for index, name in enumerate(severity_order)},
+                value=col(IncidentRow.severity),
+                else_=len(severity_order),
+            )
+            if severity_order
+            else sa.literal(0)
+        )
+        statement = (
+            select(IncidentRow)
+            .where(IncidentRow.team_id == team_id, col(IncidentRow.status).in_(_OPEN_STATUSES))
+            .order_by(rank, col(IncidentRow.number))
+            .limit(limit)
+        )
+        rows = list((await self._session.exec(statement)).all())
+        roles = await self.roles_of([r.id for r in rows if r.id is not None])
+        return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
+
+    async def open_counts(self, team_id: str) -> dict[str, int]:
+        """How many incidents are open in a workspace, per severity."""
+        statement = (
+            select(col(IncidentRow.severity), sa.func.count())
+            .where(IncidentRow.team_id == team_id, col(IncidentRow.status).in_(_OPEN_STATUSES))
+            .group_by(col(IncidentRow.severity))
+        )
+        return {severity: int(n) for severity, n in (await self._session.exec(statement)).all()}
+
+    async def set_channel(self, incident_id: int, *, channel_id: str, channel_name: str) -> None:
+        """Remember the incident's channel."""
+        await self.update(incident_id, channel_id=channel_id, channel_name=channel_name)
+
+    async def set_header(self, incident_id: int, *, header_ts: str) -> None:
+        """Remember the header message so it can be kept current."""
+        await self.update(incident_id, header_ts=header_ts)
+
+    async def update(self, incident_id: int, **values: object) -> None:
+        """Set columns of an incident."""
+        await self._session.exec(sa.update(IncidentRow).where(col(IncidentRow.id) == incident_id).values(**values))
+
+    async def set_update_due(self, incident_id: int, due: datetime | None, **values: object) -> None:
+        """Set when the next status update is due; the reminder timer restarts from it."""
+        await self.update(
+            incident_id,
+            next_update_due=due,
+            reminder_at=due,
+            reminders_sent=0,
+            reminder_claim=None,
+            reminder_claimed_until=None,
+            **values,
+        )
+
+    async def acknowledge(self, incident_id: int, *, user_id: str, now: datetime) -> bool:
+        """Record the first acknowledgement; False when someone acknowledged already (one UPDATE, no race)."""
+        result = await self._session.exec(
+            sa.update(IncidentRow)
+            .where(col(IncidentRow.id) == incident_id, col(IncidentRow.acknowledged_at).is_(None))
+            .values(acknowledged_at=now, acknowledged_by=user_id)
+        )
+        return bool(result.rowcount)
+
+    async def first_delivery(self, event_id: str, *, now: datetime) -> bool:
+        """Mark an Events API delivery handled; False if it was already (a Slack retry, or another replica)."""
+        statement = (
+            self._insert(ProcessedEventRow)
+            .values(event_id=event_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=[ProcessedEventRow.event_id])
+        )
+        return bool((await self._session.exec(statement)).rowcount)
+
+    async def capture(self, incident_id: int, entry: TimelineEntry, *, reason: str) -> None:
+        """Put a Slack message on the timeline for `reason` (a pin, a reaction); twice is a no-op."""
+        assert entry.source is not None
+        await self._session.exec(
+            self._insert(MessageCaptureRow)
+            .values(incident_id=incident_id, source=entry.source, reason=reason)
+            .on_conflict_do_nothing()
+        )
+        await self._session.exec(
+            self._insert(TimelineEventRow)
+            .values(**timeline_values(incident_id, entry))
+            .on_conflict_do_nothing(index_elements=[TimelineEventRow.incident_id, TimelineEventRow.source])
+        )
+
+    async def release(self, incident_id: int, source: str, *, reason: str) -> bool:
+        """Drop one reason a message is captured; it leaves the timeline when none remain. True if it left."""
+        await self._session.exec(
+            sa.delete(MessageCaptureRow).where(
+                col(MessageCaptureRow.incident_id) == incident_id,
+                col(MessageCaptureRow.source) == source,
+                col(MessageCaptureRow.reason) == reason,
+            )
+        )
+        remaining = await self._session.exec(
+            select(sa.func.count())
+            .select_from(MessageCaptureRow)
+            .where(MessageCaptureRow.incident_id == incident_id, MessageCaptureRow.source == source)
+        )
+        if remaining.one():
+            return False
+        await self.forget_message(source, incident_id=incident_id)
+        return True
+
+    async def edit_message(self, source: str, *, text: str) -> int:
+        """Reflect an edit of a captured message; returns how many timeline entries changed."""
+        result = await self._session.exec(
+            sa.update(TimelineEventRow).where(col(TimelineEventRow.source) == source).values(text=text)
+        )
+        return int(result.rowcount)
+
+    async def forget_message(self, source: str, *, incident_id: int | None = None) -> int:
+        """Take a message off the timeline (deleted, or no longer captured)."""
+        entries = sa.delete(TimelineEventRow).where(col(TimelineEventRow.source) == source)
+        captures = sa.delete(MessageCaptureRow).where(col(MessageCaptureRow.source) == source)
+        if incident_id is not None:
+            entries = entries.where(col(TimelineEventRow.incident_id) == incident_id)
+            captures = captures.where(col(MessageCaptureRow.incident_id) == incident_id)
+        await self._session.exec(captures)
+        return int((await self._session.exec(entries)).rowcount)
+
+    async def saw_home(self, team_id: str, user_id: str, *, now: datetime) -> None:
+        """Remember that someone opened the App Home, to refresh it for them later."""
+        await self._session.exec(
+            self._insert(HomeViewerRow)
+            .values(team_id=team_id, user_id=user_id, opened_at=now)
+            .on_conflict_do_update(
+                index_elements=[HomeViewerRow.team_id, HomeViewerRow.user_id], set_={"opened_at": now}
+            )
+        )
+
+    async def home_viewers(self, team_id: str, *, since: datetime) -> list[str]:
+        """Who opened the App Home since `since`."""
+        statement = select(HomeViewerRow.user_id).where(
+            HomeViewerRow.team_id == team_id, col(HomeViewerRow.opened_at) >= since
+        )
+        return list((await self._session.exec(statement)).all())
+
+    async def assign_role(self, incident_id: int, *, role: str, user_id: str, by: str, now: datetime) -> None:
+        """Make `user_id` the holder of `role`, ending the previous holder's assignment."""
+        await self._session.exec(
+            sa.update(RoleAssignmentRow)
+            .where(
+                col(RoleAssignmentRow.incident_id) == incident_id,
+                col(RoleAssignmentRow.role) == role,
+                col(RoleAssignmentRow.ended_at).is_(None),
+            )
+            .values(ended_at=now)
+        )
+        self._session.add(
+            RoleAssignmentRow(incident_id=incident_id, role=role, user_id=user_id, assigned_by=by, assigned_at=now)
+        )
+
+    async def record(self, incident_id: int, *entries: TimelineEntry) -> None:
+        """Add entries to an incident's timeline."""
+        self._session.add_all(TimelineEventRow(**timeline_values(incident_id, e)) for e in entries)
+
+    async def timeline(self, incident_id: int, *, offset: int = 0, limit: int | None = None) -> list[TimelineEntry]:
+        """An incident's timeline, oldest first (or `limit` entries of it from `offset`)."""
+        statement = (
+            select(*_ENTRY_COLUMNS)
+            .where(TimelineEventRow.incident_id == incident_id)
+            .order_by(col(TimelineEventRow.occurred_at), col(TimelineEventRow.id))
+            .offset(offset)
+            .limit(limit)
+        )
+        return [
+            TimelineEntry(TimelineKind(kind), occurred_at, actor, text, source=source, permalink=permalink)
+            for kind, occurred_at, actor, text, source, permalink in (await self._session.exec(statement)).all()
+        ]
+
+    async def timeline_extent(self, incident_id: int) -> tuple[int, datetime | None, datetime | None]:
+        """How many entries an incident's timeline holds, and the first and last entry's times."""
+        when = col(TimelineEventRow.occurred_at)
+        statement = select(sa.func.count(), sa.func.min(when), sa.func.max(when)).where(
+            TimelineEventRow.incident_id == incident_id
+        )
+        count, first, last = (await self._session.exec(statement)).one()
+        return int(count), first, last
+
+    async def role_history(self, incident_id: int) -> list[RoleSpan]:
+        """Everyone who held a role in the incident, and when."""
+        statement = (
+            select(RoleAssignmentRow)
+            .where(col(RoleAssignmentRow.incident_id) == incident_id)
+            .order_by(col(RoleAssignmentRow.assigned_at), col(RoleAssignmentRow.id))
+        )
+        return [
+            RoleSpan(role=r.role, user_id=r.user_id, start=r.assigned_at, end=r.ended_at)
+            for r in (await self._session.exec(statement)).all()
+        ]
+
+    async def roles_of(self, incident_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """Who holds each role now, for several incidents."""
+        if not incident_ids:
+            return {}
+        roles: dict[int, dict[str, str]] = {}
+        params = {"ids": list(incident_ids)}
+        for incident_id, role, user_id in await self._session.exec(_CURRENT_ROLES, params=params):  # type: ignore[call-overload]
+            roles.setdefault(incident_id, {})[role] = user_id
+        return roles
+
+    async def _snapshot(self, row: IncidentRow | None) -> Incident | None:
+        if row is None or row.id is None:
+            return None
+        roles = await self.roles_of([row.id])
+        return incident_from_row(row, roles.get(row.id, {}))
+
+
+def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> Incident:
+    """An incident from its row (an ORM object or a plain row of the same columns) and current roles."""
+    assert row.id is not None
+    return Incident(
+        id=row.id,
+        team_id=row.team_id,
+        number=row.number,
+        title=row.title,
+        severity=row.severity,
+        status=Status(row.status),
+        declared_by=row.declared_by,
+        declared_at=row.declared_at,
+        description=row.description,
+        detected_via=DetectedVia(row.detected_via) if row.detected_via else None,
+        started_at=row.started_at,
+        channel_id=row.channel_id,
+        channel_name=row.channel_name,
+        channel_topic=row.channel_topic,
+        header_ts=row.header_ts,
+        roles=dict(roles),
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        identified_at=row.identified_at,
+        mitigated_at=row.mitigated_at,
+        resolved_at=row.resolved_at,
+        resolution_summary=row.resolution_summary,
+        customer_impact=row.customer_impact,
+        cause=row.cause,
+        last_update_at=row.last_update_at,
+        next_update_due=row.next_update_due,
+        service=row.service,
+        detected_at=row.detected_at,
+        reminder_at=row.reminder_at,
+        reminders_sent=row.reminders_sent,
+        setup_attempts=row.setup_attempts,
+    )
+
+
+_OPEN_STATUSES = [s.value for s in Status if s.is_open]
+_ENTRY_COLUMNS = (
+    col(TimelineEventRow.kind),
+    col(TimelineEventRow.occurred_at),
+    col(TimelineEventRow.actor),
+    col(TimelineEventRow.text),
+    col(TimelineEventRow.source),
+    col(TimelineEventRow.permalink),
+)
+
+
+def timeline_values(incident_id: int, entry: TimelineEntry) -> dict[str, Any]:
+    """A timeline entry as the columns of its row."""
+    return {
+        "incident_id": incident_id,
+        "kind": entry.kind.value,
+        "occurred_at": entry.occurred_at,
+        "actor": entry.actor,
+        "text": entry.text,
+        "source": entry.source,
+        "permalink": entry.permalink,
+    }
