@@ -309,6 +309,7 @@ async def build(
         follow_ups=follow_ups,
         postmortems=postmortems,
         stats=StatsReport(uow=uow, slack=slack, policy=policy, clock=clock),
+        clock=clock,
     )
 
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -336,10 +337,10 @@ async def build(
     bolt.use(well_formed_payloads())
     bolt.use(only_our_workspace(lambda: (health.team_id, health.enterprise_id)))
     commands.register(bolt, deps)
-    views.register(bolt, deps)
-    actions.register(bolt, deps)
-    review_actions.register(bolt, deps)
-    events.register(bolt, deps)
+    views.register(bolt, views.FormDeps.taken_from(deps))
+    actions.register(bolt, actions.ActionDeps.taken_from(deps))
+    review_actions.register(bolt, review_actions.FollowUpDeps.taken_from(deps))
+    events.register(bolt, events.EventDeps.taken_from(deps))
     register_error_handler(bolt, slack)
 
     tocsin = Tocsin(

@@ -101,6 +101,10 @@ class IncidentRepository:
         """An incident by its database id."""
         return await self._snapshot(await self._session.get(IncidentRow, incident_id))
 
+    async def fresh(self, incident_id: int) -> Incident | None:
+        """An incident as the database holds it now, in this transaction (whatever the session cached)."""
+        return await self._snapshot(await self._session.get(IncidentRow, incident_id, populate_existing=True))
+
     async def by_number(self, team_id: str, number: int) -> Incident | None:
         """An incident by its workspace number (INC-n)."""
         statement = select(IncidentRow).where(IncidentRow.team_id == team_id, IncidentRow.number == number)

@@ -1,4 +1,4 @@
-"""Incident metrics computed in SQL that runs on SQLite and PostgreSQL alike.
+"""Incident metrics read in SQL that runs on SQLite and PostgreSQL alike, summed up in the domain.
 
 One dialect shim (a timestamp as seconds since the epoch) is compiled per dialect. The window's
 incidents are read in one pass as numbers and summed up in Python (bot/domain/stats.py): over 100,000

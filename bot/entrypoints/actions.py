@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -10,18 +11,37 @@ from bot.domain.errors import UserError
 from bot.domain.incidents import Incident
 from bot.domain.numbers import parse_id
 from bot.domain.permissions import Act, require
-from bot.entrypoints.deps import Deps
+from bot.domain.policy import Policy
+from bot.entrypoints.deps import Needs
 from bot.entrypoints.listening import Request, Work, accepted
+from bot.runtime.background import Background
 from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget
+from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.slack.ids import Action
 from bot.slack.mrkdwn import is_user_id
+from bot.usecases.paging import Pager
+from bot.usecases.ports import Clock
+from bot.usecases.respond import ResponseService
+from bot.usecases.runbooks import RunbookService
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+@dataclass(frozen=True)
+class ActionDeps(Needs):
+    """What these listeners use."""
+
+    response: ResponseService
+    pager: Pager
+    runbooks: RunbookService
+    slack: SlackGateway
+    policy: Policy
+    background: Background
+    clock: Clock
+
+
+def register(app: AsyncApp, deps: ActionDeps) -> None:
     """Listen for the header's controls."""
-    work = accepted(deps.background, deps.incidents.clock)
-    form = accepted(deps.background, deps.incidents.clock, urgent=True)
+    work = accepted(deps.background, deps.clock)
+    form = accepted(deps.background, deps.clock, urgent=True)
 
     @app.action(Action.ACKNOWLEDGE)
     @work
@@ -72,9 +92,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await deps.slack.open_view(request.body["trigger_id"], blocks.resolve_modal(incident))
 
 
-def register_page_buttons(app: AsyncApp, deps: Deps) -> None:
+def register_page_buttons(app: AsyncApp, deps: ActionDeps) -> None:
     """Acknowledge and Decline on a page DM."""
-    work = accepted(deps.background, deps.incidents.clock)
+    work = accepted(deps.background, deps.clock)
 
     @app.action(Action.PAGE_ACKNOWLEDGE)
     @work
@@ -89,9 +109,9 @@ def register_page_buttons(app: AsyncApp, deps: Deps) -> None:
         await deps.pager.decline(page_id, actor=request.actor, reply_to=request.reply_to, at=request.received)
 
 
-def register_runbook_controls(app: AsyncApp, deps: Deps) -> None:
+def register_runbook_controls(app: AsyncApp, deps: ActionDeps) -> None:
     """Ticking runbook steps, and the Post buttons of `/incident runbook`."""
-    work = accepted(deps.background, deps.incidents.clock)
+    work = accepted(deps.background, deps.clock)
 
     @app.action(blocks.RUNBOOK_STEPS)
     @work
@@ -151,7 +171,7 @@ def _incident_id(body: dict[str, Any]) -> int:
     return incident_id
 
 
-async def _incident_here(deps: Deps, body: dict[str, Any]) -> Incident:
+async def _incident_here(deps: ActionDeps, body: dict[str, Any]) -> Incident:
     """The incident a header control names, refused unless it was clicked in that incident's channel."""
     return _in_its_channel(await deps.response.get(_incident_id(body)), body)
 

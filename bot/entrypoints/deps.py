@@ -1,8 +1,10 @@
-"""What listeners are given: the use cases and the bits of process state they need."""
+"""What listeners are given: every use case and the bits of process state they need (`Deps`), and each
+surface's share of them (`Needs`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, Self
 
 from bot.domain.policy import Policy
 from bot.runtime.background import Background
@@ -13,6 +15,7 @@ from bot.usecases.declare import IncidentService
 from bot.usecases.follow_ups import FollowUpService
 from bot.usecases.live_views import HomeKeeper
 from bot.usecases.paging import Pager
+from bot.usecases.ports import Clock
 from bot.usecases.postmortems import PostmortemService
 from bot.usecases.respond import ResponseService
 from bot.usecases.runbooks import RunbookService
@@ -36,3 +39,15 @@ class Deps:
     follow_ups: FollowUpService
     postmortems: PostmortemService
     stats: StatsReport
+    clock: Clock  # when a request arrived
+
+
+class Needs:
+    """A surface's share of the dependencies: subclasses are frozen dataclasses whose fields are the
+    `Deps` fields that surface uses, so each listener module is given only what it needs."""
+
+    @classmethod
+    def taken_from(cls, deps: Deps) -> Self:
+        """This surface's fields, taken from the composition root's `Deps`."""
+        chosen: dict[str, Any] = {f.name: getattr(deps, f.name) for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**chosen)

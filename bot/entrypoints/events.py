@@ -7,14 +7,29 @@ never add an entry twice. Every field is read before the ack: an event missing o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.entrypoints.deps import Deps
+from bot.domain.policy import Policy
+from bot.entrypoints.deps import Needs
+from bot.runtime.background import Background
+from bot.usecases.capture import MessageCapture
+from bot.usecases.live_views import HomeKeeper
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+@dataclass(frozen=True)
+class EventDeps(Needs):
+    """What these listeners use."""
+
+    capture: MessageCapture
+    home: HomeKeeper
+    policy: Policy
+    background: Background
+
+
+def register(app: AsyncApp, deps: EventDeps) -> None:
     """Listen for the events in manifest.yml."""
     capture = deps.capture
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,19 +11,35 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.domain.errors import UserError
 from bot.domain.follow_ups import NewFollowUp
 from bot.domain.numbers import parse_id
-from bot.entrypoints.deps import Deps
+from bot.entrypoints.deps import Needs
 from bot.entrypoints.listening import Request, accepted
+from bot.runtime.background import Background
 from bot.slack.blocks import learning as review_blocks
 from bot.slack.blocks.forms import form_incident_id
+from bot.slack.gateway import SlackGateway
 from bot.slack.ids import Action, Block, View
 from bot.slack.mrkdwn import is_user_id
+from bot.usecases.follow_ups import FollowUpService
+from bot.usecases.ports import Clock
+from bot.usecases.respond import ResponseService
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+@dataclass(frozen=True)
+class FollowUpDeps(Needs):
+    """What these listeners use."""
+
+    response: ResponseService
+    follow_ups: FollowUpService
+    slack: SlackGateway
+    background: Background
+    clock: Clock
+
+
+def register(app: AsyncApp, deps: FollowUpDeps) -> None:
     """Listen for follow-up buttons and the follow-up form."""
 
-    work = accepted(deps.background, deps.incidents.clock)
-    form = accepted(deps.background, deps.incidents.clock, urgent=True)
+    work = accepted(deps.background, deps.clock)
+    form = accepted(deps.background, deps.clock, urgent=True)
 
     @app.action(Action.FOLLOW_UP_ADD)
     @form

@@ -1,27 +1,43 @@
-"""Modal submissions: the declare form."""
+"""Modal submissions: the declare form, the status update form and the resolve form."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.incidents import NewIncident
 from bot.domain.numbers import epoch_time
+from bot.domain.policy import Policy
 from bot.entrypoints.declare_form import DeclareForm, read_declare_form
-from bot.entrypoints.deps import Deps
+from bot.entrypoints.deps import Needs
+from bot.runtime.background import Background
 from bot.slack.blocks.forms import form_incident_id, form_metadata
 from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import Block, View
-from bot.usecases.respond import ResolutionDraft, UpdateDraft
+from bot.usecases.declare import IncidentService
+from bot.usecases.ports import Clock
+from bot.usecases.respond import ResolutionDraft, ResponseService, UpdateDraft
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+@dataclass(frozen=True)
+class FormDeps(Needs):
+    """What these listeners use."""
+
+    incidents: IncidentService
+    response: ResponseService
+    policy: Policy
+    background: Background
+    clock: Clock
+
+
+def register(app: AsyncApp, deps: FormDeps) -> None:
     """Listen for modal submissions."""
 
     @app.view(View.DECLARE)
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        form = read_declare_form(view["state"]["values"], deps.policy, now=deps.incidents.clock())
+        form = read_declare_form(view["state"]["values"], deps.policy, now=deps.clock())
         if not isinstance(form, DeclareForm):
             await ack(response_action="errors", errors=form)
             return
@@ -53,11 +69,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if next_epoch and next_at is None:
             await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a date and time."})
             return
-        if next_at is not None and next_at <= deps.incidents.clock():
+        if next_at is not None and next_at <= deps.clock():
             await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a time in the future."})
             return
         await ack()
-        received = deps.incidents.clock()
+        received = deps.clock()
         draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
 
         async def job() -> None:
@@ -74,7 +90,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={Block.SUMMARY: "Say what restored service."})
             return
         await ack()
-        received = deps.incidents.clock()
+        received = deps.clock()
         draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
 
         async def job() -> None:

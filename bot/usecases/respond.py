@@ -158,9 +158,9 @@ class ResponseService:
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.SEVERITY_CHANGED, now, actor, f"{before} → {severity}{why}")
             )
+            changed = await self._committed(uow, current.id)
             await uow.commit()
         self._log(current, f"severity {before} → {severity}", actor)
-        changed = await self.get(current.id)
         notice = blocks.severity_changed(changed, before, severity, reason, actor)
         channels = self.announce.channels(changed)
         if self.policy.rank(severity) < self.policy.rank(before):
@@ -190,9 +190,9 @@ class ResponseService:
                 current.id,
                 TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, f"{current.status.label} → {status.label}"),
             )
+            changed = await self._committed(uow, current.id)
             await uow.commit()
         self._log(current, f"status {current.status.label} → {status.label}", actor)
-        changed = await self.get(current.id)
         notice = blocks.status_changed(changed, current.status.label, actor)
         await self.announce.tell(
             changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
@@ -231,13 +231,13 @@ class ResponseService:
                 count = len(stopped.cancelled)
                 note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
                 await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            resolved = await self._committed(uow, current.id)
             await uow.commit()
         self._log(current, "resolved", actor)
         if self.pager is not None:  # DMs say why, and lose their buttons
             await self.pager.settle_stopped(
                 stopped.cancelled + stopped.timeouts_stopped, reason="the incident was resolved"
             )
-        resolved = await self.get(current.id)
         if self.metrics is not None:
             seconds = (now - resolved.declared_at).total_seconds()
             self.metrics.time_to_resolve.labels(resolved.severity).observe(max(0.0, seconds))
@@ -263,9 +263,9 @@ class ResponseService:
             await uow.incidents.update(current.id, status=Status.CLOSED.value)
             entry = TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, "Resolved → Postmortem done")
             await uow.incidents.record(current.id, entry)
+            changed = await self._committed(uow, current.id)
             await uow.commit()
         self._log(current, "postmortem done", actor)
-        changed = await self.get(current.id)
         notice = (
             f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
         )
@@ -287,9 +287,9 @@ class ResponseService:
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
             )
+            changed = await self._committed(uow, current.id)
             await uow.commit()
         self._log(current, "reopened", actor)
-        changed = await self.get(current.id)
         notice = blocks.reopened(changed, reason, actor)
         await self.announce.tell(
             changed,
@@ -309,16 +309,16 @@ class ResponseService:
                 await uow.incidents.record(
                     incident.id, TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, "Acknowledged")
                 )
+            changed = await self._committed(uow, incident.id)
             await uow.commit()
         if not first:
-            current = await self.get(incident.id)
+            current = changed
             when = blocks.slack_date(current.acknowledged_at) if current.acknowledged_at else "earlier"
             await self.slack.reply(
                 reply_to, f"{current.reference} was already acknowledged by <@{current.acknowledged_by}> ({when})."
             )
             return
         self._log(incident, "acknowledged", actor)
-        changed = await self.get(incident.id)
         if self.metrics is not None:
             seconds = (now - changed.declared_at).total_seconds()
             self.metrics.time_to_acknowledge.labels(changed.severity).observe(max(0.0, seconds))
@@ -356,9 +356,9 @@ class ResponseService:
             await uow.incidents.set_update_due(current.id, due, last_update_at=now)
             text = blocks.update_text(known=draft.known, doing=draft.doing)
             await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
+            posted = await self._committed(uow, current.id)
             await uow.commit()
         self._log(current, "status update posted", actor)
-        posted = await self.get(current.id)
         message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
         await self.announce.tell(
             posted, message, self.announce.channels(posted, stakeholders=True), actor_reply=reply_to, author=actor
@@ -398,6 +398,14 @@ class ResponseService:
             actor=actor,
             team=incident.team_id,
         )
+
+    async def _committed(self, uow: UnitOfWork, incident_id: int) -> Incident:
+        """The incident as this change leaves it, read in the change's own transaction just before it
+        commits (no second transaction to see what was just written)."""
+        incident = await uow.incidents.fresh(incident_id)
+        if incident is None:
+            raise NotFoundError("That incident no longer exists.")
+        return incident
 
     async def _locked(self, uow: UnitOfWork, incident_id: int) -> Incident:
         incident = await uow.incidents.locked(incident_id)
