@@ -56,7 +56,17 @@ async def start_process(
         line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
         assert line, "tocsin exited"
         if match := re.search(r"Tocsin is up on 127\.0\.0\.1:(\d+)", line):
+            # Keep reading its log: a full pipe would block the process at its next log line.
+            _DRAINS.add(asyncio.create_task(_drain(process.stderr)))
             return process, int(match.group(1))
+
+
+_DRAINS: set[asyncio.Task[None]] = set()
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.read(65536):
+        pass
 
 
 async def send_from_another_process(double: SlackDouble, payloads: list[dict[str, str]]) -> list[float]:
