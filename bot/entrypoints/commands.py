@@ -68,7 +68,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(text=reply_for(exc), response_type="ephemeral")
             return
         await ack()
-        received = deps.incidents.clock()
+        received = deps.clock()
         urgent = _opens_a_modal(parsed)
         deps.background.submit(body, lambda: run_command(parsed, command, deps, at=received), urgent=urgent)
 
@@ -136,7 +136,7 @@ async def _declare(typed: Invocation, parsed: Any) -> None:
 
 async def _list_open(typed: Invocation, _parsed: Any) -> None:
     incidents, total = await typed.deps.incidents.open_incidents(typed.team_id, limit=blocks.LIST_SHOWN)
-    await typed.reply(*blocks.open_incidents(incidents, now=typed.deps.incidents.clock(), total=total))
+    await typed.reply(*blocks.open_incidents(incidents, now=typed.deps.clock(), total=total))
 
 
 async def _help(typed: Invocation, _parsed: Any) -> None:
