@@ -39,8 +39,10 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.web_client import SLACK_POST_INTERVAL, ChannelPacer, build_web_client
 from bot.usecases.alert_intake import AlertIntake
 from bot.usecases.capture import MessageCapture
+from bot.usecases.catch_up import CatchUp
 from bot.usecases.declare import IncidentService
 from bot.usecases.follow_ups import FollowUpService
+from bot.usecases.going_public import GoingPublic
 from bot.usecases.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
 from bot.usecases.paging import Pager
@@ -51,6 +53,7 @@ from bot.usecases.respond import ResponseService
 from bot.usecases.runbooks import RunbookService
 from bot.usecases.setup import IncidentSetup
 from bot.usecases.stats import StatsReport
+from bot.usecases.visibility import Visibility
 from storage.db import create_engine, is_sqlite, open_pool, session_factory
 from storage.migrate import upgrade_to_head
 from storage.uow import UnitOfWork, count_commits
@@ -238,11 +241,15 @@ async def build(
     def uow(*, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(sessions, read_only=read_only, writer_lock=writer_lock)
 
-    home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
+    visibility = Visibility(slack)  # who may see a private incident: its channel's members, per Slack
+    slack.after_invite = visibility.forget
+    home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock, visibility=visibility)
     header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)
     pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
     reminders = Reminders(slack=slack, policy=policy, metrics=metrics, clock=clock)
-    follow_ups = FollowUpService(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
+    follow_ups = FollowUpService(
+        uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics, visibility=visibility
+    )
     timers = Timers(uow=uow, reminders=reminders, pager=pager, clock=clock, follow_ups=follow_ups)
     postmortems = PostmortemService(
         uow=uow, slack=slack, policy=policy, clock=clock, template=load_template(policy.postmortem_template)
@@ -255,7 +262,9 @@ async def build(
     setup = IncidentSetup(
         uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home, pager=pager, runbooks=runbooks
     )
-    incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, setup=setup)
+    incidents = IncidentService(
+        uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, setup=setup, visibility=visibility
+    )
     outbox = Outbox(uow=uow, slack=slack, clock=clock)
     timers.incidents, timers.outbox = incidents, outbox
     response = ResponseService(
@@ -270,7 +279,11 @@ async def build(
         metrics=metrics,
         pager=pager,
         outbox=outbox,
+        visibility=visibility,
     )
+
+    catch_up = CatchUp(uow=uow, slack=slack, policy=policy, clock=clock, runbooks=runbooks)
+    response.on_new_commander = catch_up.handover
 
     async def first_delivery(key: str) -> bool:
         async with uow() as unit:
@@ -309,6 +322,9 @@ async def build(
         follow_ups=follow_ups,
         postmortems=postmortems,
         stats=StatsReport(uow=uow, slack=slack, policy=policy, clock=clock),
+        catch_up=catch_up,
+        going_public=GoingPublic(uow=uow, slack=slack, policy=policy, clock=clock, setup=setup),
+        visibility=visibility,
         clock=clock,
     )
 

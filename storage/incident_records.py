@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +82,7 @@ class IncidentRepository:
             declared_at=now,
             started_at=new.started_at,
             service=new.service,
+            private=new.private,
             detected_at=new.detected_at or new.started_at or now,
             next_update_due=next_update_due,
             reminder_at=next_update_due,
@@ -127,10 +128,15 @@ class IncidentRepository:
         return await self._snapshot((await self._session.exec(statement)).first())
 
     async def open_incidents(
-        self, team_id: str, *, severity_order: Sequence[str] = (), limit: int | None = None
+        self,
+        team_id: str,
+        *,
+        severity_order: Sequence[str] = (),
+        limit: int | None = None,
+        hidden: Collection[int] = (),
     ) -> list[Incident]:
-        """Open incidents in a workspace: by `severity_order` (most severe first; unknown ones last), then
-        by number; the first `limit` of them (sorted and cut in SQL, so a long history costs nothing)."""
+        """Open incidents in a workspace but the `hidden` ones: by `severity_order` (most severe first;
+        unknown ones last), then by number; the first `limit` (sorted and cut in SQL)."""
         rank: sa.ColumnElement[Any] = (
             sa.case(
                 {name: index for index, name in enumerate(severity_order)},
@@ -143,6 +149,7 @@ class IncidentRepository:
         statement = (
             select(IncidentRow)
             .where(IncidentRow.team_id == team_id, col(IncidentRow.status).in_(_OPEN_STATUSES))
+            .where(col(IncidentRow.id).not_in(hidden))
             .order_by(rank, col(IncidentRow.number))
             .limit(limit)
         )
@@ -150,14 +157,24 @@ class IncidentRepository:
         roles = await self.roles_of([r.id for r in rows if r.id is not None])
         return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
 
-    async def open_counts(self, team_id: str) -> dict[str, int]:
-        """How many incidents are open in a workspace, per severity."""
+    async def open_counts(self, team_id: str, *, hidden: Collection[int] = ()) -> dict[str, int]:
+        """How many incidents but the `hidden` ones are open in a workspace, per severity."""
         statement = (
             select(col(IncidentRow.severity), sa.func.count())
             .where(IncidentRow.team_id == team_id, col(IncidentRow.status).in_(_OPEN_STATUSES))
+            .where(col(IncidentRow.id).not_in(hidden))
             .group_by(col(IncidentRow.severity))
         )
         return {severity: int(n) for severity, n in (await self._session.exec(statement)).all()}
+
+    async def private_ones(self, team_id: str, *, open_only: bool = True) -> list[Incident]:
+        """A workspace's private incidents (open ones only, unless asked): few, so read whole."""
+        statement = select(IncidentRow).where(IncidentRow.team_id == team_id, col(IncidentRow.private))
+        if open_only:
+            statement = statement.where(col(IncidentRow.status).in_(_OPEN_STATUSES))
+        rows = list((await self._session.exec(statement)).all())
+        roles = await self.roles_of([r.id for r in rows if r.id is not None])
+        return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
 
     async def set_channel(self, incident_id: int, *, channel_id: str, channel_name: str) -> None:
         """Remember the incident's channel."""
@@ -374,6 +391,7 @@ def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> 
         reminder_at=row.reminder_at,
         reminders_sent=row.reminders_sent,
         setup_attempts=row.setup_attempts,
+        private=row.private,
     )
 
 

@@ -20,6 +20,7 @@ from storage.postmortem_records import PostmortemRecords
 from storage.runbook_records import RunbookRecords
 from storage.setup_records import SetupRecords
 from storage.stats_records import StatsQueries
+from storage.summary_records import SummaryRecords
 from storage.timer_records import TimerRecords
 
 # Commits made by the work running in this context (a list, so tasks it spawns count into it too): work
@@ -90,6 +91,7 @@ class UnitOfWork:
         self.timers = TimerRecords(self._session, self.incidents)
         self.setups = SetupRecords(self._session, self.incidents)
         self.outbox = OutboxRecords(self._session)
+        self.summaries = SummaryRecords(self._session)
         return self
 
     async def __aexit__(

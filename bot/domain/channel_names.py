@@ -32,6 +32,12 @@ def channel_name(prefix: str, number: int, title: str, *, attempt: int = 1) -> s
     return (name + suffix)[:MAX_CHANNEL_NAME]
 
 
+def private_channel_name(prefix: str, number: int, suffix: str, *, attempt: int = 1) -> str:
+    """A private incident's channel name, `<prefix>-<number>-<suffix>`: it never carries the title."""
+    name = f"{prefix}-{number}-{suffix}"
+    return (name if attempt <= 1 else f"{name}-{attempt}")[:MAX_CHANNEL_NAME]
+
+
 def is_valid_channel_name(name: str) -> bool:
     """Whether Slack would accept `name` for conversations.create."""
     return bool(_VALID.match(name))

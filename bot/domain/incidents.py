@@ -75,6 +75,7 @@ class TimelineKind(StrEnum):
     PAGE = "page"
     POSTMORTEM = "postmortem"
     FOLLOW_UP = "follow_up"
+    VISIBILITY = "visibility"  # a private incident made public
 
     @property
     def label(self) -> str:
@@ -130,6 +131,7 @@ class Incident:
     reminder_at: datetime | None = None
     reminders_sent: int = 0
     setup_attempts: int = 0  # sweeps that tried to finish setting it up in Slack
+    private: bool = False  # a restricted incident: nothing about it leaves its private channel
 
     @property
     def reference(self) -> str:
@@ -164,6 +166,7 @@ class NewIncident:
     started_at: datetime | None = None
     service: str | None = None
     detected_at: datetime | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)

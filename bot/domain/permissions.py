@@ -21,6 +21,8 @@ class Act(StrEnum):
     ROLES = "roles"
     STATUS = "status"
     REOPEN = "reopen"
+    DECLARE_PRIVATE = "declare_private"
+    MAKE_PUBLIC = "make_public"
 
 
 _WHAT = {
@@ -30,6 +32,8 @@ _WHAT = {
     Act.ROLES: "assign roles",
     Act.STATUS: "change the status",
     Act.REOPEN: "reopen",
+    Act.DECLARE_PRIVATE: "declare private incidents",
+    Act.MAKE_PUBLIC: "make a private incident public",
 }
 
 

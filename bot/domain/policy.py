@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.domain.durations import Duration, parse_duration
+from bot.domain.privacy import PrivateIncidents
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 _USER_REF = re.compile(r"^(U|W)[A-Z0-9]+$|^[^@\s]+@[^@\s]+$")
@@ -32,6 +33,7 @@ class Severity(_Strict):
     update_every: Duration | None = None
     notify: list[str] = Field(default_factory=list)
     colour: str | None = None
+    private: bool = False  # declarations at this severity are private unless declared otherwise
 
 
 class Role(_Strict):
@@ -183,6 +185,7 @@ class Service(_Strict):
     escalation_policy: str | None = None
     page_on_declare: list[str] = Field(default_factory=list)
     runbooks: list[str] = Field(default_factory=list)
+    private: bool = False  # incidents matched to this service are private unless declared otherwise
 
 
 class Permissions(_Strict):
@@ -195,6 +198,8 @@ class Permissions(_Strict):
     roles: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
     status: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
     reopen: list[str] = Field(default_factory=lambda: ["incident_commander", "comms_lead", "admins"])
+    declare_private: list[str] = Field(default_factory=lambda: ["anyone"])
+    make_public: list[str] = Field(default_factory=lambda: ["incident_commander", "admins"])
 
 
 class AlertRoute(_Strict):
@@ -278,6 +283,7 @@ class Policy(_Strict):
     schedules: dict[str, Schedule] = Field(default_factory=dict)
     escalation_policies: dict[str, EscalationPolicy] = Field(default_factory=dict)
     services: dict[str, Service] = Field(default_factory=dict)
+    private_incidents: PrivateIncidents = Field(default_factory=PrivateIncidents)
 
     @field_validator("channel_prefix")
     @classmethod

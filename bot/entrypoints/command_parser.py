@@ -20,6 +20,7 @@ from bot.entrypoints.command_types import (
     AssignRole,
     ChangeSeverity,
     ChangeStatus,
+    ChangeVisibility,
     Command,
     Declare,
     Help,
@@ -35,6 +36,7 @@ from bot.entrypoints.command_types import (
     ShowOnCall,
     ShowRunbooks,
     ShowStats,
+    ShowSummary,
     ShowTimeline,
 )
 from bot.slack.mrkdwn import plain_from_slack, quoted
@@ -151,6 +153,14 @@ def parse_command(text: str, policy: Policy) -> Command:
             return RegeneratePostmortem(target)
         case "runbook":
             return ShowRunbooks(plain_from_slack(rest).strip().lower() or None, target)
+        case "summary":
+            if rest.strip().lower() not in ("", "--share", "share"):
+                raise UsageError("`summary` takes only `--share`.", usage=usage)
+            return ShowSummary(bool(rest.strip()), target)
+        case "public" | "private":
+            if rest.strip():
+                raise UsageError(f"`{name}` takes only the incident.", usage=usage)
+            return ChangeVisibility(name == "private", target)
         case "timeline":
             page = parse_id(rest.strip() or "1")
             if page is None:
@@ -161,6 +171,10 @@ def parse_command(text: str, policy: Policy) -> Command:
 
 def _parse_declare(rest: str, policy: Policy) -> Declare:
     words = rest.split(maxsplit=1)
+    private = bool(words) and words[0].lower() in ("--private", "private")
+    if private:
+        rest = words[1] if len(words) > 1 else ""
+        words = rest.split(maxsplit=1)
     severity = None
     if words and (named := severity_from_word(words[0], policy)) is not None:
         severity = named
@@ -172,7 +186,7 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
             usage="/incident " + _BY_NAME["declare"].usage,
         )
     title = clean_title(plain_from_slack(rest)) if rest.strip() else None
-    return Declare(title=title, severity=severity)
+    return Declare(title=title, severity=severity, private=private)
 
 
 def _parse_follow_up(rest: str, target: Target, usage: str) -> AddFollowUp:

@@ -20,7 +20,9 @@ class Subcommand:
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("declare", "declare [sev1-4] <title>", "declare an incident (no title: open the form)", True),
+    Subcommand(
+        "declare", "declare [--private] [sev1-4] <title>", "declare an incident (no title: open the form)", True
+    ),
     Subcommand("ic", "ic @user", "make someone Incident Commander", True),
     Subcommand("comms", "comms @user", "make someone Communications Lead", True),
     Subcommand("role", "role <role> @user", "assign any role from the policy", True),
@@ -33,6 +35,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("resolve", "resolve [summary]", "resolve (no summary: open the form)", True),
     Subcommand("reopen", "reopen [reason]", "reopen a resolved incident", True),
     Subcommand("timeline", "timeline [page]", "show the timeline", True),
+    Subcommand("summary", "summary [--share]", "catch up: status, roles, last update, recent events", True),
+    Subcommand("public", "public", "make a private incident public (its IC)", True),
+    Subcommand("private", "private", "(a public incident stays public: declare a private one)", True),
     Subcommand("followup", "followup <text> [@owner] [due YYYY-MM-DD]", "add an action item", True),
     Subcommand("followups", "followups [mine|open|INC-n]", "list action items, with a Done button", True),
     Subcommand(
@@ -51,6 +56,7 @@ class Declare:
 
     title: str | None
     severity: str | None
+    private: bool = False  # `--private`: a private channel, and nothing about it leaves it
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +200,22 @@ class ShowStats:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowSummary:
+    """What someone joining needs to know, privately or shared in the channel."""
+
+    share: bool
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeVisibility:
+    """Make an incident public (`private` False) or private."""
+
+    private: bool
+    target: Target = HERE
+
+
+@dataclass(frozen=True, slots=True)
 class NotYetAvailable:
     """A subcommand from the contract that this version does not do yet."""
 
@@ -220,5 +242,7 @@ Command = (
     | RegeneratePostmortem
     | PostmortemDone
     | ShowStats
+    | ShowSummary
+    | ChangeVisibility
     | NotYetAvailable
 )

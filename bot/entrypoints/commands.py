@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.domain.drafts import ResolutionDraft, UpdateDraft
 from bot.domain.errors import NotFoundError, UserError
 from bot.domain.follow_ups import NewFollowUp
 from bot.domain.incidents import Incident, NewIncident
@@ -40,12 +41,13 @@ from bot.entrypoints.command_parser import (
     ShowTimeline,
     parse_command,
 )
+from bot.entrypoints.command_types import ChangeVisibility, ShowSummary
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.error_replies import reply_for
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import SLASH_COMMAND
-from bot.usecases.respond import ResolutionDraft, UpdateDraft
+from bot.usecases.going_public import refuse_making_private
 
 
 def _opens_a_modal(parsed: Command) -> bool:
@@ -112,7 +114,9 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
         await workspace(typed, parsed)
         return
     target = parsed.target  # type: ignore[union-attr]  # every other command names an incident
-    incident = await deps.response.find(team_id=typed.team_id, target=target, channel_id=typed.channel_id)
+    incident = await deps.response.find(
+        team_id=typed.team_id, target=target, channel_id=typed.channel_id, viewer=typed.actor
+    )
     await _IN_AN_INCIDENT[type(parsed)](typed, parsed, incident)
 
 
@@ -120,7 +124,9 @@ async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, a
 async def _declare(typed: Invocation, parsed: Any) -> None:
     deps = typed.deps
     if parsed.title is None:
-        modal = blocks.declare_modal(deps.policy, origin_channel=typed.channel_id, severity=parsed.severity)
+        modal = blocks.declare_modal(
+            deps.policy, origin_channel=typed.channel_id, severity=parsed.severity, private=parsed.private
+        )
         await typed.open_form(modal)
         return
     new = NewIncident(
@@ -130,12 +136,15 @@ async def _declare(typed: Invocation, parsed: Any) -> None:
         declared_by=typed.actor,
         declare_key=f"command:{typed.command['trigger_id']}",
         service=match_service(parsed.title, deps.policy),
+        private=parsed.private,
     )
     await deps.incidents.declare(new, reply_to=typed.reply_to)
 
 
 async def _list_open(typed: Invocation, _parsed: Any) -> None:
-    incidents, total = await typed.deps.incidents.open_incidents(typed.team_id, limit=blocks.LIST_SHOWN)
+    incidents, total = await typed.deps.incidents.open_incidents(
+        typed.team_id, viewer=typed.actor, limit=blocks.LIST_SHOWN
+    )
     await typed.reply(*blocks.open_incidents(incidents, now=typed.deps.clock(), total=total))
 
 
@@ -160,7 +169,7 @@ async def _follow_ups(typed: Invocation, parsed: Any) -> None:
     if parsed.scope == "incident":
         try:
             incident = await deps.response.find(
-                team_id=typed.team_id, target=parsed.target, channel_id=typed.channel_id
+                team_id=typed.team_id, target=parsed.target, channel_id=typed.channel_id, viewer=typed.actor
             )
         except NotFoundError:
             if parsed.target != HERE:
@@ -260,6 +269,16 @@ async def _regenerate_postmortem(typed: Invocation, _parsed: Any, incident: Inci
     await typed.reply(f":memo: Postmortem draft version {publication.version} is in {where}.")
 
 
+async def _summary(typed: Invocation, parsed: Any, incident: Incident) -> None:
+    await typed.deps.catch_up.show(incident, share=parsed.share, reply_to=typed.reply_to)
+
+
+async def _change_visibility(typed: Invocation, parsed: Any, incident: Incident) -> None:
+    if parsed.private:
+        refuse_making_private(incident)
+    await typed.deps.going_public.make_public(incident, actor=typed.actor, reply_to=typed.reply_to)
+
+
 async def _page(typed: Invocation, parsed: Any, incident: Incident) -> None:
     pager = typed.deps.pager
     if parsed.user_id is not None:
@@ -284,4 +303,6 @@ _IN_AN_INCIDENT: dict[type, Callable[[Invocation, Any, Incident], Awaitable[None
     PostmortemDone: _postmortem_done,
     RegeneratePostmortem: _regenerate_postmortem,
     PageSomeone: _page,
+    ShowSummary: _summary,
+    ChangeVisibility: _change_visibility,
 }

@@ -22,6 +22,7 @@ class DeclareForm:
     description: str
     detected_via: DetectedVia | None
     started_at: datetime | None
+    private: bool = False
 
 
 def read_declare_form(
@@ -53,6 +54,7 @@ def read_declare_form(
             errors[Block.STARTED_AT] = "Pick a date and time."
         elif started_at > now:
             errors[Block.STARTED_AT] = "The start can't be in the future."
+    private = any(o.get("value") == "private" for o in value(Block.PRIVATE).get("selected_options") or [])
     if errors or severity is None:
         return errors
-    return DeclareForm(title, severity.name, description, detected_via, started_at)
+    return DeclareForm(title, severity.name, description, detected_via, started_at, private)

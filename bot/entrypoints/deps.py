@@ -11,8 +11,10 @@ from bot.runtime.background import Background
 from bot.slack.gateway import SlackGateway
 from bot.usecases.alert_intake import AlertIntake
 from bot.usecases.capture import MessageCapture
+from bot.usecases.catch_up import CatchUp
 from bot.usecases.declare import IncidentService
 from bot.usecases.follow_ups import FollowUpService
+from bot.usecases.going_public import GoingPublic
 from bot.usecases.live_views import HomeKeeper
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock
@@ -20,6 +22,7 @@ from bot.usecases.postmortems import PostmortemService
 from bot.usecases.respond import ResponseService
 from bot.usecases.runbooks import RunbookService
 from bot.usecases.stats import StatsReport
+from bot.usecases.visibility import Visibility
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Deps:
     follow_ups: FollowUpService
     postmortems: PostmortemService
     stats: StatsReport
+    catch_up: CatchUp
+    going_public: GoingPublic
+    visibility: Visibility
     clock: Clock  # when a request arrived
 
 

@@ -1,5 +1,6 @@
 """Events API: messages pinned or given the timeline reaction join the timeline; edits, deletions,
-un-pins and removed reactions are reflected; opening App Home shows open incidents.
+un-pins and removed reactions are reflected; opening App Home shows open incidents; whoever joins an
+incident channel is caught up (and a private incident's audience is asked of Slack again).
 
 Each delivery is deduplicated on its event_id in the database, so Slack's retries and several replicas
 never add an entry twice. Every field is read before the ack: an event missing one is refused (400).
@@ -12,11 +13,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.domain.numbers import epoch_time
 from bot.domain.policy import Policy
 from bot.entrypoints.deps import Needs
 from bot.runtime.background import Background
 from bot.usecases.capture import MessageCapture
+from bot.usecases.catch_up import CatchUp
 from bot.usecases.live_views import HomeKeeper
+from bot.usecases.ports import Clock
+from bot.usecases.visibility import Visibility
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,9 @@ class EventDeps(Needs):
     home: HomeKeeper
     policy: Policy
     background: Background
+    catch_up: CatchUp
+    visibility: Visibility
+    clock: Clock
 
 
 def register(app: AsyncApp, deps: EventDeps) -> None:
@@ -101,6 +109,23 @@ def register(app: AsyncApp, deps: EventDeps) -> None:
             )
         else:
             await ack()
+
+    @app.event("member_joined_channel")
+    async def member_joined(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        channel_id, user_id = _text(event["channel"]), _text(event["user"])
+        inviter = _text(event["inviter"]) if event.get("inviter") is not None else None
+        joined_at = epoch_time(body.get("event_time")) or deps.clock()
+        await ack()
+        deps.visibility.forget(channel_id)  # a private incident's audience changed
+        deps.background.submit(
+            body, lambda: deps.catch_up.joined(channel_id, user_id, inviter=inviter, joined_at=joined_at)
+        )
+
+    @app.event("member_left_channel")
+    async def member_left(ack: AsyncAck, event: dict[str, Any]) -> None:
+        channel_id = _text(event["channel"])
+        await ack()
+        deps.visibility.forget(channel_id)
 
     @app.event("app_home_opened")
     async def app_home_opened(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.domain.drafts import ResolutionDraft, UpdateDraft
 from bot.domain.incidents import NewIncident
 from bot.domain.numbers import epoch_time
 from bot.domain.policy import Policy
@@ -18,7 +19,7 @@ from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import Block, View
 from bot.usecases.declare import IncidentService
 from bot.usecases.ports import Clock
-from bot.usecases.respond import ResolutionDraft, ResponseService, UpdateDraft
+from bot.usecases.respond import ResponseService
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
             description=form.description,
             detected_via=form.detected_via,
             started_at=form.started_at,
+            private=form.private,
         )
         reply_to = ReplyTarget(user_id, _origin_channel(view))
         deps.background.submit(body, lambda: deps.incidents.declare(new, reply_to=reply_to))

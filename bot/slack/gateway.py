@@ -64,6 +64,7 @@ class SlackGateway:
         self.pacer = pacer or ChannelPacer(post_interval)
         self.bot_user_id: str | None = None
         self._channel_ids: dict[str, str] = {}  # "#name" → ID, learnt from conversations.list
+        self.after_invite: Callable[[str], None] | None = None  # told the channel whose members changed
 
     @property
     def client(self) -> AsyncWebClient:
@@ -76,12 +77,13 @@ class SlackGateway:
         self.bot_user_id = identity.get("user_id")
         return identity
 
-    async def create_channel(self, name_for: Callable[[int], str]) -> CreatedChannel:
-        """Create a public channel, trying `name_for(2)`, `name_for(3)`… while the name is taken."""
+    async def create_channel(self, name_for: Callable[[int], str], *, private: bool = False) -> CreatedChannel:
+        """Create a channel (public unless `private`), trying `name_for(2)`, `name_for(3)`… while the
+        name is taken."""
         for attempt in range(1, MAX_CHANNEL_NAME_ATTEMPTS + 1):
             name = name_for(attempt)
             try:
-                response = await self._client.conversations_create(name=name, is_private=False)
+                response = await self._client.conversations_create(name=name, is_private=private)
             except SlackApiError as exc:
                 if exc.response.get("error") == "name_taken":
                     continue
@@ -100,6 +102,27 @@ class SlackGateway:
         except SlackApiError as exc:
             # Already there, or Tocsin itself (an incident declared from an alert): nothing to do.
             if exc.response.get("error") not in ("already_in_channel", "cant_invite_self"):
+                raise
+        if self.after_invite is not None:
+            self.after_invite(channel_id)
+
+    async def channel_members(self, channel_id: str) -> set[str]:
+        """Everyone in a channel (conversations.members, a page of 1,000 at a time)."""
+        members: set[str] = set()
+        cursor = None
+        while True:
+            response = await self._client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+            members.update(str(u) for u in response.get("members") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    async def archive(self, channel_id: str) -> None:
+        """Archive a channel (archived already is fine)."""
+        try:
+            await self._client.conversations_archive(channel=channel_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_archived":
                 raise
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
@@ -177,12 +200,12 @@ class SlackGateway:
             if exc.response.get("error") != "already_pinned":
                 raise
 
-    async def find_own_channel(self, names: list[str], *, creator: str) -> CreatedChannel | None:
-        """The public channel `creator` made under the first of `names` that exists (paging through
+    async def find_own_channel(self, names: list[str], *, creator: str, private: bool = False) -> CreatedChannel | None:
+        """The channel `creator` made under the first of `names` that exists (paging through
         conversations.list): how a declare that died after creating its channel finds it again."""
         wanted = {name: index for index, name in enumerate(names)}
         best: tuple[int, CreatedChannel] | None = None
-        async for channel in self._public_channels():
+        async for channel in self._channels("private_channel" if private else "public_channel"):
             index = wanted.get(channel.get("name"))
             if index is not None and channel.get("creator") == creator and (best is None or index < best[0]):
                 best = (index, CreatedChannel(id=channel["id"], name=channel["name"]))
@@ -193,18 +216,18 @@ class SlackGateway:
         if not channel.startswith("#"):
             return channel
         if channel not in self._channel_ids:
-            async for found in self._public_channels():
+            async for found in self._channels("public_channel"):
                 self._channel_ids[f"#{found['name']}"] = str(found["id"])
                 if f"#{found['name']}" == channel:
                     break
         return self._channel_ids.get(channel)
 
-    async def _public_channels(self) -> AsyncIterator[dict[str, Any]]:
-        """Every unarchived public channel, a conversations.list page (Tier 2) at a time."""
+    async def _channels(self, types: str) -> AsyncIterator[dict[str, Any]]:
+        """Every unarchived channel of `types` Tocsin can see, a conversations.list page (Tier 2) at a time."""
         cursor = None
         while True:
             response = await self._client.conversations_list(
-                types="public_channel", exclude_archived=True, limit=1000, cursor=cursor
+                types=types, exclude_archived=True, limit=1000, cursor=cursor
             )
             for channel in response.get("channels") or []:
                 yield channel

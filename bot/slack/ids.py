@@ -36,6 +36,7 @@ class Block(StrEnum):
     DESCRIPTION = "description"
     DETECTED_VIA = "detected_via"
     STARTED_AT = "started_at"
+    PRIVATE = "private"
     KNOWN = "known"
     DOING = "doing"
     NEXT_UPDATE = "next_update"

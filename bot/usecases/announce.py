@@ -33,9 +33,12 @@ class Announcer:
     outbox: Outbox
 
     def channels(self, incident: Incident, *, stakeholders: bool = False) -> list[str]:
-        """The incident's own channel, then (for updates, resolve, reopen) its severity's stakeholders."""
+        """The incident's own channel, then (for updates, resolve, reopen) its severity's stakeholders. A
+        private incident's news stays in its own channel."""
         own = [incident.channel_id] if incident.channel_id else []
-        return own + (self.policy.stakeholder_channels(incident.severity) if stakeholders else [])
+        if incident.private or not stakeholders:
+            return own
+        return own + self.policy.stakeholder_channels(incident.severity)
 
     async def tell(
         self,

@@ -15,12 +15,14 @@ from bot.domain import cadence
 from bot.domain.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, TimelineKind
 from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
+from bot.domain.privacy import private_by_default
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.usecases.ports import Clock, UnitOfWorkFactory, utc_now
 from bot.usecases.setup import SETUP_GRACE, IncidentSetup
+from bot.usecases.visibility import Visibility
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +46,17 @@ class IncidentService:
     metrics: Metrics
     setup: IncidentSetup | None = None  # only recording (tests of storage) needs none
     clock: Clock = utc_now
+    visibility: Visibility | None = None  # listing needs it
 
     async def declare(
         self, new: NewIncident, *, reply_to: ReplyTarget | None, page_service: bool = True
     ) -> DeclareOutcome:
         """Declare: store the incident, then set it up in Slack (channel, header, announcements, page)."""
         require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy)
+        if new.private:  # asked for; the policy's own defaults need no grant
+            require(Act.DECLARE_PRIVATE, actor=new.declared_by, incident=None, policy=self.policy)
+        elif private_by_default(new.severity, new.service, self.policy):
+            new = replace(new, private=True)
         started = self.clock()
         incident, created = await self.record_declaration(new)
         if not created:
@@ -59,10 +66,11 @@ class IncidentService:
         self.metrics.incidents_declared.labels(incident.severity).inc()
         event(
             log,
-            "%s declared at %s by %s",
+            "%s declared at %s by %s%s",
             incident.reference,
             incident.severity,
             incident.declared_by,
+            " (private)" if incident.private else "",
             incident=incident.reference,
             actor=incident.declared_by,
             team=incident.team_id,
@@ -79,14 +87,23 @@ class IncidentService:
         assert self.setup is not None
         await self.setup.run(incident, reply_to=None, token=token, resumed=True)
 
-    async def open_incidents(self, team_id: str, *, limit: int | None = None) -> tuple[list[Incident], int]:
-        """The first `limit` open incidents, most severe first, then oldest first; and how many are open."""
+    async def open_incidents(
+        self, team_id: str, *, viewer: str, limit: int | None = None
+    ) -> tuple[list[Incident], int]:
+        """The first `limit` open incidents `viewer` may see, most severe first, then oldest first; and how
+        many of those are open."""
+        async with self.uow(read_only=True) as uow:
+            private = await uow.incidents.private_ones(team_id)
+        hidden = [i.id for i in private]  # without a way to ask Slack: none shown
+        if private and self.visibility is not None:
+            audience = await self.visibility.audience(viewer, private)
+            hidden = [i.id for i in private if not audience.may_see(i)]
         async with self.uow(read_only=True) as uow:
             incidents = await uow.incidents.open_incidents(
-                team_id, severity_order=self.policy.severity_names, limit=limit
+                team_id, severity_order=self.policy.severity_names, limit=limit, hidden=hidden
             )
-            total = sum((await uow.incidents.open_counts(team_id)).values()) if limit is not None else len(incidents)
-        return incidents, total
+            counts = await uow.incidents.open_counts(team_id, hidden=hidden) if limit is not None else {}
+        return incidents, sum(counts.values()) if limit is not None else len(incidents)
 
     async def record_declaration(self, new: NewIncident) -> tuple[Incident, bool]:
         """Store a declaration once: (the incident, True) the first time, (the same incident, False) after."""

@@ -12,12 +12,14 @@ from bot.domain.errors import NotFoundError
 from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
+from bot.domain.privacy import Audience
 from bot.domain.timer_results import FollowUpReminded, Released, TimerResult
 from bot.runtime.metrics import Metrics
 from bot.slack.blocks import learning as review_blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.slack.mrkdwn import escape
 from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.visibility import Visibility
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class FollowUpService:
     metrics: Metrics
     # Called with the incident id after a follow-up is added or closed (the published postmortem shows them).
     after_change: Callable[[int], Awaitable[None]] | None = None
+    visibility: Visibility | None = None  # who may see a private incident's follow-ups (none: nobody outside)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -57,6 +60,8 @@ class FollowUpService:
             await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
             await uow.commit()
         added = await self.get(new_id)
+        if incident.private and item.owner and incident.channel_id:  # the owner's reminders tell its text
+            await self.slack.invite(incident.channel_id, [item.owner])
         line = review_blocks.follow_up_added(added, self.today())
         if incident.channel_id:
             await self.slack.post(incident.channel_id, line)
@@ -87,6 +92,11 @@ class FollowUpService:
             else:
                 items = await uow.follow_ups.open_ones(team_id)
                 heading = "Open follow-ups"
+            private = await uow.incidents.private_ones(team_id, open_only=False) if scope != "incident" else []
+        if private:  # a private incident's follow-ups show only to its channel's members
+            audience = await self.visibility.audience(actor, private) if self.visibility else Audience(actor)
+            hidden = {i.id for i in private if not audience.may_see(i)}
+            items = [item for item in items if item.incident_id not in hidden]
         return review_blocks.follow_up_list(items, heading=heading, today=self.today())
 
     async def mark_done(self, follow_up_id: int, *, actor: str, reply_to: ReplyTarget) -> None:

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.domain.incidents import Incident
 from bot.domain.policy import Policy
+from bot.domain.privacy import Audience
 from bot.runtime.coalesce import Coalescer
 from bot.slack import blocks
 from bot.slack.gateway import SlackGateway, slack_error
 from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.visibility import Visibility
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,7 @@ class HomeKeeper:
     slack: SlackGateway
     policy: Policy
     clock: Clock
+    visibility: Visibility
     _coalescer: Coalescer[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,17 +95,19 @@ class HomeKeeper:
         """Someone opened the Home tab: remember them and show it."""
         async with self.uow() as uow:
             await uow.incidents.saw_home(team_id, user_id, now=self.clock())
+            private = await uow.incidents.private_ones(team_id)
             await uow.commit()
-        await self.slack.publish_home(user_id, await self.view(team_id))
+        audience = await self.visibility.audience(user_id, private)
+        await self.slack.publish_home(user_id, await self.view(team_id, hidden=_hidden(private, audience)))
 
-    async def view(self, team_id: str) -> dict[str, Any]:
-        """The Home tab as it is now: open incidents, most severe first."""
+    async def view(self, team_id: str, *, hidden: frozenset[int] = frozenset()) -> dict[str, Any]:
+        """The Home tab as it is now: open incidents but the `hidden` ones, most severe first."""
         now = self.clock()
         async with self.uow(read_only=True) as uow:
             incidents = await uow.incidents.open_incidents(
-                team_id, severity_order=self.policy.severity_names, limit=blocks.HOME_SHOWN
+                team_id, severity_order=self.policy.severity_names, limit=blocks.HOME_SHOWN, hidden=hidden
             )
-            counts = await uow.incidents.open_counts(team_id)
+            counts = await uow.incidents.open_counts(team_id, hidden=hidden)
         return blocks.home_view(incidents, self.policy, now=now, counts=counts)
 
     async def refresh(self, team_id: str) -> None:
@@ -112,16 +118,27 @@ class HomeKeeper:
         now = self.clock()
         async with self.uow(read_only=True) as uow:
             viewers = await uow.incidents.home_viewers(team_id, since=now - HOME_VIEWERS_WITHIN)
+            private = await uow.incidents.private_ones(team_id) if viewers else []
         if not viewers:  # nobody looks at App Home: no need to read the open incidents
             return
-        view = await self.view(team_id)
+        # Each open private incident shows only to its channel's members: one view per distinct set hidden.
+        views: dict[frozenset[int], asyncio.Task[dict[str, Any]]] = {}
         limit = asyncio.Semaphore(HOME_PUBLISH_CONCURRENCY)
 
         async def publish(user_id: str) -> None:
             async with limit:
                 try:
+                    hidden = _hidden(private, await self.visibility.audience(user_id, private))
+                    if hidden not in views:
+                        views[hidden] = asyncio.ensure_future(self.view(team_id, hidden=hidden))
+                    view = await views[hidden]
                     await self.slack.publish_home(user_id, view)
                 except Exception as exc:  # one person's Home failing must not stop the others
                     log.warning("App Home for %s not refreshed: %s", user_id, slack_error(exc))
 
         await asyncio.gather(*(publish(user) for user in viewers))
+
+
+def _hidden(private: list[Incident], audience: Audience) -> frozenset[int]:
+    """The private incidents `audience` may not see."""
+    return frozenset(i.id for i in private if not audience.may_see(i))

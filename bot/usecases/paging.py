@@ -119,7 +119,7 @@ class Pager(PageAnswers):
         page_id = await uow.pages.start(
             team_id=team_id,
             incident_id=incident.id if incident else None,
-            title=title or (incident.reference + ": " + incident.title if incident else source),
+            title=title or (page_title(incident) if incident else source),
             severity=severity or (incident.severity if incident else self.policy.default_severity),
             source=source,
             plan=plan,
@@ -242,7 +242,9 @@ class Pager(PageAnswers):
                 event(log, "page %s exhausted: nobody acknowledged after %d steps", page.id, result.steps, page=page.id)
                 notice = blocks.page_exhausted(page.title, channel_id, steps=result.steps)
                 where = ([channel_id] if channel_id else []) + (
-                    [self.policy.broadcast_channel] if self.policy.broadcast_channel else []
+                    [self.policy.broadcast_channel]
+                    if self.policy.broadcast_channel and not await self._for_a_private_incident(page)
+                    else []
                 )
                 await asyncio.gather(*(self._post(c, notice) for c in where))
             return
@@ -254,6 +256,13 @@ class Pager(PageAnswers):
             # Acknowledged while this step was being sent: show these DMs as settled too.
             settled = await self.get(page.id)
             await self._settle_dms(settled, [n for n in result.notified if n[1]], channel_id)
+
+    async def _for_a_private_incident(self, page: Page) -> bool:
+        if page.incident_id is None:
+            return False
+        async with self.uow(read_only=True) as uow:
+            incident = await uow.incidents.get(page.incident_id)
+        return incident is not None and incident.private
 
     async def reopened(self, result: AckTimedOut, *, taken: bool) -> None:
         """The ack timeout is on record. `taken`: the page was re-opened (not acknowledged again or
@@ -309,3 +318,9 @@ def _on_call_rows(
         handoff = next_handoff(schedule, now)
         rows.append((name, on_call(schedule, now), handoff.at if handoff else None, handoff.user if handoff else None))
     return rows
+
+
+def page_title(incident: Incident) -> str:
+    """What a page says of its incident: reference and title, or for a private incident only that it is
+    one (the person paged is invited when they acknowledge)."""
+    return "a private incident" if incident.private else f"{incident.reference}: {incident.title}"

@@ -9,13 +9,15 @@ header, topic and App Home are then brought up to date (coalesced).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import cadence
+from bot.domain.drafts import ResolutionDraft, UpdateDraft
 from bot.domain.errors import NotFoundError, UserError
-from bot.domain.incidents import Incident, Status, Target, TimelineEntry, TimelineKind
+from bot.domain.incidents import IC_ROLE, Incident, Status, Target, TimelineEntry, TimelineKind
 from bot.domain.lifecycle import check_move, stamps_for
 from bot.domain.permissions import Act, require, require_role_change
 from bot.domain.policy import Policy
@@ -30,30 +32,12 @@ from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 from bot.usecases.postmortems import PostmortemService
 from bot.usecases.runbooks import RunbookService
+from bot.usecases.visibility import Visibility
 
 if TYPE_CHECKING:
     from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateDraft:
-    """A status update as written."""
-
-    known: str
-    doing: str = ""
-    next_at: datetime | None = None
-    next_given: bool = False  # the author chose the next update time (else: the severity's cadence)
-
-
-@dataclass(frozen=True, slots=True)
-class ResolutionDraft:
-    """How an incident was resolved, as far as known."""
-
-    summary: str
-    impact: str = ""
-    cause: str = ""
 
 
 @dataclass
@@ -71,6 +55,8 @@ class ResponseService:
     postmortems: PostmortemService | None = None
     metrics: Metrics | None = None
     pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
+    visibility: Visibility | None = None  # who may see a private incident (none: nobody outside it)
+    on_new_commander: Callable[[Incident, str], Awaitable[None]] | None = None  # a handover's new IC
     announce: Announcer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -80,8 +66,9 @@ class ResponseService:
         )
 
     # ----- finding the incident -------------------------------------------------------------
-    async def find(self, *, team_id: str, target: Target, channel_id: str | None) -> Incident:
-        """The incident a command is about: named, or the incident whose channel it was typed in."""
+    async def find(self, *, team_id: str, target: Target, channel_id: str | None, viewer: str | None) -> Incident:
+        """The incident a command is about: named, or the incident whose channel it was typed in. A private
+        incident `viewer` may not see is not there for them (the same reply as a wrong number)."""
         async with self.uow(read_only=True) as uow:
             if target.number is not None:
                 incident = await uow.incidents.by_number(team_id, target.number)
@@ -90,9 +77,12 @@ class ResponseService:
                 channel = target.channel_id or channel_id
                 incident = await uow.incidents.by_channel(channel) if channel else None
                 missing = "This isn't an incident channel; name the incident, e.g. `/incident note INC-42 …`."
-        if incident is None:
+        if incident is None or (viewer and incident.private and not await self._visible(incident, viewer)):
             raise NotFoundError(missing)
         return incident
+
+    async def _visible(self, incident: Incident, viewer: str) -> bool:
+        return self.visibility is not None and await self.visibility.may_see(incident, viewer)
 
     async def get(self, incident_id: int) -> Incident:
         """An incident by id (from a button or a form)."""
@@ -127,8 +117,11 @@ class ResponseService:
         self._log(current, f"{user_id} is {named.name}", actor)
         invite = [self.slack.invite(current.channel_id, [user_id])] if current.channel_id else []
         notice = blocks.role_assigned(named.name, user_id, previous, actor)
+        also: list[Awaitable[object]] = list(invite)
+        if previous and role == IC_ROLE and self.on_new_commander is not None:  # the new IC hears where it stands
+            also.append(self.on_new_commander(current, user_id))
         await self.announce.tell(
-            current, blocks.change_line(current, notice), self.announce.channels(current), also=invite, author=actor
+            current, blocks.change_line(current, notice), self.announce.channels(current), also=also, author=actor
         )
 
     # ----- severity -------------------------------------------------------------------------
@@ -163,7 +156,7 @@ class ResponseService:
         self._log(current, f"severity {before} → {severity}", actor)
         notice = blocks.severity_changed(changed, before, severity, reason, actor)
         channels = self.announce.channels(changed)
-        if self.policy.rank(severity) < self.policy.rank(before):
+        if not changed.private and self.policy.rank(severity) < self.policy.rank(before):
             # An upgrade tells the broadcast channel and stakeholders the old severity did not include.
             already = set(self.policy.stakeholder_channels(before)) - {self.policy.broadcast_channel}
             channels += [c for c in self.policy.stakeholder_channels(severity) if c not in already]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.domain.channel_names import channel_name
+from bot.domain.channel_names import channel_name, private_channel_name
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
 from bot.domain.service_match import pages_on_declare
@@ -140,16 +140,21 @@ class IncidentSetup:
 
     # ----- the channel ----------------------------------------------------------------------------
     async def _open_channel(self, incident: Incident, *, resumed: bool) -> CreatedChannel:
+        prefix, private = self.policy.channel_prefix, incident.private
+
         def name_for(attempt: int) -> str:
-            return channel_name(self.policy.channel_prefix, incident.number, incident.title, attempt=attempt)
+            if private:  # the name of a private incident's channel never carries its title
+                suffix = self.policy.private_incidents.channel_suffix
+                return private_channel_name(prefix, incident.number, suffix, attempt=attempt)
+            return channel_name(prefix, incident.number, incident.title, attempt=attempt)
 
         if resumed and self.slack.bot_user_id:  # it may exist already: made before the declare died
             names = [name_for(attempt) for attempt in range(1, MAX_CHANNEL_NAME_ATTEMPTS + 1)]
-            found = await self.slack.find_own_channel(names, creator=self.slack.bot_user_id)
+            found = await self.slack.find_own_channel(names, creator=self.slack.bot_user_id, private=private)
             if found is not None:
                 log.info("set-up of %s: found its channel #%s from before", incident.reference, found.name)
                 return found
-        return await self.slack.create_channel(name_for)
+        return await self.slack.create_channel(name_for, private=private)
 
     async def _record_channel(self, run: _Run, channel: CreatedChannel) -> Incident:
         now = self.clock()
@@ -246,6 +251,9 @@ class IncidentSetup:
     async def _announce(self, run: _Run) -> None:
         incident = run.incident
         wanted = self.policy.stakeholder_channels(incident.severity)
+        notice = self.policy.private_incidents.notice
+        if incident.private:  # at most the policy's line, without the title, in the broadcast channel
+            wanted = [self.policy.broadcast_channel] if notice and self.policy.broadcast_channel else []
         if not wanted:
             return
         done: set[str] = set()
@@ -253,7 +261,9 @@ class IncidentSetup:
             async with self.uow(read_only=True) as uow:
                 entries = await uow.incidents.timeline(incident.id)
             done = {e.text.removeprefix("Announced in ") for e in entries if e.kind is TimelineKind.ANNOUNCED}
-        text, body = blocks.announcement(incident)
+        text, body = (
+            blocks.private_notice(incident, notice or "") if incident.private else blocks.announcement(incident)
+        )
         await asyncio.gather(*(self._announce_in(run, c, text, body) for c in wanted if c not in done))
 
     async def _announce_in(self, run: _Run, channel: str, text: str, body: blocks.Blocks) -> None:

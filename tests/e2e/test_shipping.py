@@ -179,3 +179,44 @@ def test_no_document_points_outside_the_repository() -> None:
     documents = [ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").glob("*.md"), ROOT / ".env.example"]
     for document in documents:
         assert "../shared" not in document.read_text(), document
+
+
+# The scope each event needs (Slack's Events API reference).
+EVENT_SCOPES = {
+    "app_home_opened": set(),
+    "member_joined_channel": {"channels:read", "groups:read"},
+    "member_left_channel": {"channels:read", "groups:read"},
+    "message.channels": {"channels:history"},
+    "message.groups": {"groups:history"},
+    "pin_added": {"pins:read"},
+    "pin_removed": {"pins:read"},
+    "reaction_added": {"reactions:read"},
+    "reaction_removed": {"reactions:read"},
+}
+# Scopes no single method call names: the slash command; posting in public channels Tocsin has not
+# joined; and users:read, which Slack requires beside users:read.email.
+STANDING_SCOPES = {"commands", "chat:write.public", "users:read"}
+SDK_METHODS = {"files_upload_v2": ["files.getUploadURLExternal", "files.completeUploadExternal"]}
+
+
+def test_the_manifest_asks_for_exactly_the_events_and_scopes_the_code_uses() -> None:
+    from tests.slack_double.server import METHOD_SCOPES, PRIVATE_SCOPES
+
+    source = "\n".join(p.read_text() for p in (ROOT / "bot").rglob("*.py"))
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    listened = set(re.findall(r'@app\.event\("([a-z_]+)"\)', source))
+    # A "message" listener hears messages of incident channels, public and private.
+    wanted_events = (listened - {"message"}) | (
+        {"message.channels", "message.groups"} if "message" in listened else set()
+    )
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == wanted_events
+
+    called = set(re.findall(r"_client\.([A-Za-z0-9_]+)\(", source))
+    methods = [m for name in called for m in SDK_METHODS.get(name, [name.replace("_", ".")])]
+    needed = set(STANDING_SCOPES)
+    for method in methods:
+        scopes = METHOD_SCOPES.get(method, set())
+        needed |= scopes | {PRIVATE_SCOPES[s] for s in scopes if s in PRIVATE_SCOPES}  # private incidents too
+    for name in wanted_events:
+        needed |= EVENT_SCOPES[name]
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed

@@ -45,6 +45,8 @@ class RecordingSlack(SlackGateway):
         self.calls: list[SlackCall] = []
         self._ts = itertools.count(1)
         self.bot_user_id = "U0TOCSIN"
+        self.members: dict[str, set[str]] = {}  # channel → its members, as conversations.members answers
+        self.unreadable: set[str] = set()  # channels whose member list Slack refuses
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -65,6 +67,12 @@ class RecordingSlack(SlackGateway):
 
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
         self.calls.append(SlackCall("invite", channel_id, extra={"users": list(user_ids)}))
+
+    async def channel_members(self, channel_id: str) -> set[str]:
+        self.calls.append(SlackCall("channel_members", channel_id))
+        if channel_id in self.unreadable:
+            raise RuntimeError("channel_not_found")
+        return set(self.members.get(channel_id, set()))
 
     async def set_topic(self, channel_id: str, topic: str) -> None:
         self.calls.append(SlackCall("set_topic", channel_id, topic))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.domain.drafts import UpdateDraft
 from bot.domain.errors import UserError
 from bot.domain.incidents import IC_ROLE, Incident, NewIncident, Status, TimelineKind
 from bot.domain.policy import Policy
@@ -15,7 +16,8 @@ from bot.usecases.capture import MessageCapture
 from bot.usecases.declare import IncidentService
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
-from bot.usecases.respond import ResponseService, UpdateDraft
+from bot.usecases.respond import ResponseService
+from bot.usecases.visibility import Visibility
 from tests.conftest import FakeClock
 from tests.service.fakes import RecordingSlack, memory_database
 
@@ -28,10 +30,11 @@ class World:
     def __init__(self, uow, slack: RecordingSlack, clock: FakeClock, policy: Policy) -> None:
         self.uow, self.slack, self.clock, self.policy = uow, slack, clock, policy
         header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=0)
-        home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock)
+        self.visibility = Visibility(slack)
+        home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock, visibility=self.visibility)
         self.response = ResponseService(
             uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home,
-            outbox=Outbox(uow=uow, slack=slack, clock=clock),
+            outbox=Outbox(uow=uow, slack=slack, clock=clock), visibility=self.visibility,
         )  # fmt: skip
         self.capture = MessageCapture(uow=uow, slack=slack, clock=clock)
         self.incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=Metrics(), clock=clock)

@@ -48,6 +48,8 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.join": {"channels:join"},
     "conversations.info": {"channels:read"},
     "conversations.list": {"channels:read"},
+    "conversations.members": {"channels:read"},
+    "conversations.archive": {"channels:manage"},
     "chat.postMessage": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "chat.update": {"chat:write"},
@@ -79,6 +81,13 @@ METHOD_TIERS: dict[str, int] = {
     "views.publish": 100,
     "users.info": 100,
 }
+# On a private channel a method needs the groups:* scope instead of its channels:* one (Slack's method
+# reference lists both; the channel's type decides which applies).
+PRIVATE_SCOPES = {
+    "channels:manage": "groups:write",
+    "channels:read": "groups:read",
+    "channels:history": "groups:history",
+}
 MAX_CANVAS_MARKDOWN = 1_048_576  # conversations.canvases.create: "limited to 1 MiB"
 CANVAS_EDIT_OPERATIONS = {"insert_after", "insert_before", "insert_at_start", "insert_at_end", "replace", "delete"}
 
@@ -106,6 +115,7 @@ class Channel:
     last_post: float = 0.0
     canvas_id: str | None = None  # the channel canvas (one per channel)
     creator: str = "U0ADMIN"
+    is_archived: bool = False
 
 
 @dataclass
@@ -196,6 +206,7 @@ class SlackDouble:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._hangs: dict[str, list[tuple[str, Callable[[dict[str, Any]], bool] | None]]] = {}
         self._hung = asyncio.Event()
+        self._method = ""  # the Web API method being answered (a private channel's scopes depend on it)
         self.hung_calls: list[Call] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -337,6 +348,7 @@ class SlackDouble:
             when = self._hang_for(method, args)
             if when == "before":
                 return await self._hang(call)
+            self._method = method
             token = _token(request, args)
             handler = getattr(self, "m_" + method.replace(".", "_"), None)
             if handler is None:
@@ -346,7 +358,12 @@ class SlackDouble:
                     raise SlackError("invalid_auth")
             elif token != self.bot_token:
                 raise SlackError("invalid_auth" if token else "not_authed")
-            missing = METHOD_SCOPES.get(method, set()) - self.scopes
+            needed = METHOD_SCOPES.get(method, set())
+            if (method == "conversations.create" and _truthy(args.get("is_private"))) or (
+                method == "conversations.list" and "private_channel" in str(args.get("types"))
+            ):
+                needed = {PRIVATE_SCOPES.get(s, s) for s in needed}
+            missing = needed - self.scopes
             if missing:
                 raise SlackError("missing_scope", needed=",".join(sorted(missing)))
             body = handler(args)
@@ -396,6 +413,13 @@ class SlackDouble:
         channel = self.channels.get(ref) or (self.channel_named(ref) if by_name and str(ref).startswith("#") else None)
         if channel is None:
             raise SlackError("channel_not_found")
+        if channel.is_private and not channel.is_im:
+            # A private channel does not exist for anyone outside it, and reaching it takes groups:* scopes.
+            if self.bot_user_id not in channel.members:
+                raise SlackError("channel_not_found")
+            needed = {PRIVATE_SCOPES[s] for s in METHOD_SCOPES.get(self._method, set()) if s in PRIVATE_SCOPES}
+            if needed - self.scopes:
+                raise SlackError("missing_scope", needed=",".join(sorted(needed - self.scopes)))
         return channel
 
     def _require_member(self, channel: Channel) -> None:
@@ -454,6 +478,7 @@ class SlackDouble:
             if not c.is_im
             and (("private_channel" in types) if c.is_private else ("public_channel" in types))
             and (not c.is_private or self.bot_user_id in c.members)
+            and not (c.is_archived and _truthy(args.get("exclude_archived")))
         ]
         page = wanted[start : start + limit]
         more = start + limit < len(wanted)
@@ -461,6 +486,25 @@ class SlackDouble:
             "channels": [_channel_json(c, self.bot_user_id) for c in page],
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
+
+    def m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        limit = min(int(args.get("limit") or 100), 1000)
+        start = int(args.get("cursor") or 0)
+        members = sorted(channel.members)
+        more = start + limit < len(members)
+        return {
+            "members": members[start : start + limit],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def m_conversations_archive(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args)
+        self._require_member(channel)
+        if channel.is_archived:
+            raise SlackError("already_archived")
+        channel.is_archived = True
+        return {}
 
     def m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"channel": _channel_json(self._channel(args), self.bot_user_id)}
@@ -513,6 +557,8 @@ class SlackDouble:
             can_post_unjoined = not channel.is_private and "chat:write.public" in self.scopes
             if self.bot_user_id not in channel.members and not can_post_unjoined:
                 raise SlackError("not_in_channel")
+            if channel.is_archived:
+                raise SlackError("is_archived")
         self._check_message(args)
         now = time.monotonic()
         if self.post_interval_per_channel and now - channel.last_post < self.post_interval_per_channel:
@@ -1013,6 +1059,22 @@ class SlackDouble:
             }
         )
 
+    def member_joined_event(self, user_id: str, channel_id: str, *, inviter: str | None = None) -> dict[str, Any]:
+        """A person joins a channel (added to its members), as Slack tells the app."""
+        channel = self.channels[channel_id]
+        channel.members.add(user_id)
+        event: dict[str, Any] = {
+            "type": "member_joined_channel",
+            "user": user_id,
+            "channel": channel_id,
+            "channel_type": "G" if channel.is_private else "C",
+            "team": self.team_id,
+            "event_ts": self._next_ts(),
+        }
+        if inviter is not None:
+            event["inviter"] = inviter
+        return self.event_envelope(event)
+
     def home_opened_event(self, user_id: str) -> dict[str, Any]:
         return self.event_envelope(
             {
@@ -1202,6 +1264,12 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
         return {"type": kind, "selected_date": value}
     if kind == "users_select":
         return {"type": kind, "selected_user": value}
+    if kind == "checkboxes":  # `value`: the ticked options' values (one value, or a list of them)
+        wanted = [value] if isinstance(value, str) else list(value or [])
+        ticked = [o for o in element["options"] if o["value"] in wanted]
+        if len(ticked) != len(wanted):
+            raise AssertionError(f"{value!r} are not all options of {element['action_id']}")
+        return {"type": kind, "selected_options": ticked}
     raise AssertionError(f"the double cannot fill a {kind}")
 
 

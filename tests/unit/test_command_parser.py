@@ -26,6 +26,7 @@ from bot.entrypoints.command_parser import (
     Target,
     parse_command,
 )
+from bot.entrypoints.command_types import ChangeVisibility, ShowSummary
 
 POLICY = Policy()
 
@@ -40,6 +41,13 @@ POLICY = Policy()
         ("declare 3 hosts down", Declare("3 hosts down", None)),
         ("declare", Declare(None, None)),
         ("declare sev1", Declare(None, "SEV1")),
+        ("declare --private sev1 Leaked keys", Declare("Leaked keys", "SEV1", private=True)),
+        ("declare --private", Declare(None, None, private=True)),
+        ("declare private payroll data exposed", Declare("payroll data exposed", None, private=True)),
+        ("summary", ShowSummary(share=False)),
+        ("summary INC-4 --share", ShowSummary(share=True, target=Target(number=4))),
+        ("public", ChangeVisibility(private=False)),
+        ("private INC-2", ChangeVisibility(private=True, target=Target(number=2))),
         ("", Help()),
         ("help", Help()),
         ("list", ListOpen()),
@@ -183,3 +191,9 @@ def test_every_command_the_parser_builds_has_exactly_one_handler() -> None:
     assert not set(_WORKSPACE) & set(_IN_AN_INCIDENT)
     # Commands handled on an incident are the ones that name one.
     assert all("target" in kind.__dataclass_fields__ for kind in _IN_AN_INCIDENT)
+
+
+@pytest.mark.parametrize("text", ["summary now", "public please"])
+def test_summary_and_visibility_take_nothing_else(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_command(text, POLICY)

@@ -6,3 +6,4 @@ from bot.slack.blocks.incident import *  # noqa: F403
 from bot.slack.blocks.paging import *  # noqa: F403
 from bot.slack.blocks.primitives import *  # noqa: F403
 from bot.slack.blocks.runbooks import *  # noqa: F403
+from bot.slack.blocks.summary import *  # noqa: F403

@@ -23,8 +23,11 @@ from bot.slack.blocks.primitives import (
 from bot.slack.ids import Block, View
 
 
-def declare_modal(policy: Policy, *, origin_channel: str, severity: str | None = None) -> dict[str, Any]:
-    """The declare form: title, severity, impact, how it was detected, when it started."""
+def declare_modal(
+    policy: Policy, *, origin_channel: str, severity: str | None = None, private: bool = False
+) -> dict[str, Any]:
+    """The declare form: title, severity, impact, how it was detected, when it started, private or not."""
+    private_option = _option("Private: a private channel; nothing about it is announced or listed", "private")
     initial = policy.severity_named(severity or policy.default_severity) or policy.severities[0]
     metadata = json.dumps({"channel": origin_channel})
     return {
@@ -86,6 +89,18 @@ def declare_modal(policy: Policy, *, origin_channel: str, severity: str | None =
                 "optional": True,
                 "label": _plain("When did it start?", 2000),
                 "element": {"type": "datetimepicker", "action_id": "value"},
+            },
+            {
+                "type": "input",
+                "block_id": Block.PRIVATE,
+                "optional": True,
+                "label": _plain("Visibility", 2000),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [private_option],
+                    **({"initial_options": [private_option]} if private else {}),
+                },
             },
         ],
     }

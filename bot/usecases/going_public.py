@@ -1,0 +1,106 @@
+"""Making a private incident public (its IC's call): a new public channel set up like a declared one
+(header, pin, runbooks, announcements), the private channel's members invited to it, a pointer left in
+the private channel, which is then archived. Slack's bots cannot convert a channel, so it moves.
+
+A public incident is never made private: its title, channel and announcements have been seen already, and
+moving it would only hide what stays in people's history. Declaring a new private incident is the way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.domain.errors import NotFoundError, UserError
+from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
+from bot.domain.permissions import Act, require
+from bot.domain.policy import Policy
+from bot.runtime.logs import event
+from bot.slack import blocks
+from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.setup import SETUP_GRACE, IncidentSetup
+
+log = logging.getLogger(__name__)
+
+
+def refuse_making_private(incident: Incident) -> None:
+    """Always refuses, saying why and what to do instead."""
+    if incident.private:
+        raise UserError(f"{incident.reference} is private already.")
+    raise UserError(
+        f"{incident.reference} has been public since it was declared: its title, channel and announcements "
+        "have been seen. For a restricted response, declare a private incident "
+        "(`/incident declare --private sev1 <title>`) and mention it here."
+    )
+
+
+@dataclass
+class GoingPublic:
+    """Moves a private incident into a new public channel."""
+
+    uow: UnitOfWorkFactory
+    slack: SlackGateway
+    policy: Policy
+    clock: Clock
+    setup: IncidentSetup
+
+    async def make_public(self, incident: Incident, *, actor: str, reply_to: ReplyTarget) -> None:
+        """Make `incident` public; the actor must hold the policy's `make_public` grant (its IC by default)."""
+        require(Act.MAKE_PUBLIC, actor=actor, incident=incident, policy=self.policy)
+        now = self.clock()
+        async with self.uow() as uow:
+            current = await uow.incidents.locked(incident.id)
+            if current is None:
+                raise NotFoundError("That incident no longer exists.")
+            if not current.private:
+                raise UserError(f"{current.reference} is public already.")
+            if current.channel_id is None:
+                raise UserError(f"{current.reference} is still being set up; try again in a minute.")
+            await uow.incidents.update(
+                current.id, private=False, channel_id=None, channel_name=None, channel_topic=None, header_ts=None
+            )
+            # The move is a set-up of its own: if this process dies half-way, the sweep finishes it.
+            await uow.setups.progress(current.id, finish_by=now + SETUP_GRACE)
+            note = f"Made public (the private channel was #{current.channel_name})"
+            await uow.incidents.record(current.id, TimelineEntry(TimelineKind.VISIBILITY, now, actor, note))
+            public = await uow.incidents.fresh(current.id)
+            await uow.commit()
+        assert public is not None and current.channel_id is not None
+        event(log, "%s made public by %s", current.reference, actor, incident=current.reference, actor=actor)
+        old_channel = current.channel_id
+        try:
+            members = await self.slack.channel_members(old_channel)
+        except Exception as exc:  # the role holders are still invited below
+            log.warning("%s: the private channel's members unknown: %s", current.reference, slack_error(exc))
+            members = set()
+        await self.setup.run(public, reply_to=None, page_service=False)
+        async with self.uow(read_only=True) as uow:
+            moved = await uow.incidents.get(current.id)
+        if moved is None or moved.channel_id is None:
+            await self.slack.reply(
+                reply_to,
+                f":warning: {current.reference} is public, but its new channel "
+                "could not be created yet; Tocsin keeps trying.",
+            )
+            return
+        people = sorted((members | set(moved.roles.values())) - {self.slack.bot_user_id or "", actor})
+        pointer = (
+            f":unlock: {current.reference} is now public. It continues in {blocks.channel_link(moved.channel_id)}."
+        )
+        steps = [
+            ("invite", self.slack.invite(moved.channel_id, [actor, *people])),
+            ("pointer", self.slack.post(old_channel, pointer)),
+        ]
+        for step, call in steps:
+            try:
+                await call
+            except Exception as exc:
+                log.warning("%s: making public, %s failed: %s", current.reference, step, slack_error(exc))
+        try:
+            await self.slack.archive(old_channel)
+        except Exception as exc:
+            log.warning("%s: the private channel was not archived: %s", current.reference, slack_error(exc))
+        await self.slack.reply(
+            reply_to, f":unlock: {current.reference} is public now: {blocks.channel_link(moved.channel_id)}."
+        )

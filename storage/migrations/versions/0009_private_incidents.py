@@ -1,0 +1,28 @@
+"""private incidents: a flag on the incident (its channel is private and nothing about it leaves it)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    with op.batch_alter_table("incidents") as batch:
+        batch.add_column(sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("private")
