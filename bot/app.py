@@ -21,7 +21,7 @@ from bot.domain.policy import Policy
 from bot.domain.policy_file import runbooks_folder
 from bot.domain.postmortem import load_template
 from bot.domain.runbooks import RunbookLibrary
-from bot.entrypoints import actions, commands, events
+from bot.entrypoints import actions, commands, events, shortcuts
 from bot.entrypoints import follow_up_controls as review_actions
 from bot.entrypoints import modals as views
 from bot.entrypoints.deps import Deps
@@ -357,6 +357,7 @@ async def build(
     actions.register(bolt, actions.ActionDeps.taken_from(deps))
     review_actions.register(bolt, review_actions.FollowUpDeps.taken_from(deps))
     events.register(bolt, events.EventDeps.taken_from(deps))
+    shortcuts.register(bolt, shortcuts.ShortcutDeps.taken_from(deps))
     register_error_handler(bolt, slack)
 
     tocsin = Tocsin(

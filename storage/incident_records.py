@@ -113,9 +113,7 @@ class IncidentRepository:
 
     async def with_number(self, number: int) -> list[Incident]:
         """Incidents numbered `number` in any workspace (the CLI names incidents without a workspace)."""
-        statement = select(IncidentRow).where(IncidentRow.number == number)
-        rows = list((await self._session.exec(statement)).all())
-        return [i for i in [await self._snapshot(r) for r in rows] if i is not None]
+        return await self._many(select(IncidentRow).where(IncidentRow.number == number))
 
     async def locked(self, incident_id: int) -> Incident | None:
         """The incident, row-locked until the transaction ends (PostgreSQL; SQLite has one writer anyway)."""
@@ -153,9 +151,7 @@ class IncidentRepository:
             .order_by(rank, col(IncidentRow.number))
             .limit(limit)
         )
-        rows = list((await self._session.exec(statement)).all())
-        roles = await self.roles_of([r.id for r in rows if r.id is not None])
-        return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
+        return await self._many(statement)
 
     async def open_counts(self, team_id: str, *, hidden: Collection[int] = ()) -> dict[str, int]:
         """How many incidents but the `hidden` ones are open in a workspace, per severity."""
@@ -172,9 +168,7 @@ class IncidentRepository:
         statement = select(IncidentRow).where(IncidentRow.team_id == team_id, col(IncidentRow.private))
         if open_only:
             statement = statement.where(col(IncidentRow.status).in_(_OPEN_STATUSES))
-        rows = list((await self._session.exec(statement)).all())
-        roles = await self.roles_of([r.id for r in rows if r.id is not None])
-        return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
+        return await self._many(statement)
 
     async def set_channel(self, incident_id: int, *, channel_id: str, channel_name: str) -> None:
         """Remember the incident's channel."""
@@ -218,19 +212,21 @@ class IncidentRepository:
         )
         return bool((await self._session.exec(statement)).rowcount)
 
-    async def capture(self, incident_id: int, entry: TimelineEntry, *, reason: str) -> None:
-        """Put a Slack message on the timeline for `reason` (a pin, a reaction); twice is a no-op."""
+    async def capture(self, incident_id: int, entry: TimelineEntry, *, reason: str) -> bool:
+        """Put a Slack message on the timeline for `reason` (a pin, a reaction, a shortcut); twice is a
+        no-op. True when the message was not on the timeline before."""
         assert entry.source is not None
         await self._session.exec(
             self._insert(MessageCaptureRow)
             .values(incident_id=incident_id, source=entry.source, reason=reason)
             .on_conflict_do_nothing()
         )
-        await self._session.exec(
+        added = await self._session.exec(
             self._insert(TimelineEventRow)
             .values(**timeline_values(incident_id, entry))
             .on_conflict_do_nothing(index_elements=[TimelineEventRow.incident_id, TimelineEventRow.source])
         )
+        return bool(added.rowcount)
 
     async def release(self, incident_id: int, source: str, *, reason: str) -> bool:
         """Drop one reason a message is captured; it leaves the timeline when none remain. True if it left."""
@@ -348,6 +344,11 @@ class IncidentRepository:
         for incident_id, role, user_id in await self._session.exec(_CURRENT_ROLES, params=params):  # type: ignore[call-overload]
             roles.setdefault(incident_id, {})[role] = user_id
         return roles
+
+    async def _many(self, statement: Any) -> list[Incident]:
+        rows = list((await self._session.exec(statement)).all())
+        roles = await self.roles_of([r.id for r in rows if r.id is not None])
+        return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
 
     async def _snapshot(self, row: IncidentRow | None) -> Incident | None:
         if row is None or row.id is None:

@@ -167,6 +167,7 @@ class NewIncident:
     service: str | None = None
     detected_at: datetime | None = None
     private: bool = False
+    first_entry: TimelineEntry | None = None  # declared from a message: it opens the timeline
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from bot.domain.drafts import ResolutionDraft, UpdateDraft
 from bot.domain.incidents import NewIncident
 from bot.domain.numbers import epoch_time
 from bot.domain.policy import Policy
+from bot.domain.source_message import SourceMessage
 from bot.entrypoints.declare_form import DeclareForm, read_declare_form
 from bot.entrypoints.deps import Needs
 from bot.runtime.background import Background
@@ -57,7 +58,8 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
             private=form.private,
         )
         reply_to = ReplyTarget(user_id, _origin_channel(view))
-        deps.background.submit(body, lambda: deps.incidents.declare(new, reply_to=reply_to))
+        source = SourceMessage.from_metadata(form_metadata(view, "message"))  # declared from a message
+        deps.background.submit(body, lambda: deps.incidents.declare(new, reply_to=reply_to, from_message=source))
 
     @app.view(View.POST_UPDATE)
     async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

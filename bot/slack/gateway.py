@@ -133,15 +133,24 @@ class SlackGateway:
         """Set a channel's purpose."""
         await self._client.conversations_setPurpose(channel=channel_id, purpose=purpose)
 
-    async def post(self, channel: str, text: str, blocks: Blocks | None = None) -> str:
-        """Post a message, paced per channel; returns its ts."""
+    async def post(self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None) -> str:
+        """Post a message (in `thread_ts`'s thread if given), paced per channel; returns its ts."""
         delay = self.pacer.reserve(channel)
         if delay > 0:
             await asyncio.sleep(delay)
         response = await self._client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, thread_ts=thread_ts
         )
         return str(response["ts"])
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """A message's permalink, or None when Slack will not say (a channel Tocsin cannot see)."""
+        try:
+            response = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as exc:
+            log.info("no permalink for a message in %s: %s", channel, exc.response.get("error"))
+            return None
+        return str(response["permalink"]) if response.get("permalink") else None
 
     async def update_message(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
         """Replace a message Tocsin posted."""

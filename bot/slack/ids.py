@@ -26,6 +26,14 @@ class View(StrEnum):
     POST_UPDATE = "post_update"
     RESOLVE = "resolve_incident"
     FOLLOW_UP = "add_follow_up"
+    ADD_TO_TIMELINE = "add_to_timeline"
+
+
+class Shortcut(StrEnum):
+    """Message shortcuts' callback_ids (manifest.yml `features.shortcuts`)."""
+
+    DECLARE_FROM_MESSAGE = "declare_from_message"
+    ADD_TO_TIMELINE = "add_to_timeline"
 
 
 class Block(StrEnum):
@@ -37,6 +45,7 @@ class Block(StrEnum):
     DETECTED_VIA = "detected_via"
     STARTED_AT = "started_at"
     PRIVATE = "private"
+    INCIDENT = "incident"
     KNOWN = "known"
     DOING = "doing"
     NEXT_UPDATE = "next_update"

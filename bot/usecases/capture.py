@@ -4,14 +4,19 @@ nothing holds it); edits and deletions follow. Each event counts once (its event
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.incidents import TimelineEntry, TimelineKind
+from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
+from bot.domain.source_message import SourceMessage
+from bot.runtime.logs import event
 from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import plain_from_slack
 from bot.usecases.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +53,19 @@ class MessageCapture:
             await uow.incidents.capture(incident.id, entry, reason=reason)
             await uow.commit()
         return True
+
+    async def add_message(self, incident: Incident, message: SourceMessage, *, actor: str) -> bool:
+        """The "Add to incident timeline" shortcut: the message joins `incident`'s timeline at the time it
+        was posted, with its author and permalink. Twice (or after a pin) is a no-op: False."""
+        link = message.permalink or await self.slack.permalink(message.channel_id, message.ts)
+        entry = replace(message, permalink=link).entry()
+        async with self.uow() as uow:
+            added = await uow.incidents.capture(incident.id, entry, reason=f"shortcut:{actor}")
+            await uow.commit()
+        if added:
+            event(log, "%s: a message added to the timeline by %s", incident.reference, actor,
+                  incident=incident.reference, actor=actor)  # fmt: skip
+        return added
 
     async def release(self, *, event_id: str, channel_id: str, ts: str, reason: str) -> bool:
         """Un-pinning or removing the reaction takes the message off the timeline (once nothing holds it)."""

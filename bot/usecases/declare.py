@@ -16,10 +16,11 @@ from bot.domain.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, 
 from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
 from bot.domain.privacy import private_by_default
+from bot.domain.source_message import SourceMessage
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway
+from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
 from bot.usecases.ports import Clock, UnitOfWorkFactory, utc_now
 from bot.usecases.setup import SETUP_GRACE, IncidentSetup
 from bot.usecases.visibility import Visibility
@@ -49,14 +50,24 @@ class IncidentService:
     visibility: Visibility | None = None  # listing needs it
 
     async def declare(
-        self, new: NewIncident, *, reply_to: ReplyTarget | None, page_service: bool = True
+        self,
+        new: NewIncident,
+        *,
+        reply_to: ReplyTarget | None,
+        page_service: bool = True,
+        from_message: SourceMessage | None = None,
     ) -> DeclareOutcome:
-        """Declare: store the incident, then set it up in Slack (channel, header, announcements, page)."""
+        """Declare: store the incident, then set it up in Slack (channel, header, announcements, page).
+        `from_message` (the message shortcut) opens its timeline and, for a public incident, gets a
+        threaded reply pointing at it."""
         require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy)
         if new.private:  # asked for; the policy's own defaults need no grant
             require(Act.DECLARE_PRIVATE, actor=new.declared_by, incident=None, policy=self.policy)
         elif private_by_default(new.severity, new.service, self.policy):
             new = replace(new, private=True)
+        if from_message is not None:
+            link = await self.slack.permalink(from_message.channel_id, from_message.ts)
+            new = replace(new, first_entry=replace(from_message, permalink=link).entry())
         started = self.clock()
         incident, created = await self.record_declaration(new)
         if not created:
@@ -80,7 +91,18 @@ class IncidentService:
         self.metrics.declare_setup_seconds.observe((self.clock() - started).total_seconds())
         async with self.uow(read_only=True) as uow:
             current = await uow.incidents.get(incident.id)
+        if from_message is not None and current is not None and not current.private:
+            await self._point_from(from_message, current)
         return DeclareOutcome(current or incident, created=True, problems=[str(p) for p in problems])
+
+    async def _point_from(self, message: SourceMessage, incident: Incident) -> None:
+        """A reply in the source message's thread, so its readers find the incident (public ones only)."""
+        text = f":rotating_light: {blocks.incident_title_line(incident)} was declared from this message: "
+        text += blocks.channel_link(incident.channel_id)
+        try:
+            await self.slack.post(message.channel_id, text, thread_ts=message.ts)
+        except Exception as exc:  # not a member of a private channel, say: the incident stands anyway
+            log.info("%s: no reply under its source message: %s", incident.reference, slack_error(exc))
 
     async def finish_setup(self, incident: Incident, *, token: str) -> None:
         """Finish an incident's set-up that a declare left undone (the sweep, under its lease)."""
@@ -131,6 +153,8 @@ class IncidentService:
                     ),
                     TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, new.declared_by, "Incident Commander: the declarer"),
                 )
+                if new.first_entry is not None:  # the message it was declared from, at the time it was posted
+                    await uow.incidents.capture(incident.id, new.first_entry, reason=f"shortcut:{new.declared_by}")
                 await uow.commit()
         if duplicate:
             async with self.uow() as uow:

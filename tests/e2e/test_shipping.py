@@ -220,3 +220,14 @@ def test_the_manifest_asks_for_exactly_the_events_and_scopes_the_code_uses() -> 
     for name in wanted_events:
         needed |= EVENT_SCOPES[name]
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_the_manifest_lists_exactly_the_message_shortcuts_the_code_answers() -> None:
+    from bot.slack.ids import Shortcut
+
+    source = "\n".join(p.read_text() for p in (ROOT / "bot").rglob("*.py"))
+    answered = {Shortcut[name].value for name in re.findall(r"@app\.shortcut\(Shortcut\.([A-Z_]+)\)", source)}
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    shortcuts = manifest["features"]["shortcuts"]
+    assert {s["callback_id"] for s in shortcuts} == answered == {s.value for s in Shortcut}
+    assert all(s["type"] == "message" and len(s["name"]) <= 24 and len(s["description"]) <= 80 for s in shortcuts)

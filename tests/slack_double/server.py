@@ -571,6 +571,8 @@ class SlackDouble:
             "text": args.get("text", ""),
             "blocks": args.get("blocks") or [],
         }
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
         channel.messages.append(message)
         return {"channel": channel.id, "ts": message["ts"], "message": message}
 
@@ -989,6 +991,37 @@ class SlackDouble:
         channel.messages.append(message)
         return str(message["ts"])
 
+    def message_shortcut_payload(self, user_id: str, channel_id: str, ts: str, callback_id: str) -> dict[str, Any]:
+        """The message_action payload Slack sends when `user_id` picks a message shortcut on a message they
+        can see (a fresh trigger_id and response_url; the message as it is now)."""
+        channel = self.channels[channel_id]
+        if channel.is_private and user_id not in channel.members:
+            raise AssertionError(f"{user_id} cannot see a message in a private channel they are not in")
+        message = self._message(channel_id, ts)
+        if callback_id not in manifest_shortcuts():
+            raise AssertionError(f"the manifest has no message shortcut {callback_id!r}")
+        return {
+            "type": "message_action",
+            "token": "deprecated-verification-token",
+            "action_ts": self._next_ts(),
+            "team": {"id": self.team_id, "domain": "tocsin-test"},
+            "user": {"id": user_id, "name": self.users[user_id]["name"], "team_id": self.team_id},
+            "channel": {"id": channel.id, "name": channel.name},
+            "is_enterprise_install": False,
+            "callback_id": callback_id,
+            "trigger_id": self._trigger(),
+            "response_url": self._new_response_url(user_id, channel_id),
+            "message_ts": ts,
+            "message": json.loads(json.dumps(message)),
+        }
+
+    async def message_shortcut(
+        self, user_id: str, channel_id: str, ts: str, callback_id: str, *, via: str = "http"
+    ) -> Ack:
+        """A person picks a message shortcut from a message's menu."""
+        payload = self.message_shortcut_payload(user_id, channel_id, ts, callback_id)
+        return await self.deliver(payload, kind="interactive", via=via)
+
     def _message(self, channel_id: str, ts: str) -> dict[str, Any]:
         return next(m for m in self.channels[channel_id].messages if m["ts"] == ts)
 
@@ -1175,6 +1208,12 @@ _CONTENT_TYPES = {
     "interactive": "application/x-www-form-urlencoded",
     "events_api": "application/json",
 }
+
+
+def manifest_shortcuts(path: Path = MANIFEST) -> set[str]:
+    """The callback_ids of the manifest's message shortcuts."""
+    manifest = yaml.safe_load(path.read_text())
+    return {s["callback_id"] for s in manifest["features"].get("shortcuts") or [] if s.get("type") == "message"}
 
 
 def manifest_bot_scopes(path: Path = MANIFEST) -> set[str]:

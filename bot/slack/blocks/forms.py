@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain.errors import UserError
 from bot.domain.incidents import DetectedVia, Incident
 from bot.domain.policy import Policy
+from bot.domain.source_message import MAX_KEPT_TEXT, SourceMessage, suggested_title
 from bot.slack.blocks.primitives import (
     MAX_MODAL_TITLE,
     MAX_PRIVATE_METADATA,
@@ -21,15 +22,26 @@ from bot.slack.blocks.primitives import (
     text_input,
 )
 from bot.slack.ids import Block, View
+from bot.slack.mrkdwn import escape, trim
+
+MAX_SELECT_OPTIONS = 100  # a static_select's options (Block Kit)
 
 
 def declare_modal(
-    policy: Policy, *, origin_channel: str, severity: str | None = None, private: bool = False
+    policy: Policy,
+    *,
+    origin_channel: str,
+    severity: str | None = None,
+    private: bool = False,
+    message: SourceMessage | None = None,
 ) -> dict[str, Any]:
-    """The declare form: title, severity, impact, how it was detected, when it started, private or not."""
+    """The declare form: title, severity, impact, how it was detected, when it started, private or not.
+    From a message (the shortcut): its first line as the title and its text as the description."""
     private_option = _option("Private: a private channel; nothing about it is announced or listed", "private")
     initial = policy.severity_named(severity or policy.default_severity) or policy.severities[0]
-    metadata = json.dumps({"channel": origin_channel})
+    metadata = fit_metadata({"channel": origin_channel}, message)
+    title = {"initial_value": suggested_title(message.text)} if message and suggested_title(message.text) else {}
+    description = {"initial_value": message.text[:MAX_KEPT_TEXT]} if message and message.text else {}
     return {
         "type": "modal",
         "callback_id": View.DECLARE,
@@ -47,6 +59,7 @@ def declare_modal(
                     "action_id": "value",
                     "max_length": 120,
                     "placeholder": _plain("Checkout errors for EU customers", 150),
+                    **title,
                 },
             },
             {
@@ -70,6 +83,7 @@ def declare_modal(
                     "action_id": "value",
                     "multiline": True,
                     "max_length": 2000,
+                    **description,
                 },
             },
             {
@@ -101,6 +115,41 @@ def declare_modal(
                     "options": [private_option],
                     **({"initial_options": [private_option]} if private else {}),
                 },
+            },
+        ],
+    }
+
+
+def fit_metadata(base: dict[str, Any], message: SourceMessage | None) -> str:
+    """`base` (with the message, its text cut to fit) as private_metadata within Slack's 3000 characters."""
+    if message is None:
+        return json.dumps(base)[:MAX_PRIVATE_METADATA]
+    text = message.text[:MAX_KEPT_TEXT]
+    while True:
+        encoded = json.dumps({**base, "message": {**message.as_metadata(), "text": text}})
+        if len(encoded) <= MAX_PRIVATE_METADATA:
+            return encoded
+        text = text[: max(0, len(text) - (len(encoded) - MAX_PRIVATE_METADATA) - 1)]
+
+
+def add_to_timeline_modal(incidents: list[Incident], message: SourceMessage) -> dict[str, Any]:
+    """Which open incident a message should join (the shortcut used outside an incident channel)."""
+    options = [_option(f"{i.reference}: {i.title}", str(i.id)) for i in incidents[:MAX_SELECT_OPTIONS]]
+    quoted = trim(message.text, 200) or "(a message without text)"
+    return {
+        "type": "modal",
+        "callback_id": View.ADD_TO_TIMELINE,
+        "title": _plain("Add to a timeline", MAX_MODAL_TITLE),
+        "submit": _plain("Add", MAX_MODAL_TITLE),
+        "close": _plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": fit_metadata({}, message),
+        "blocks": [
+            context(f">{escape(quoted)}"),
+            {
+                "type": "input",
+                "block_id": Block.INCIDENT,
+                "label": _plain("Incident", 2000),
+                "element": {"type": "static_select", "action_id": "value", "options": options},
             },
         ],
     }

@@ -1,0 +1,68 @@
+"""A Slack message an incident starts from or takes onto its timeline (the message shortcuts). Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.incidents import MAX_TITLE_LENGTH, TimelineEntry, TimelineKind
+
+SUGGESTED_TITLE_LENGTH = 80
+MAX_KEPT_TEXT = 2000  # what a form's description holds, and what a timeline entry from a message keeps
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMessage:
+    """A message by its channel and ts, with its author and (plain) text as the shortcut saw it."""
+
+    channel_id: str
+    ts: str
+    author: str | None
+    text: str
+    permalink: str | None = None
+
+    @property
+    def source(self) -> str:
+        """How the timeline names a captured message (one entry per message and incident)."""
+        return f"{self.channel_id}:{self.ts}"
+
+    @property
+    def posted_at(self) -> datetime:
+        """When it was posted (Slack's ts is its epoch time)."""
+        return datetime.fromtimestamp(float(self.ts), UTC)
+
+    def entry(self) -> TimelineEntry:
+        """The timeline entry: at the time it was posted, by its author."""
+        return TimelineEntry(
+            TimelineKind.MESSAGE, self.posted_at, self.author, self.text[:MAX_KEPT_TEXT], self.source, self.permalink
+        )
+
+    def as_metadata(self) -> dict[str, Any]:
+        """For a form's private_metadata (read back with `from_metadata`)."""
+        return {"channel": self.channel_id, "ts": self.ts, "user": self.author, "text": self.text}
+
+    @classmethod
+    def from_metadata(cls, data: object) -> SourceMessage | None:
+        """The message a form carried, or None when it carried none (or something malformed)."""
+        if not isinstance(data, dict):
+            return None
+        channel, ts, user, text = data.get("channel"), data.get("ts"), data.get("user"), data.get("text")
+        if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(text, str)) or not _is_ts(ts):
+            return None
+        return cls(channel, ts, user if isinstance(user, str) else None, text)
+
+
+def suggested_title(text: str) -> str:
+    """A title to start from: the message's first line, cut at a word within 80 characters."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    folded = " ".join(first.split())
+    if len(folded) <= SUGGESTED_TITLE_LENGTH:
+        return folded[:MAX_TITLE_LENGTH]
+    cut = folded[:SUGGESTED_TITLE_LENGTH]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[20:] else cut).rstrip(" ,.;:-") + "…"
+
+
+def _is_ts(value: str) -> bool:
+    whole, _, fraction = value.partition(".")
+    return whole.isdigit() and fraction.isdigit()
