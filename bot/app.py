@@ -43,6 +43,7 @@ from bot.usecases.catch_up import CatchUp
 from bot.usecases.declare import IncidentService
 from bot.usecases.follow_ups import FollowUpService
 from bot.usecases.going_public import GoingPublic
+from bot.usecases.lifecycle import Lifecycle
 from bot.usecases.live_views import HEADER_EDIT_INTERVAL, HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
 from bot.usecases.paging import Pager
@@ -275,11 +276,18 @@ async def build(
         header=header,
         home=home,
         runbooks=runbooks,
+        metrics=metrics,
+        outbox=outbox,
+        visibility=visibility,
+    )
+    lifecycle = Lifecycle(
+        uow=uow,
+        policy=policy,
+        clock=clock,
+        announce=response.announce,
         postmortems=postmortems,
         metrics=metrics,
         pager=pager,
-        outbox=outbox,
-        visibility=visibility,
     )
 
     catch_up = CatchUp(uow=uow, slack=slack, policy=policy, clock=clock, runbooks=runbooks)
@@ -312,6 +320,7 @@ async def build(
         alerts=intake,
         incidents=incidents,
         response=response,
+        lifecycle=lifecycle,
         capture=MessageCapture(uow=uow, slack=slack, clock=clock),
         home=home,
         pager=pager,

@@ -46,26 +46,39 @@ def register(app: AsyncApp, deps: ActionDeps) -> None:
     @app.action(Action.ACKNOWLEDGE)
     @work
     async def acknowledge(request: Request) -> None:
-        incident = await _incident_here(deps, request.body)
-        await deps.response.acknowledge(incident, actor=request.actor, reply_to=request.reply_to, at=request.received)
+        await deps.response.acknowledge(
+            _incident_id(request.body),
+            actor=request.actor,
+            reply_to=request.reply_to,
+            at=request.received,
+            in_channel=_clicked_in(request.body),
+        )
 
     @app.action(Action.SET_SEVERITY)
     @work
     async def set_severity(request: Request) -> None:
-        incident = await _incident_here(deps, request.body)
-        severity = request.action["selected_option"]["value"]
         await deps.response.change_severity(
-            incident, severity=severity, reason="", actor=request.actor, reply_to=request.reply_to, at=request.received
+            _incident_id(request.body),
+            severity=request.action["selected_option"]["value"],
+            reason="",
+            actor=request.actor,
+            reply_to=request.reply_to,
+            at=request.received,
+            in_channel=_clicked_in(request.body),
         )
 
     def assigner(role: str) -> Work:
         async def assign(request: Request) -> None:
-            incident = await _incident_here(deps, request.body)
             user_id = request.action.get("selected_user")
             if not is_user_id(user_id):
                 raise UserError("Pick a person from the list.")
             await deps.response.assign_role(
-                incident, role=role, user_id=user_id, actor=request.actor, at=request.received
+                _incident_id(request.body),
+                role=role,
+                user_id=user_id,
+                actor=request.actor,
+                at=request.received,
+                in_channel=_clicked_in(request.body),
             )
 
         return assign
@@ -178,9 +191,14 @@ async def _incident_here(deps: ActionDeps, body: dict[str, Any]) -> Incident:
 
 def _in_its_channel(incident: Incident, body: dict[str, Any]) -> Incident:
     """`incident`, when the control was clicked in its channel (a crafted block_id may name another)."""
-    if (body.get("channel") or {}).get("id") != incident.channel_id:
+    if _clicked_in(body) != incident.channel_id:
         raise UserError("That control belongs to another incident's channel.")
     return incident
+
+
+def _clicked_in(body: dict[str, Any]) -> str:
+    """The channel a control was used in ("" when Slack said none: no incident's channel)."""
+    return str((body.get("channel") or {}).get("id") or "")
 
 
 def _actor(body: dict[str, Any]) -> str:

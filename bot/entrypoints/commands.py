@@ -195,13 +195,13 @@ _WORKSPACE: dict[type, Callable[[Invocation, Any], Awaitable[None]]] = {
 # ----- commands about one incident --------------------------------------------------------------
 async def _assign_role(typed: Invocation, parsed: Any, incident: Incident) -> None:
     await typed.deps.response.assign_role(
-        incident, role=parsed.role, user_id=parsed.user_id, actor=typed.actor, at=typed.at
+        incident.id, role=parsed.role, user_id=parsed.user_id, actor=typed.actor, at=typed.at
     )
 
 
 async def _change_severity(typed: Invocation, parsed: Any, incident: Incident) -> None:
     await typed.deps.response.change_severity(
-        incident,
+        incident.id,
         severity=parsed.severity,
         reason=parsed.reason,
         actor=typed.actor,
@@ -211,7 +211,7 @@ async def _change_severity(typed: Invocation, parsed: Any, incident: Incident) -
 
 
 async def _change_status(typed: Invocation, parsed: Any, incident: Incident) -> None:
-    await typed.deps.response.change_status(incident, status=parsed.status, actor=typed.actor, at=typed.at)
+    await typed.deps.lifecycle.change_status(incident.id, status=parsed.status, actor=typed.actor, at=typed.at)
 
 
 async def _post_update(typed: Invocation, parsed: Any, incident: Incident) -> None:
@@ -220,12 +220,12 @@ async def _post_update(typed: Invocation, parsed: Any, incident: Incident) -> No
         await typed.open_form(blocks.update_modal(incident, next_at=response.draft_next_update(incident)))
         return
     draft = UpdateDraft(known=parsed.text)
-    await response.post_update(incident, draft=draft, actor=typed.actor, reply_to=typed.reply_to, at=typed.at)
+    await response.post_update(incident.id, draft=draft, actor=typed.actor, reply_to=typed.reply_to, at=typed.at)
 
 
 async def _add_note(typed: Invocation, parsed: Any, incident: Incident) -> None:
     await typed.deps.response.add_note(
-        incident, text=parsed.text, actor=typed.actor, reply_to=typed.reply_to, at=typed.at
+        incident.id, text=parsed.text, actor=typed.actor, reply_to=typed.reply_to, at=typed.at
     )
 
 
@@ -235,11 +235,13 @@ async def _resolve(typed: Invocation, parsed: Any, incident: Incident) -> None:
         await typed.open_form(blocks.resolve_modal(incident))
         return
     draft = ResolutionDraft(summary=parsed.summary)
-    await typed.deps.response.resolve(incident, draft=draft, actor=typed.actor, reply_to=typed.reply_to, at=typed.at)
+    await typed.deps.lifecycle.resolve(
+        incident.id, draft=draft, actor=typed.actor, reply_to=typed.reply_to, at=typed.at
+    )
 
 
 async def _reopen(typed: Invocation, parsed: Any, incident: Incident) -> None:
-    await typed.deps.response.reopen(incident, reason=parsed.reason, actor=typed.actor, at=typed.at)
+    await typed.deps.lifecycle.reopen(incident.id, reason=parsed.reason, actor=typed.actor, at=typed.at)
 
 
 async def _timeline(typed: Invocation, parsed: Any, incident: Incident) -> None:
@@ -260,7 +262,7 @@ async def _add_follow_up(typed: Invocation, parsed: Any, incident: Incident) -> 
 
 
 async def _postmortem_done(typed: Invocation, _parsed: Any, incident: Incident) -> None:
-    await typed.deps.response.postmortem_done(incident, actor=typed.actor, at=typed.at)
+    await typed.deps.lifecycle.postmortem_done(incident.id, actor=typed.actor, at=typed.at)
 
 
 async def _regenerate_postmortem(typed: Invocation, _parsed: Any, incident: Incident) -> None:

@@ -15,6 +15,7 @@ from bot.usecases.catch_up import CatchUp
 from bot.usecases.declare import IncidentService
 from bot.usecases.follow_ups import FollowUpService
 from bot.usecases.going_public import GoingPublic
+from bot.usecases.lifecycle import Lifecycle
 from bot.usecases.live_views import HomeKeeper
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock
@@ -32,6 +33,7 @@ class Deps:
     alerts: AlertIntake
     incidents: IncidentService
     response: ResponseService
+    lifecycle: Lifecycle
     capture: MessageCapture
     home: HomeKeeper
     pager: Pager

@@ -20,6 +20,7 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.ids import Action, Block, View
 from bot.slack.mrkdwn import is_user_id
 from bot.usecases.follow_ups import FollowUpService
+from bot.usecases.lifecycle import Lifecycle
 from bot.usecases.ports import Clock
 from bot.usecases.respond import ResponseService
 
@@ -29,6 +30,7 @@ class FollowUpDeps(Needs):
     """What these listeners use."""
 
     response: ResponseService
+    lifecycle: Lifecycle
     follow_ups: FollowUpService
     slack: SlackGateway
     background: Background
@@ -52,8 +54,7 @@ def register(app: AsyncApp, deps: FollowUpDeps) -> None:
     @work
     async def postmortem_done(request: Request) -> None:
         incident_id = _number(request.action.get("value"), "That button isn't attached to an incident any more.")
-        incident = await deps.response.get(incident_id)
-        await deps.response.postmortem_done(incident, actor=request.actor, at=request.received)
+        await deps.lifecycle.postmortem_done(incident_id, actor=request.actor, at=request.received)
 
     @app.action(Action.FOLLOW_UP_DONE)
     @work

@@ -19,6 +19,7 @@ from bot.slack.blocks.forms import form_incident_id, form_metadata
 from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import Block, View
 from bot.usecases.declare import IncidentService
+from bot.usecases.lifecycle import Lifecycle
 from bot.usecases.ports import Clock
 from bot.usecases.respond import ResponseService
 
@@ -29,6 +30,7 @@ class FormDeps(Needs):
 
     incidents: IncidentService
     response: ResponseService
+    lifecycle: Lifecycle
     policy: Policy
     background: Background
     clock: Clock
@@ -80,11 +82,10 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         received = deps.clock()
         draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
 
-        async def job() -> None:
-            incident = await deps.response.get(form_incident_id(view))
-            await deps.response.post_update(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
-
-        deps.background.submit(body, job)
+        incident_id, actor = form_incident_id(view), body["user"]["id"]
+        deps.background.submit(
+            body, lambda: deps.response.post_update(incident_id, draft=draft, actor=actor, reply_to=None, at=received)
+        )
 
     @app.view(View.RESOLVE)
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -97,11 +98,10 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         received = deps.clock()
         draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
 
-        async def job() -> None:
-            incident = await deps.response.get(form_incident_id(view))
-            await deps.response.resolve(incident, draft=draft, actor=body["user"]["id"], reply_to=None, at=received)
-
-        deps.background.submit(body, job)
+        incident_id, actor = form_incident_id(view), body["user"]["id"]
+        deps.background.submit(
+            body, lambda: deps.lifecycle.resolve(incident_id, draft=draft, actor=actor, reply_to=None, at=received)
+        )
 
 
 def _text(values: dict[str, Any], block: Block) -> str:

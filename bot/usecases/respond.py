@@ -1,6 +1,6 @@
-"""Use cases for running an incident from its channel: roles, severity, status, updates, notes,
-acknowledgement, resolve and reopen, and the timeline (messages captured from the channel: capture.py;
-the fan-out after each change: announce.py).
+"""Use cases for running an incident from its channel: finding it, roles, severity, acknowledgement,
+updates, notes and the timeline (status, resolve and reopen: lifecycle.py; messages captured from the
+channel: capture.py; the fan-out after each change: announce.py).
 
 Each change is one transaction on the row-locked incident; Slack I/O happens after it commits, and the
 header, topic and App Home are then brought up to date (coalesced).
@@ -15,27 +15,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import cadence
-from bot.domain.drafts import ResolutionDraft, UpdateDraft
+from bot.domain.drafts import UpdateDraft
 from bot.domain.errors import NotFoundError, UserError
-from bot.domain.incidents import IC_ROLE, Incident, Status, Target, TimelineEntry, TimelineKind
-from bot.domain.lifecycle import check_move, stamps_for
+from bot.domain.incidents import IC_ROLE, Incident, Target, TimelineEntry, TimelineKind
 from bot.domain.permissions import Act, require, require_role_change
 from bot.domain.policy import Policy
-from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.usecases.announce import Announcer
+from bot.usecases.changes import committed, locked, log_change
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
-from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
-from bot.usecases.postmortems import PostmortemService
 from bot.usecases.runbooks import RunbookService
 from bot.usecases.visibility import Visibility
 
 if TYPE_CHECKING:
-    from storage.uow import UnitOfWork
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +49,7 @@ class ResponseService:
     home: HomeKeeper
     outbox: Outbox  # posts Slack refuses for now are kept and sent later
     runbooks: RunbookService | None = None
-    postmortems: PostmortemService | None = None
     metrics: Metrics | None = None
-    pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
     visibility: Visibility | None = None  # who may see a private incident (none: nobody outside it)
     on_new_commander: Callable[[Incident, str], Awaitable[None]] | None = None  # a handover's new IC
     announce: Announcer = field(init=False)
@@ -94,15 +89,22 @@ class ResponseService:
 
     # ----- roles ----------------------------------------------------------------------------
     async def assign_role(
-        self, incident: Incident, *, role: str, user_id: str, actor: str, at: datetime | None = None
-    ) -> None:
+        self,
+        incident_id: int,
+        *,
+        role: str,
+        user_id: str,
+        actor: str,
+        at: datetime | None = None,
+        in_channel: str | None = None,
+    ) -> Incident:
         """Give `role` to `user_id`; the previous holder hands over. Invites the assignee."""
         named = next((r for r in self.policy.roles if r.key == role), None)
         if named is None:
             raise UserError(f"The policy has no {role.replace('_', ' ')} role.")
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
-            current = await self._locked(uow, incident.id)
+            current = await locked(uow, incident_id, in_channel)
             previous = current.roles.get(role)
             if previous == user_id:
                 raise UserError(f"<@{user_id}> is already the {named.name} of {current.reference}.")
@@ -113,32 +115,35 @@ class ResponseService:
                 current.id,
                 TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, actor, f"{named.name}: <@{user_id}>{handover}"),
             )
+            changed = await committed(uow, current.id)
             await uow.commit()
-        self._log(current, f"{user_id} is {named.name}", actor)
-        invite = [self.slack.invite(current.channel_id, [user_id])] if current.channel_id else []
+        log_change(log, changed, f"{user_id} is {named.name}", actor)
+        invite = [self.slack.invite(changed.channel_id, [user_id])] if changed.channel_id else []
         notice = blocks.role_assigned(named.name, user_id, previous, actor)
         also: list[Awaitable[object]] = list(invite)
         if previous and role == IC_ROLE and self.on_new_commander is not None:  # the new IC hears where it stands
-            also.append(self.on_new_commander(current, user_id))
+            also.append(self.on_new_commander(changed, user_id))
         await self.announce.tell(
-            current, blocks.change_line(current, notice), self.announce.channels(current), also=also, author=actor
+            changed, blocks.change_line(changed, notice), self.announce.channels(changed), also=also, author=actor
         )
+        return changed
 
     # ----- severity -------------------------------------------------------------------------
     async def change_severity(
         self,
-        incident: Incident,
+        incident_id: int,
         *,
         severity: str,
         reason: str,
         actor: str,
         reply_to: ReplyTarget | None,
         at: datetime | None = None,
-    ) -> None:
+        in_channel: str | None = None,
+    ) -> Incident:
         """Change severity with who and why; an upgrade tells the new severity's stakeholders."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
-            current = await self._locked(uow, incident.id)
+            current = await locked(uow, incident_id, in_channel)
             require(Act.SEVERITY, actor=actor, incident=current, policy=self.policy)
             if not current.status.is_open:
                 raise UserError(f"{current.reference} is {current.status.label.lower()}; reopen it to change severity.")
@@ -151,9 +156,9 @@ class ResponseService:
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.SEVERITY_CHANGED, now, actor, f"{before} → {severity}{why}")
             )
-            changed = await self._committed(uow, current.id)
+            changed = await committed(uow, current.id)
             await uow.commit()
-        self._log(current, f"severity {before} → {severity}", actor)
+        log_change(log, current, f"severity {before} → {severity}", actor)
         notice = blocks.severity_changed(changed, before, severity, reason, actor)
         channels = self.announce.channels(changed)
         if not changed.private and self.policy.rank(severity) < self.policy.rank(before):
@@ -165,153 +170,35 @@ class ResponseService:
         )
         if self.runbooks is not None:  # runbooks follow the incident: a new severity may bring new ones
             await self.runbooks.post_matching(changed)
-
-    # ----- lifecycle --------------------------------------------------------------------------
-    async def change_status(
-        self, incident: Incident, *, status: Status, actor: str, at: datetime | None = None
-    ) -> None:
-        """Move the lifecycle (resolving goes through `resolve`)."""
-        if status is Status.RESOLVED:
-            raise UserError("Use `/incident resolve` to resolve.")
-        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
-        async with self.uow() as uow:
-            current = await self._locked(uow, incident.id)
-            require(Act.STATUS, actor=actor, incident=current, policy=self.policy)
-            check_move(current, status)
-            await uow.incidents.update(current.id, status=status.value, **stamps_for(current, status, now))
-            await uow.incidents.record(
-                current.id,
-                TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, f"{current.status.label} → {status.label}"),
-            )
-            changed = await self._committed(uow, current.id)
-            await uow.commit()
-        self._log(current, f"status {current.status.label} → {status.label}", actor)
-        notice = blocks.status_changed(changed, current.status.label, actor)
-        await self.announce.tell(
-            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
-        )
-
-    async def resolve(
-        self,
-        incident: Incident,
-        *,
-        draft: ResolutionDraft,
-        actor: str,
-        reply_to: ReplyTarget | None,
-        at: datetime | None = None,
-    ) -> None:
-        """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
-        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
-        async with self.uow() as uow:
-            current = await self._locked(uow, incident.id)
-            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
-            check_move(current, Status.RESOLVED)
-            await uow.incidents.set_update_due(
-                current.id,
-                None,
-                status=Status.RESOLVED.value,
-                resolution_summary=draft.summary,
-                customer_impact=draft.impact,
-                cause=draft.cause,
-                **stamps_for(current, Status.RESOLVED, now),
-            )
-            await uow.incidents.record(
-                current.id, TimelineEntry(TimelineKind.RESOLVED, now, actor, draft.summary or "Resolved")
-            )
-            # Resolved means nobody is paged any more: escalations stop, and so do ack timeouts.
-            stopped = await uow.pages.stop_for_incident(current.id)
-            if stopped.cancelled:
-                count = len(stopped.cancelled)
-                note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
-                await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
-            resolved = await self._committed(uow, current.id)
-            await uow.commit()
-        self._log(current, "resolved", actor)
-        if self.pager is not None:  # DMs say why, and lose their buttons
-            await self.pager.settle_stopped(
-                stopped.cancelled + stopped.timeouts_stopped, reason="the incident was resolved"
-            )
-        if self.metrics is not None:
-            seconds = (now - resolved.declared_at).total_seconds()
-            self.metrics.time_to_resolve.labels(resolved.severity).observe(max(0.0, seconds))
-        notice = blocks.resolution(resolved, actor=actor, now=now)
-        await self.announce.tell(
-            resolved, notice, self.announce.channels(resolved, stakeholders=True), actor_reply=reply_to, author=actor
-        )
-        if self.postmortems is not None and resolved.channel_id:
-            await self.postmortems.publish(resolved, actor=actor)
-
-    async def postmortem_done(self, incident: Incident, *, actor: str, at: datetime | None = None) -> None:
-        """The last stage of the lifecycle: the postmortem is done (by those who may resolve)."""
-        now = at or self.clock()
-        async with self.uow() as uow:
-            current = await self._locked(uow, incident.id)
-            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
-            if current.status is not Status.RESOLVED:
-                raise UserError(
-                    f"{current.reference} is {current.status.label.lower()}; "
-                    "the postmortem is marked done once the incident is resolved."
-                )
-            check_move(current, Status.CLOSED)
-            await uow.incidents.update(current.id, status=Status.CLOSED.value)
-            entry = TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, "Resolved → Postmortem done")
-            await uow.incidents.record(current.id, entry)
-            changed = await self._committed(uow, current.id)
-            await uow.commit()
-        self._log(current, "postmortem done", actor)
-        notice = (
-            f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
-        )
-        await self.announce.tell(
-            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
-        )
-
-    async def reopen(self, incident: Incident, *, reason: str, actor: str, at: datetime | None = None) -> None:
-        """Reopen a resolved incident (investigating again, reminders restart from now)."""
-        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
-        async with self.uow() as uow:
-            current = await self._locked(uow, incident.id)
-            require(Act.REOPEN, actor=actor, incident=current, policy=self.policy)
-            if current.status is not Status.RESOLVED:
-                raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
-            reopened_view = _with(current, status=Status.INVESTIGATING, last_update_at=now)
-            due = cadence.due_for(reopened_view, current.severity, self.policy)
-            await uow.incidents.set_update_due(current.id, due, status=Status.INVESTIGATING.value, resolved_at=None)
-            await uow.incidents.record(
-                current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
-            )
-            changed = await self._committed(uow, current.id)
-            await uow.commit()
-        self._log(current, "reopened", actor)
-        notice = blocks.reopened(changed, reason, actor)
-        await self.announce.tell(
-            changed,
-            blocks.change_line(changed, notice),
-            self.announce.channels(changed, stakeholders=True),
-            author=actor,
-        )
+        return changed
 
     async def acknowledge(
-        self, incident: Incident, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None
-    ) -> None:
+        self,
+        incident_id: int,
+        *,
+        actor: str,
+        reply_to: ReplyTarget,
+        at: datetime | None = None,
+        in_channel: str | None = None,
+    ) -> Incident:
         """Record the first acknowledgement; later clicks say who was first."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
-            first = await uow.incidents.acknowledge(incident.id, user_id=actor, now=now)
+            await locked(uow, incident_id, in_channel)
+            first = await uow.incidents.acknowledge(incident_id, user_id=actor, now=now)
             if first:
                 await uow.incidents.record(
-                    incident.id, TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, "Acknowledged")
+                    incident_id, TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, "Acknowledged")
                 )
-            changed = await self._committed(uow, incident.id)
+            changed = await committed(uow, incident_id)
             await uow.commit()
         if not first:
-            current = changed
-            when = blocks.slack_date(current.acknowledged_at) if current.acknowledged_at else "earlier"
+            when = blocks.slack_date(changed.acknowledged_at) if changed.acknowledged_at else "earlier"
             await self.slack.reply(
-                reply_to, f"{current.reference} was already acknowledged by <@{current.acknowledged_by}> ({when})."
+                reply_to, f"{changed.reference} was already acknowledged by <@{changed.acknowledged_by}> ({when})."
             )
-            return
-        self._log(incident, "acknowledged", actor)
+            return changed
+        log_change(log, changed, "acknowledged", actor)
         if self.metrics is not None:
             seconds = (now - changed.declared_at).total_seconds()
             self.metrics.time_to_acknowledge.labels(changed.severity).observe(max(0.0, seconds))
@@ -319,6 +206,7 @@ class ResponseService:
         await self.announce.tell(
             changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
         )
+        return changed
 
     # ----- updates and notes --------------------------------------------------------------------
     def draft_next_update(self, incident: Incident) -> datetime | None:
@@ -327,20 +215,20 @@ class ResponseService:
 
     async def post_update(
         self,
-        incident: Incident,
+        incident_id: int,
         *,
         draft: UpdateDraft,
         actor: str,
         reply_to: ReplyTarget | None,
         at: datetime | None = None,
-    ) -> None:
+    ) -> Incident:
         """A status update: timeline, channel, stakeholder channels; resets the update clock."""
         if not draft.known.strip():
             raise UserError("An update needs some text: what do we know?")
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
-            current = await self._locked(uow, incident.id)
-            updated = _with(current, last_update_at=now)
+            current = await locked(uow, incident_id)
+            updated = replace(current, last_update_at=now)
             due = draft.next_at if draft.next_given else cadence.due_for(updated, current.severity, self.policy)
             if draft.next_given and due is not None and due <= now:
                 raise UserError("The next update time has to be in the future.")
@@ -349,24 +237,27 @@ class ResponseService:
             await uow.incidents.set_update_due(current.id, due, last_update_at=now)
             text = blocks.update_text(known=draft.known, doing=draft.doing)
             await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
-            posted = await self._committed(uow, current.id)
+            posted = await committed(uow, current.id)
             await uow.commit()
-        self._log(current, "status update posted", actor)
+        log_change(log, current, "status update posted", actor)
         message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
         await self.announce.tell(
             posted, message, self.announce.channels(posted, stakeholders=True), actor_reply=reply_to, author=actor
         )
+        return posted
 
     async def add_note(
-        self, incident: Incident, *, text: str, actor: str, reply_to: ReplyTarget, at: datetime | None = None
-    ) -> None:
+        self, incident_id: int, *, text: str, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+    ) -> Incident:
         """A timeline entry by hand."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
-            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
+            await uow.incidents.record(incident_id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
+            noted = await committed(uow, incident_id)
             await uow.commit()
-        self._log(incident, "note added", actor)
-        await self.slack.reply(reply_to, f":memo: Added to the {incident.reference} timeline.")
+        log_change(log, noted, "note added", actor)
+        await self.slack.reply(reply_to, f":memo: Added to the {noted.reference} timeline.")
+        return noted
 
     async def timeline(self, incident: Incident, *, page: int) -> tuple[str, list[dict[str, Any]]]:
         """A page of the timeline, ready to show."""
@@ -377,35 +268,3 @@ class ResponseService:
             shown = await uow.incidents.timeline(incident.id, offset=offset, limit=blocks.TIMELINE_PAGE)
         multi_day = first is not None and last is not None and first.date() != last.date()
         return blocks.timeline_page(incident, shown, page, total=total, multi_day=multi_day)
-
-    # ----- helpers ----------------------------------------------------------------------------
-    def _log(self, incident: Incident, what: str, actor: str) -> None:
-        """One INFO line for a change made: the incident, what, and who."""
-        event(
-            log,
-            "%s: %s (by %s)",
-            incident.reference,
-            what,
-            actor,
-            incident=incident.reference,
-            actor=actor,
-            team=incident.team_id,
-        )
-
-    async def _committed(self, uow: UnitOfWork, incident_id: int) -> Incident:
-        """The incident as this change leaves it, read in the change's own transaction just before it
-        commits (no second transaction to see what was just written)."""
-        incident = await uow.incidents.fresh(incident_id)
-        if incident is None:
-            raise NotFoundError("That incident no longer exists.")
-        return incident
-
-    async def _locked(self, uow: UnitOfWork, incident_id: int) -> Incident:
-        incident = await uow.incidents.locked(incident_id)
-        if incident is None:
-            raise NotFoundError("That incident no longer exists.")
-        return incident
-
-
-def _with(incident: Incident, **changes: Any) -> Incident:
-    return replace(incident, **changes)

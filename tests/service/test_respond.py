@@ -14,6 +14,7 @@ from bot.domain.policy import Policy
 from bot.runtime.metrics import Metrics
 from bot.usecases.capture import MessageCapture
 from bot.usecases.declare import IncidentService
+from bot.usecases.lifecycle import Lifecycle
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
 from bot.usecases.respond import ResponseService
@@ -36,6 +37,7 @@ class World:
             uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home,
             outbox=Outbox(uow=uow, slack=slack, clock=clock), visibility=self.visibility,
         )  # fmt: skip
+        self.lifecycle = Lifecycle(uow=uow, policy=policy, clock=clock, announce=self.response.announce)
         self.capture = MessageCapture(uow=uow, slack=slack, clock=clock)
         self.incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=Metrics(), clock=clock)
 
@@ -64,7 +66,7 @@ async def test_a_bystander_cannot_take_the_held_ic_role_and_nothing_changes(worl
     incident = await world.declared()
     before = await world.timeline(incident)
     with pytest.raises(UserError, match="Incident Commander"):
-        await world.response.assign_role(incident, role=IC_ROLE, user_id="U0MALLORY", actor="U0MALLORY")
+        await world.response.assign_role(incident.id, role=IC_ROLE, user_id="U0MALLORY", actor="U0MALLORY")
     assert (await world.response.get(incident.id)).commander == "U0ALICE"
     assert await world.timeline(incident) == before
     assert world.slack.calls == []
@@ -72,8 +74,8 @@ async def test_a_bystander_cannot_take_the_held_ic_role_and_nothing_changes(worl
 
 async def test_the_ic_hands_over_recorded_announced_invited_and_the_header_refreshed(world: World) -> None:
     incident = await world.declared()
-    await world.response.assign_role(incident, role=IC_ROLE, user_id="U0BOB", actor="U0ALICE")
-    assert (await world.response.get(incident.id)).commander == "U0BOB"
+    changed = await world.response.assign_role(incident.id, role=IC_ROLE, user_id="U0BOB", actor="U0ALICE")
+    assert changed.commander == "U0BOB" == (await world.response.get(incident.id)).commander
     assert "handed over from <@U0ALICE>" in (await world.timeline(incident))[-1].text
     (invite,) = world.slack.made("invite")
     assert invite.where == "C0INC1" and invite.extra["users"] == ["U0BOB"]
@@ -86,7 +88,7 @@ async def test_a_status_update_reaches_the_channel_and_sets_the_next_due_time(wo
     incident = await world.declared()
     world.clock.advance(minutes=20)
     draft = UpdateDraft(known="EU card payments fail", doing="Rolling back 4.2")
-    await world.response.post_update(incident, draft=draft, actor="U0ALICE", reply_to=None)
+    await world.response.post_update(incident.id, draft=draft, actor="U0ALICE", reply_to=None)
     posts = world.slack.made("post")  # the channel, and the severity's stakeholders (#incidents by default)
     assert sorted(p.where for p in posts) == ["#incidents", "C0INC1"]
     assert all("EU card payments fail" in p.text for p in posts)
@@ -97,11 +99,11 @@ async def test_a_status_update_reaches_the_channel_and_sets_the_next_due_time(wo
 
 async def test_a_resolved_incident_refuses_a_status_move_back_without_reopening(world: World) -> None:
     incident = await world.declared()
-    await world.response.change_status(incident, status=Status.MONITORING, actor="U0ALICE")
+    await world.lifecycle.change_status(incident.id, status=Status.MONITORING, actor="U0ALICE")
     assert (await world.response.get(incident.id)).status is Status.MONITORING
     posts = len(world.slack.made("post"))
     with pytest.raises(UserError):
-        await world.response.change_status(await world.response.get(incident.id), status=Status.CLOSED, actor="U0ALICE")
+        await world.lifecycle.change_status(incident.id, status=Status.CLOSED, actor="U0ALICE")
     assert len(world.slack.made("post")) == posts
 
 
@@ -114,3 +116,19 @@ async def test_a_pinned_message_is_captured_once_whatever_the_redeliveries(world
     captured = [e for e in await world.timeline(incident) if e.kind is TimelineKind.MESSAGE]
     assert [(e.actor, e.text) for e in captured] == [("U0BOB", "rolled back & watching")]
     assert world.slack.calls == []  # the message came with the event: Slack was not asked
+
+
+async def test_a_control_used_outside_its_incident_channel_changes_nothing(world: World) -> None:
+    incident = await world.declared()
+    before = await world.timeline(incident)
+    with pytest.raises(UserError, match="another incident's channel"):
+        await world.response.change_severity(
+            incident.id, severity="SEV1", reason="", actor="U0ALICE", reply_to=None, in_channel="C0ELSEWHERE"
+        )
+    with pytest.raises(UserError, match="another incident's channel"):
+        await world.response.acknowledge(incident.id, actor="U0ALICE", reply_to=None, in_channel="C0ELSEWHERE")
+    assert await world.timeline(incident) == before and world.slack.calls == []
+    changed = await world.response.change_severity(
+        incident.id, severity="SEV1", reason="", actor="U0ALICE", reply_to=None, in_channel="C0INC1"
+    )
+    assert changed.severity == "SEV1" and changed.next_update_due is not None

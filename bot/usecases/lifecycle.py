@@ -1,0 +1,167 @@
+"""The incident lifecycle: status moves, resolve (paging stops, the postmortem draft is published),
+postmortem done, reopen. Each is one transaction on the row-locked incident; Slack I/O follows the commit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.domain import cadence
+from bot.domain.drafts import ResolutionDraft
+from bot.domain.errors import UserError
+from bot.domain.incidents import Incident, Status, TimelineEntry, TimelineKind
+from bot.domain.lifecycle import check_move, stamps_for
+from bot.domain.permissions import Act, require
+from bot.domain.policy import Policy
+from bot.runtime.metrics import Metrics
+from bot.slack import blocks
+from bot.slack.gateway import ReplyTarget
+from bot.usecases.announce import Announcer
+from bot.usecases.changes import committed, locked, log_change
+from bot.usecases.paging import Pager
+from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.postmortems import PostmortemService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Lifecycle:
+    """Moving an incident through its lifecycle."""
+
+    uow: UnitOfWorkFactory
+    policy: Policy
+    clock: Clock
+    announce: Announcer  # the fan-out after each change (shared with the respond use cases)
+    postmortems: PostmortemService | None = None
+    metrics: Metrics | None = None
+    pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
+
+    async def change_status(
+        self, incident_id: int, *, status: Status, actor: str, at: datetime | None = None
+    ) -> Incident:
+        """Move the lifecycle (resolving goes through `resolve`)."""
+        if status is Status.RESOLVED:
+            raise UserError("Use `/incident resolve` to resolve.")
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await locked(uow, incident_id)
+            require(Act.STATUS, actor=actor, incident=current, policy=self.policy)
+            check_move(current, status)
+            await uow.incidents.update(current.id, status=status.value, **stamps_for(current, status, now))
+            await uow.incidents.record(
+                current.id,
+                TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, f"{current.status.label} → {status.label}"),
+            )
+            changed = await committed(uow, current.id)
+            await uow.commit()
+        log_change(log, current, f"status {current.status.label} → {status.label}", actor)
+        notice = blocks.status_changed(changed, current.status.label, actor)
+        await self.announce.tell(
+            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+        )
+        return changed
+
+    async def resolve(
+        self,
+        incident_id: int,
+        *,
+        draft: ResolutionDraft,
+        actor: str,
+        reply_to: ReplyTarget | None,
+        at: datetime | None = None,
+    ) -> Incident:
+        """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await locked(uow, incident_id)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
+            check_move(current, Status.RESOLVED)
+            await uow.incidents.set_update_due(
+                current.id,
+                None,
+                status=Status.RESOLVED.value,
+                resolution_summary=draft.summary,
+                customer_impact=draft.impact,
+                cause=draft.cause,
+                **stamps_for(current, Status.RESOLVED, now),
+            )
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.RESOLVED, now, actor, draft.summary or "Resolved")
+            )
+            # Resolved means nobody is paged any more: escalations stop, and so do ack timeouts.
+            stopped = await uow.pages.stop_for_incident(current.id)
+            if stopped.cancelled:
+                count = len(stopped.cancelled)
+                note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
+                await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            resolved = await committed(uow, current.id)
+            await uow.commit()
+        log_change(log, current, "resolved", actor)
+        if self.pager is not None:  # DMs say why, and lose their buttons
+            await self.pager.settle_stopped(
+                stopped.cancelled + stopped.timeouts_stopped, reason="the incident was resolved"
+            )
+        if self.metrics is not None:
+            seconds = (now - resolved.declared_at).total_seconds()
+            self.metrics.time_to_resolve.labels(resolved.severity).observe(max(0.0, seconds))
+        notice = blocks.resolution(resolved, actor=actor, now=now)
+        await self.announce.tell(
+            resolved, notice, self.announce.channels(resolved, stakeholders=True), actor_reply=reply_to, author=actor
+        )
+        if self.postmortems is not None and resolved.channel_id:
+            await self.postmortems.publish(resolved, actor=actor)
+        return resolved
+
+    async def postmortem_done(self, incident_id: int, *, actor: str, at: datetime | None = None) -> Incident:
+        """The last stage of the lifecycle: the postmortem is done (by those who may resolve)."""
+        now = at or self.clock()
+        async with self.uow() as uow:
+            current = await locked(uow, incident_id)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
+            if current.status is not Status.RESOLVED:
+                raise UserError(
+                    f"{current.reference} is {current.status.label.lower()}; "
+                    "the postmortem is marked done once the incident is resolved."
+                )
+            check_move(current, Status.CLOSED)
+            await uow.incidents.update(current.id, status=Status.CLOSED.value)
+            entry = TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, "Resolved → Postmortem done")
+            await uow.incidents.record(current.id, entry)
+            changed = await committed(uow, current.id)
+            await uow.commit()
+        log_change(log, current, "postmortem done", actor)
+        notice = (
+            f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
+        )
+        await self.announce.tell(
+            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+        )
+        return changed
+
+    async def reopen(self, incident_id: int, *, reason: str, actor: str, at: datetime | None = None) -> Incident:
+        """Reopen a resolved incident (investigating again, reminders restart from now)."""
+        now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        async with self.uow() as uow:
+            current = await locked(uow, incident_id)
+            require(Act.REOPEN, actor=actor, incident=current, policy=self.policy)
+            if current.status is not Status.RESOLVED:
+                raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
+            reopened_view = replace(current, status=Status.INVESTIGATING, last_update_at=now)
+            due = cadence.due_for(reopened_view, current.severity, self.policy)
+            await uow.incidents.set_update_due(current.id, due, status=Status.INVESTIGATING.value, resolved_at=None)
+            await uow.incidents.record(
+                current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
+            )
+            changed = await committed(uow, current.id)
+            await uow.commit()
+        log_change(log, current, "reopened", actor)
+        notice = blocks.reopened(changed, reason, actor)
+        await self.announce.tell(
+            changed,
+            blocks.change_line(changed, notice),
+            self.announce.channels(changed, stakeholders=True),
+            author=actor,
+        )
+        return changed
