@@ -17,7 +17,9 @@ TRANSPORTS = ["http", "socket"]
 TITLE = "Leaked credentials ZX9Q"
 SECRET_UPDATE = "Rotating the signing keys QW7R"
 SECRET_NOTE = "The attacker used token KP3M"
-SECRETS = (TITLE, "ZX9Q", SECRET_UPDATE, SECRET_NOTE, "inc-1-private")
+SECRET_FOLLOW_UP = "Rotate the CI secrets VN2L"
+SECRET_SUMMARY = "Keys rotated RS4T"
+SECRETS = (TITLE, "ZX9Q", SECRET_UPDATE, SECRET_NOTE, SECRET_FOLLOW_UP, SECRET_SUMMARY, "inc-1-private")
 NOTICE = "A private incident was declared; contact #security."
 POLICY = {
     "severities": [
@@ -114,9 +116,12 @@ async def test_a_private_incident_stays_in_its_channel_on_every_surface(double: 
     carols = await say(double, tocsin, "U0CAROL", general, "list", via=via)
     assert any(TITLE in reply for reply in carols), carols
 
-    await say(double, tocsin, "U0ALICE", channel, "followup Rotate the CI secrets @dave", via=via)
+    await say(double, tocsin, "U0ALICE", channel, f"followup {SECRET_FOLLOW_UP} @dave", via=via)
     assert "U0DAVE" in channel.members  # its reminders will tell him the text: he is let in
-    await say(double, tocsin, "U0ALICE", channel, "resolve Keys rotated", via=via)
+    assert any(SECRET_FOLLOW_UP in r for r in await say(double, tocsin, "U0ALICE", general, "followups open", via=via))
+    (bobs,) = await say(double, tocsin, "U0BOB", general, "followups open", via=via)
+    assert SECRET_FOLLOW_UP not in bobs
+    await say(double, tocsin, "U0ALICE", channel, f"resolve {SECRET_SUMMARY}", via=via)
     assert (await stored_incident(tocsin, 1)).resolved_at is not None
     await double.deliver_event(double.home_opened_event("U0BOB"), via=via)
     await settle(tocsin)

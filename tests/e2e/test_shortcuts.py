@@ -56,16 +56,17 @@ async def test_declaring_from_a_message_starts_its_timeline_with_it(
     assert "INC-1: EU checkout 502s" in pointer["text"]
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_adding_a_message_in_an_incident_channel_counts_once(
-    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, transport: str
 ) -> None:
-    tocsin = await start_tocsin(sqlite_url)
-    channel = await declare(double, tocsin)
+    tocsin = await start_tocsin(sqlite_url, transport=transport)
+    channel = await declare(double, tocsin, via=transport)
     ts = double.user_posts("U0BOB", channel.id, "The pool is exhausted on db-3")
     for _ in range(2):
-        await double.message_shortcut("U0ALICE", channel.id, ts, "add_to_timeline")
+        await double.message_shortcut("U0ALICE", channel.id, ts, "add_to_timeline", via=transport)
         await settle(tocsin)
-    await double.deliver_event(double.pin_event("U0CAROL", channel.id, ts))  # pinning it later: still once
+    await double.deliver_event(double.pin_event("U0CAROL", channel.id, ts), via=transport)  # pinned later: once
     await settle(tocsin)
     messages = [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.MESSAGE]
     assert [(e.actor, e.text) for e in messages] == [("U0BOB", "The pool is exhausted on db-3")]
