@@ -95,10 +95,15 @@ class HomeKeeper:
         """Someone opened the Home tab: remember them and show it."""
         async with self.uow() as uow:
             await uow.incidents.saw_home(team_id, user_id, now=self.clock())
-            private = await uow.incidents.private_ones(team_id)
             await uow.commit()
+        await self.slack.publish_home(user_id, await self.view_for(team_id, user_id))
+
+    async def view_for(self, team_id: str, user_id: str) -> dict[str, Any]:
+        """The Home tab as `user_id` may see it (open private incidents only if they are in the channel)."""
+        async with self.uow(read_only=True) as uow:
+            private = await uow.incidents.private_ones(team_id)
         audience = await self.visibility.audience(user_id, private)
-        await self.slack.publish_home(user_id, await self.view(team_id, hidden=_hidden(private, audience)))
+        return await self.view(team_id, hidden=_hidden(private, audience))
 
     async def view(self, team_id: str, *, hidden: frozenset[int] = frozenset()) -> dict[str, Any]:
         """The Home tab as it is now: open incidents but the `hidden` ones, most severe first."""

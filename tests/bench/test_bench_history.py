@@ -30,6 +30,7 @@ from storage.models import IncidentRow, RoleAssignmentRow, TimelineEventRow
 from storage.uow import UnitOfWork
 from tests.conftest import settings_for
 from tests.slack_double import SlackDouble
+from tests.slack_double.server import Channel
 
 RESOLVED = int(os.environ.get("BENCH_HISTORY_RESOLVED", "100000"))
 OPEN = 1_000
@@ -38,6 +39,7 @@ TEAM = "T0TOCSIN"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SERVICES = [f"svc-{n}" for n in range(40)]
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
+PRIVATE_EVERY = 100  # one incident in a hundred is private: its visibility is asked of the double
 
 
 def incident_rows() -> list[dict[str, Any]]:
@@ -65,6 +67,7 @@ def incident_rows() -> list[dict[str, Any]]:
                 "channel_id": f"C{n:08d}",
                 "channel_name": f"inc-{n}",
                 "setup_attempts": 0,
+                "private": n % PRIVATE_EVERY == 0,
             }
         )
     return rows
@@ -124,12 +127,18 @@ async def test_bench_history(bench_db: str, tmp_path: Path) -> None:
             incident = await uow.incidents.get(long_one)
         assert incident is not None
 
+        for n in range(RESOLVED + 1, RESOLVED + OPEN + 1):  # the open private incidents' channels
+            if n % PRIVATE_EVERY == 0:
+                members = {double.bot_user_id} | ({"U0ALICE"} if n % (2 * PRIVATE_EVERY) else set())
+                channel = Channel(id=f"C{n:08d}", name=f"inc-{n}-private", is_private=True, members=members)
+                double.channels[channel.id] = channel
+
         async def listing() -> object:
-            incidents, total = await deps.incidents.open_incidents(TEAM, limit=blocks.LIST_SHOWN)
+            incidents, total = await deps.incidents.open_incidents(TEAM, viewer="U0ALICE", limit=blocks.LIST_SHOWN)
             return blocks.open_incidents(incidents, now=NOW, total=total)
 
         async def home() -> object:
-            return await deps.home.view(TEAM)
+            return await deps.home.view_for(TEAM, "U0ALICE")
 
         async def timeline() -> object:
             return await deps.response.timeline(incident, page=1)
