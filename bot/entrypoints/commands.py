@@ -278,7 +278,7 @@ async def _summary(typed: Invocation, parsed: Any, incident: Incident) -> None:
 async def _change_visibility(typed: Invocation, parsed: Any, incident: Incident) -> None:
     if parsed.private:
         refuse_making_private(incident)
-    await typed.deps.going_public.make_public(incident, actor=typed.actor, reply_to=typed.reply_to)
+    await typed.deps.going_public.make_public(incident.id, actor=typed.actor, reply_to=typed.reply_to)
 
 
 async def _page(typed: Invocation, parsed: Any, incident: Incident) -> None:

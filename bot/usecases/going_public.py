@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.domain.errors import NotFoundError, UserError
+from bot.domain.errors import UserError
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
 from bot.runtime.logs import event
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.usecases.changes import locked
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 from bot.usecases.setup import SETUP_GRACE, IncidentSetup
 
@@ -45,14 +46,12 @@ class GoingPublic:
     clock: Clock
     setup: IncidentSetup
 
-    async def make_public(self, incident: Incident, *, actor: str, reply_to: ReplyTarget) -> None:
-        """Make `incident` public; the actor must hold the policy's `make_public` grant (its IC by default)."""
-        require(Act.MAKE_PUBLIC, actor=actor, incident=incident, policy=self.policy)
+    async def make_public(self, incident_id: int, *, actor: str, reply_to: ReplyTarget) -> None:
+        """Make the incident public; the actor must hold the policy's `make_public` grant (its IC by default)."""
         now = self.clock()
         async with self.uow() as uow:
-            current = await uow.incidents.locked(incident.id)
-            if current is None:
-                raise NotFoundError("That incident no longer exists.")
+            current = await locked(uow, incident_id)
+            require(Act.MAKE_PUBLIC, actor=actor, incident=current, policy=self.policy)
             if not current.private:
                 raise UserError(f"{current.reference} is public already.")
             if current.channel_id is None:

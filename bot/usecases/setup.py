@@ -260,7 +260,8 @@ class IncidentSetup:
         if run.resumed:
             async with self.uow(read_only=True) as uow:
                 entries = await uow.incidents.timeline(incident.id)
-            done = {e.text.removeprefix("Announced in ") for e in entries if e.kind is TimelineKind.ANNOUNCED}
+            said = _announced(incident)
+            done = {e.text.removeprefix(said) for e in entries if e.kind is TimelineKind.ANNOUNCED}
         text, body = (
             blocks.private_notice(incident, notice or "") if incident.private else blocks.announcement(incident)
         )
@@ -270,7 +271,7 @@ class IncidentSetup:
         incident = run.incident
         found = None
         if run.resumed and self.slack.bot_user_id:  # posted before the declare died, but not recorded?
-            marker = blocks.announcement_marker(incident.id)
+            marker = blocks.announcement_marker(incident.id, private=incident.private)
             try:
                 found = await self.slack.find_own_message(channel, marker, author=self.slack.bot_user_id)
             except Exception as exc:  # history unreadable (not a member): announce, at worst twice
@@ -280,7 +281,7 @@ class IncidentSetup:
         now = self.clock()
         async with self.uow() as uow:
             await uow.incidents.record(
-                incident.id, TimelineEntry(TimelineKind.ANNOUNCED, now, None, f"Announced in {channel}")
+                incident.id, TimelineEntry(TimelineKind.ANNOUNCED, now, None, f"{_announced(incident)}{channel}")
             )
             await uow.setups.progress(incident.id, finish_by=now + SETUP_GRACE, token=run.token)
             await uow.commit()
@@ -356,6 +357,12 @@ class IncidentSetup:
             await self.slack.reply(target, text)
         except Exception as exc:
             log.warning("set-up of %s: could not tell %s: %s", incident.reference, target.user_id, slack_error(exc))
+
+
+def _announced(incident: Incident) -> str:
+    """How the timeline records an announcement: a private incident's notice is not its announcement
+    (made public later, the incident is announced as if new)."""
+    return "Private notice in " if incident.private else "Announced in "
 
 
 def _problems_text(incident: Incident, problems: list[Problem]) -> str:

@@ -117,12 +117,12 @@ def announcement(incident: Incident) -> tuple[str, Blocks]:
 def private_notice(incident: Incident, text: str) -> tuple[str, Blocks]:
     """The broadcast channel's one line for a private incident: the policy's words, never its title."""
     line = f":lock: {escape(text)}"
-    return line, [{**section(line), "block_id": announcement_marker(incident.id)}]
+    return line, [{**section(line), "block_id": announcement_marker(incident.id, private=True)}]
 
 
-def announcement_marker(incident_id: int) -> str:
-    """The block_id an incident's announcement carries."""
-    return f"announce:{incident_id}"
+def announcement_marker(incident_id: int, *, private: bool = False) -> str:
+    """The block_id an incident's announcement (or a private incident's notice) carries."""
+    return f"announce:{incident_id}" + (":private" if private else "")
 
 
 def declared_confirmation(incident: Incident, *, created: bool) -> str:
