@@ -164,8 +164,12 @@ def _postmortem(settings: OfflineSettings, policy: Policy, reference: str) -> in
                 teams = ", ".join(sorted(i.team_id for i in found))
                 raise ConfigError(f"INC-{number} exists in several workspaces ({teams})")
             service = PostmortemService(
-                uow=uow, slack=None, policy=policy, clock=utc_now, template=load_template(policy.postmortem_template)
-            )  # type: ignore[arg-type]  # printing needs no Slack
+                uow=uow,
+                slack=None,  # type: ignore[arg-type]  # printing needs no Slack
+                policy=policy,
+                clock=utc_now,
+                template=load_template(policy.postmortem_template),
+            )
             return await service.draft(found[0].id)
         finally:
             await engine.dispose()

@@ -122,7 +122,7 @@ class Tocsin:
             self.timers.start(self.tick_seconds)
         if self.socket_mode is not None:
             await wait_for_slack(self._app_token_accepted, "Socket Mode")
-            await self.socket_mode.connect_async()
+            await self.socket_mode.connect_async()  # type: ignore[no-untyped-call]
         mode = "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)"
         log.info(
             "Tocsin is up on %s:%s (version %s); Slack traffic via %s", self.settings.host, self.port, VERSION, mode
@@ -160,7 +160,7 @@ class Tocsin:
         grace = self.settings.shutdown_grace if drain_seconds is None else drain_seconds
         deadline = asyncio.get_running_loop().time() + grace
         if self.socket_mode is not None:
-            await self.socket_mode.close_async()
+            await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
         if self._site is not None:
             await self._site.stop()
         if self._auth_task is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.domain.incidents import MAX_TITLE_LENGTH, TimelineEntry, TimelineKind
 
+_SLACK_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 SUGGESTED_TITLE_LENGTH = 80
 MAX_KEPT_TEXT = 2000  # what a form's description holds, and what a timeline entry from a message keeps
 
@@ -48,7 +50,7 @@ class SourceMessage:
         if not isinstance(data, dict):
             return None
         channel, ts, user, text = data.get("channel"), data.get("ts"), data.get("user"), data.get("text")
-        if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(text, str)) or not _is_ts(ts):
+        if not (isinstance(channel, str) and isinstance(text, str)) or not is_slack_ts(ts):
             return None
         return cls(channel, ts, user if isinstance(user, str) else None, text)
 
@@ -63,6 +65,6 @@ def suggested_title(text: str) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut[20:] else cut).rstrip(" ,.;:-") + "…"
 
 
-def _is_ts(value: str) -> bool:
-    whole, _, fraction = value.partition(".")
-    return whole.isdigit() and fraction.isdigit()
+def is_slack_ts(value: object) -> TypeGuard[str]:
+    """Whether `value` is a message ts as Slack writes them (`1700000000.000100`)."""
+    return isinstance(value, str) and bool(_SLACK_TS.fullmatch(value))

@@ -104,11 +104,11 @@ def parse_command(text: str, policy: Policy) -> Command:
             parts = rest.split(maxsplit=1)
             if len(parts) < 2:
                 raise UsageError("Name the role and the person.", usage=usage)
-            role = policy.role(parts[0])
-            if role is None:
+            named = policy.role(parts[0])
+            if named is None:
                 roles = ", ".join(r.aliases[0] if r.aliases else r.key for r in policy.roles)
                 raise UsageError(f"{quoted(parts[0], 30)} isn't a role; use one of {roles}.", usage=usage)
-            return AssignRole(role.key, _user(parts[1], usage), target)
+            return AssignRole(named.key, _user(parts[1], usage), target)
         case "sev":
             parts = rest.split(maxsplit=1)
             severity = severity_from_word(parts[0], policy, bare_digits=True) if parts else None

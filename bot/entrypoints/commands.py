@@ -12,17 +12,18 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.domain.drafts import ResolutionDraft, UpdateDraft
 from bot.domain.errors import NotFoundError, UserError
 from bot.domain.follow_ups import NewFollowUp
-from bot.domain.incidents import Incident, NewIncident
+from bot.domain.incidents import HERE, Incident, NewIncident
 from bot.domain.permissions import Act, require
 from bot.domain.service_match import match_service
-from bot.entrypoints.command_parser import (
-    HERE,
+from bot.entrypoints.command_parser import parse_command
+from bot.entrypoints.command_types import (
     SUBCOMMANDS,
     AddFollowUp,
     AddNote,
     AssignRole,
     ChangeSeverity,
     ChangeStatus,
+    ChangeVisibility,
     Command,
     Declare,
     Help,
@@ -38,10 +39,9 @@ from bot.entrypoints.command_parser import (
     ShowOnCall,
     ShowRunbooks,
     ShowStats,
+    ShowSummary,
     ShowTimeline,
-    parse_command,
 )
-from bot.entrypoints.command_types import ChangeVisibility, ShowSummary
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.error_replies import reply_for
 from bot.slack import blocks

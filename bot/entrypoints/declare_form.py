@@ -45,7 +45,7 @@ def read_declare_form(
         errors[Block.SEVERITY] = f"Choose one of {', '.join(policy.severity_names)}."
     description = (value(Block.DESCRIPTION).get("value") or "").strip()
     detected_raw = (value(Block.DETECTED_VIA).get("selected_option") or {}).get("value")
-    detected_via = DetectedVia(detected_raw) if detected_raw in DetectedVia._value2member_map_ else None
+    detected_via = DetectedVia(str(detected_raw)) if detected_raw in DetectedVia._value2member_map_ else None
     started_at = None
     epoch = value(Block.STARTED_AT).get("selected_date_time")
     if epoch is not None:

@@ -10,9 +10,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import UsageError, UserError
 from bot.runtime.background import StillUnreachable
-from bot.slack.gateway import ReplyTarget, SlackGateway
+from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
 
 log = logging.getLogger(__name__)
+
+TRIGGER_ERRORS = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}  # views.open's refusals
 
 
 def usage_reply(message: str, usage: str | None) -> str:
@@ -24,6 +26,8 @@ def reply_for(error: BaseException) -> str:
     """What a person is told about an error: the user's mistake plainly, ours without internals."""
     if isinstance(error, UserError):
         return usage_reply(str(error), error.usage if isinstance(error, UsageError) else None)
+    if _too_late_for_a_form(error):
+        return ":hourglass: Slack gave Tocsin too little time to open that form. Please try again."
     if isinstance(error, StillUnreachable):
         return (
             f":x: Tocsin could not reach {error.what} for a minute, so this was not "
@@ -36,6 +40,8 @@ async def report_error(error: BaseException, body: dict[str, Any], slack: SlackG
     """Log an error (ours) and tell the person who caused the request, privately."""
     if isinstance(error, StillUnreachable):  # expected in an outage: one line, no traceback
         log.warning("gave up a request: %s", error)
+    elif _too_late_for_a_form(error):  # a trigger_id is good for 3 s and one form: expected under load
+        log.warning("a form could not be opened: %s", slack_error(error))
     elif not isinstance(error, UserError):
         log.error("unhandled error in a listener", exc_info=error)
     user_id = _text(body.get("user_id")) or _text(_field(body.get("user"), "id"))
@@ -47,6 +53,10 @@ async def report_error(error: BaseException, body: dict[str, Any], slack: SlackG
         await slack.reply(target, reply_for(error))
     except (SlackApiError, aiohttp.ClientError) as exc:
         log.warning("could not tell %s about an error: %s", user_id, exc)
+
+
+def _too_late_for_a_form(error: BaseException) -> bool:
+    return isinstance(error, SlackApiError) and slack_error(error) in TRIGGER_ERRORS
 
 
 def _field(part: Any, key: str) -> Any:

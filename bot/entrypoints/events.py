@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.domain.numbers import epoch_time
 from bot.domain.policy import Policy
+from bot.domain.source_message import is_slack_ts
 from bot.entrypoints.deps import Needs
 from bot.runtime.background import Background
 from bot.usecases.capture import MessageCapture
@@ -48,7 +49,7 @@ def register(app: AsyncApp, deps: EventDeps) -> None:
         if item.get("type") != "message" or not message.get("ts"):
             await ack()
             return
-        event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel_id"]), _text(message["ts"])
+        event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel_id"]), _ts(message["ts"])
         pinned = _pinned_message(message)
         await ack()
         deps.background.submit(
@@ -62,7 +63,7 @@ def register(app: AsyncApp, deps: EventDeps) -> None:
         if not message.get("ts"):
             await ack()
             return
-        event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel_id"]), _text(message["ts"])
+        event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel_id"]), _ts(message["ts"])
         await ack()
         deps.background.submit(
             body, lambda: capture.release(event_id=event_id, channel_id=channel_id, ts=ts, reason="pin")
@@ -94,7 +95,7 @@ def register(app: AsyncApp, deps: EventDeps) -> None:
         subtype = event.get("subtype")
         if subtype == "message_changed":
             changed = _part(event, "message")
-            event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel"]), _text(changed["ts"])
+            event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel"]), _ts(changed["ts"])
             text = _text(changed.get("text", ""), empty=True)
             await ack()
             deps.background.submit(
@@ -102,7 +103,7 @@ def register(app: AsyncApp, deps: EventDeps) -> None:
                 lambda: capture.message_edited(event_id=event_id, channel_id=channel_id, ts=ts, text=text),
             )
         elif subtype == "message_deleted" and event.get("deleted_ts"):
-            event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel"]), _text(event["deleted_ts"])
+            event_id, channel_id, ts = _text(body["event_id"]), _text(event["channel"]), _ts(event["deleted_ts"])
             await ack()
             deps.background.submit(
                 body, lambda: capture.message_deleted(event_id=event_id, channel_id=channel_id, ts=ts)
@@ -144,7 +145,7 @@ def _timeline_reaction(body: dict[str, Any], event: dict[str, Any], reaction: st
     if event.get("reaction") != reaction or item.get("type") != "message":
         return None
     reason = f"reaction:{_text(event['user'])}"
-    return _text(body["event_id"]), _text(item["channel"]), _text(item["ts"]), reason
+    return _text(body["event_id"]), _text(item["channel"]), _ts(item["ts"]), reason
 
 
 def _pinned_message(message: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +162,13 @@ def _part(container: dict[str, Any], key: str) -> dict[str, Any]:
     value = container.get(key) or {}
     if not isinstance(value, dict):
         raise TypeError(f"{key} is not an object")
+    return value
+
+
+def _ts(value: Any) -> str:
+    """A message ts of an event; TypeError (a malformed event, answered 400) when it is not one."""
+    if not is_slack_ts(value):
+        raise TypeError("expected a message ts")
     return value
 
 

@@ -71,7 +71,7 @@ def register(app: AsyncApp, deps: FollowUpDeps) -> None:
         try:
             due_on = date.fromisoformat(due) if due else None
         except (TypeError, ValueError):
-            errors = {Block.FOLLOW_UP_DUE: "Pick a date from the calendar."}
+            errors = {str(Block.FOLLOW_UP_DUE): "Pick a date from the calendar."}
             await ack(response_action="errors", errors=errors)
             return
         if not text:

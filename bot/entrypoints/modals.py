@@ -82,10 +82,13 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         received = deps.clock()
         draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
 
-        incident_id, actor = form_incident_id(view), body["user"]["id"]
-        deps.background.submit(
-            body, lambda: deps.response.post_update(incident_id, draft=draft, actor=actor, reply_to=None, at=received)
-        )
+        actor = body["user"]["id"]
+
+        async def job() -> None:  # a form that names no incident is answered from here, after the ack
+            incident_id = form_incident_id(view)
+            await deps.response.post_update(incident_id, draft=draft, actor=actor, reply_to=None, at=received)
+
+        deps.background.submit(body, job)
 
     @app.view(View.RESOLVE)
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -98,10 +101,12 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         received = deps.clock()
         draft = ResolutionDraft(summary=summary, impact=_text(values, Block.IMPACT), cause=_text(values, Block.CAUSE))
 
-        incident_id, actor = form_incident_id(view), body["user"]["id"]
-        deps.background.submit(
-            body, lambda: deps.lifecycle.resolve(incident_id, draft=draft, actor=actor, reply_to=None, at=received)
-        )
+        actor = body["user"]["id"]
+
+        async def job() -> None:  # a form that names no incident is answered from here, after the ack
+            await deps.lifecycle.resolve(form_incident_id(view), draft=draft, actor=actor, reply_to=None, at=received)
+
+        deps.background.submit(body, job)
 
 
 def _text(values: dict[str, Any], block: Block) -> str:

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from bot.domain.errors import ConfigError
 from bot.domain.incidents import Incident, RoleSpan, Status, TimelineEntry, TimelineKind
-from bot.domain.policy import Policy
-from bot.domain.policy_file import PROBLEM_SEPARATOR, describe_error, key_path, relative_to, runbooks_folder
+from bot.domain.policy import PROBLEM_SEPARATOR, Policy
+from bot.domain.policy_file import describe_error, key_path, relative_to, runbooks_folder
 from bot.domain.postmortem import PostmortemFacts, load_template, render_draft
 from bot.domain.runbooks import RunbookLibrary
 
@@ -226,7 +226,7 @@ def _channel_names(data: dict[str, Any], source: str, lines: dict[tuple[Any, ...
     for index, severity in enumerate(_items(data.get("severities"))):
         notify = severity.get("notify") if isinstance(severity, dict) else None
         named += [(("severities", index, "notify", n), c) for n, c in enumerate(_items(notify))]
-    alerts = data.get("alerts") if isinstance(data.get("alerts"), dict) else {}
+    alerts: dict[str, Any] = data["alerts"] if isinstance(data.get("alerts"), dict) else {}
     for index, route in enumerate(_items(alerts.get("routes"))):
         named.append(
             (("alerts", "routes", index, "channel"), route.get("channel") if isinstance(route, dict) else None)

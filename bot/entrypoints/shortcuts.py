@@ -15,7 +15,7 @@ from bot.domain.errors import NotFoundError, UserError
 from bot.domain.incidents import HERE
 from bot.domain.numbers import parse_id
 from bot.domain.policy import Policy
-from bot.domain.source_message import SourceMessage
+from bot.domain.source_message import SourceMessage, is_slack_ts
 from bot.entrypoints.deps import Needs
 from bot.entrypoints.listening import Request, accepted
 from bot.runtime.background import Background
@@ -77,11 +77,11 @@ def register(app: AsyncApp, deps: ShortcutDeps) -> None:
         chosen = (view["state"]["values"].get(Block.INCIDENT, {}).get("value") or {}).get("selected_option") or {}
         incident_id = parse_id(str(chosen.get("value", "")))
         message = SourceMessage.from_metadata(blocks.form_metadata(view, "message"))
+        actor = str(body["user"]["id"])
         if incident_id is None or message is None:
             await ack(response_action="errors", errors={Block.INCIDENT: "Pick an incident from the list."})
             return
         await ack()
-        actor = str(body["user"]["id"])
         reply_to = ReplyTarget(actor, message.channel_id)
         deps.background.submit(body, lambda: _add(deps, incident_id, message, actor=actor, reply_to=reply_to))
 
@@ -108,7 +108,7 @@ def source_message(body: dict[str, Any]) -> SourceMessage:
     """The message a shortcut was used on, as plain text (Slack's payload, checked)."""
     message, channel = body.get("message") or {}, body.get("channel") or {}
     ts, channel_id = message.get("ts"), channel.get("id")
-    if not isinstance(ts, str) or not isinstance(channel_id, str):
+    if not is_slack_ts(ts) or not isinstance(channel_id, str):
         raise UserError("Slack did not say which message that was; try again.")
     author = message.get("user") if isinstance(message.get("user"), str) else None
     text = plain_from_slack(message["text"]) if isinstance(message.get("text"), str) else ""

@@ -21,7 +21,7 @@ from bot.runtime.startup import delays
 
 log = logging.getLogger(__name__)
 
-Job = Callable[[], Awaitable[None]]
+Job = Callable[[], Awaitable[object]]  # what it returns is not used
 OnError = Callable[[BaseException, dict[str, Any]], Awaitable[None]]
 FirstDelivery = Callable[[str], Awaitable[bool]]
 DEFAULT_WORKERS = 16

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack.web_client import SLACK_POST_INTERVAL, ChannelPacer, retry_handlers
+from bot.slack.web_client import SLACK_POST_INTERVAL, ChannelPacer, error_code, retry_handlers
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ class SlackGateway:
                 raise
             channel = response["channel"]
             return CreatedChannel(id=channel["id"], name=channel["name"])
-        raise SlackApiError(
+        raise SlackApiError(  # type: ignore[no-untyped-call]
             f"every channel name up to attempt {MAX_CHANNEL_NAME_ATTEMPTS} was taken",
-            {"ok": False, "error": "name_taken"},  # type: ignore[arg-type]
+            {"ok": False, "error": "name_taken"},
         )
 
     async def invite(self, channel_id: str, user_ids: list[str]) -> None:
@@ -215,7 +215,7 @@ class SlackGateway:
         wanted = {name: index for index, name in enumerate(names)}
         best: tuple[int, CreatedChannel] | None = None
         async for channel in self._channels("private_channel" if private else "public_channel"):
-            index = wanted.get(channel.get("name"))
+            index = wanted.get(str(channel.get("name")))
             if index is not None and channel.get("creator") == creator and (best is None or index < best[0]):
                 best = (index, CreatedChannel(id=channel["id"], name=channel["name"]))
         return best[1] if best else None
@@ -322,5 +322,5 @@ class SlackGateway:
 def slack_error(exc: BaseException) -> str:
     """Slack's error code for a failed call (or the exception's name)."""
     if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error", "unknown_error"))
+        return error_code(exc)
     return type(exc).__name__

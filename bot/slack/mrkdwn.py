@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 TRIM_NOTE = " … (trimmed)"
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
@@ -50,7 +51,7 @@ def trim(text: str, limit: int, note: str = TRIM_NOTE) -> str:
     return text[: max(0, limit - len(note))].rstrip() + note
 
 
-def is_user_id(value: object) -> bool:
+def is_user_id(value: object) -> TypeGuard[str]:
     """Whether `value` is a Slack user ID (U… or W…), the only thing safe inside `<@…>`."""
     return isinstance(value, str) and bool(_USER_ID.match(value))
 

@@ -172,14 +172,20 @@ class InstrumentedWebClient(AsyncWebClient):
         super().__init__(*args, **kwargs)
         self._metrics = metrics
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         """Call Slack, counting the call and any error."""
         self._metrics.slack_calls.labels(api_method).inc()
         try:
             return await super().api_call(api_method, **kwargs)
         except SlackApiError as exc:
-            self._metrics.slack_errors.labels(api_method, str(exc.response.get("error", "unknown"))).inc()
+            self._metrics.slack_errors.labels(api_method, error_code(exc)).inc()
             raise
+
+
+def error_code(exc: SlackApiError) -> str:
+    """Slack's error code for a refused call; `http_<status>` when the answer was not Slack's JSON."""
+    data = exc.response.data
+    return str(data.get("error", "unknown_error")) if isinstance(data, dict) else f"http_{exc.response.status_code}"
 
 
 def build_web_client(

@@ -165,6 +165,9 @@ def test_malformed_slack_requests_get_4xx_and_nothing_raises(running: Running, e
         ("interactive", double.view_submission("U0ALICE", view_id, {"known": "Pool exhausted"})),
         ("events_api", double.pin_event("U0BOB", channel.id, ts)),
         ("events_api", double.edit_event(channel.id, ts, "edited text")),
+        ("interactive", double.message_shortcut_payload("U0ALICE", channel.id, ts, "add_to_timeline")),
+        ("interactive", double.message_shortcut_payload("U0ALICE", channel.id, ts, "declare_from_message")),
+        ("events_api", double.member_joined_event("U0CAROL", channel.id)),
     ]
     statuses: list[int] = []
 

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from bot.domain.policy import Policy
-from tests.conftest import StartTocsin, settle, stored_incident
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident
+from tests.e2e.test_timers import tick
 from tests.slack_double import SlackDouble
 from tests.slack_double.server import Channel
 
@@ -214,3 +215,18 @@ async def test_slack_refusing_the_member_list_hides_the_private_incident(double:
     assert TITLE not in listing  # fail closed: hidden, even from a member, rather than shown to anyone
     (again,) = await say(double, tocsin, "U0ALICE", double.channel_named("general"), "list")
     assert TITLE in again
+
+
+async def test_a_page_nobody_answers_for_a_private_incident_is_told_only_in_its_channel(
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    double = people
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(POLICY))
+    await say(double, tocsin, "U0ALICE", double.channel_named("general"), f"declare --private sev1 {TITLE}")
+    channel = double.channel_named("inc-1-private")
+    await say(double, tocsin, "U0ALICE", channel, "page @erin")
+    clock.advance(minutes=5)
+    await tick(tocsin)
+    assert any("Nobody acknowledged the page" in m["text"] for m in channel.messages)
+    assert [m["text"] for m in double.channel_named("incidents").messages] == [f":lock: {NOTICE}"]
+    assert leaks(outside_views(double, channel, outsiders={"U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"})) == []

@@ -699,7 +699,7 @@ class SlackDouble:
 
     def m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger_id = args.get("trigger_id")
-        if not trigger_id or trigger_id not in self._triggers:
+        if not isinstance(trigger_id, str) or trigger_id not in self._triggers:
             raise SlackError("invalid_trigger_id")
         issued, used = self._triggers[trigger_id]
         if used:

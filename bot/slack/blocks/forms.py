@@ -184,7 +184,7 @@ def form_incident_id(view: dict[str, Any]) -> int:
     incident_id = form_metadata(view, "incident")
     if isinstance(incident_id, bool) or not isinstance(incident_id, int) or not 0 < incident_id < 2**31:
         raise UserError("That form isn't attached to an incident any more.")
-    return incident_id
+    return int(incident_id)
 
 
 def update_modal(incident: Incident, *, next_at: datetime | None) -> dict[str, Any]:

@@ -175,9 +175,12 @@ def open_incidents(incidents: Sequence[Incident], *, now: datetime, total: int |
 class Subcommand(Protocol):
     """What help shows of a subcommand."""
 
-    usage: str
-    summary: str
-    available: bool
+    @property
+    def usage(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def available(self) -> bool: ...
 
 
 def help_message(subcommands: Sequence[Subcommand]) -> tuple[str, Blocks]:
