@@ -213,8 +213,7 @@ class IncidentRepository:
         return bool((await self._session.exec(statement)).rowcount)
 
     async def capture(self, incident_id: int, entry: TimelineEntry, *, reason: str) -> bool:
-        """Put a Slack message on the timeline for `reason` (a pin, a reaction, a shortcut); twice is a
-        no-op. True when the message was not on the timeline before."""
+        """Put a Slack message on the timeline for `reason` (pin, reaction, shortcut); True if it was new."""
         assert entry.source is not None
         await self._session.exec(
             self._insert(MessageCaptureRow)
@@ -393,6 +392,7 @@ def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> 
         reminders_sent=row.reminders_sent,
         setup_attempts=row.setup_attempts,
         private=row.private,
+        moved_from=row.moved_from,
     )
 
 

@@ -84,6 +84,7 @@ class IncidentRow(SQLModel, table=True):
     next_update_due: datetime | None = _when(nullable=True)
     service: str | None = Field(default=None, max_length=100)
     private: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    moved_from: str | None = Field(default=None, max_length=32)  # a private channel being left (going public)
     # The update-reminder timer: when it next fires, how many nags were sent since the last update,
     # and the lease of the tick working on it (so replicas never nag twice).
     reminder_at: datetime | None = _when(nullable=True, index=True)

@@ -132,6 +132,7 @@ class Incident:
     reminders_sent: int = 0
     setup_attempts: int = 0  # sweeps that tried to finish setting it up in Slack
     private: bool = False  # a restricted incident: nothing about it leaves its private channel
+    moved_from: str | None = None  # made public: the private channel it is leaving, until the move is done
 
     @property
     def reference(self) -> str:

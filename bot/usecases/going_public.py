@@ -1,6 +1,7 @@
 """Making a private incident public (its IC's call): a new public channel set up like a declared one
 (header, pin, runbooks, announcements), the private channel's members invited to it, a pointer left in
-the private channel, which is then archived. Slack's bots cannot convert a channel, so it moves.
+the private channel, which is then archived. Slack's bots cannot convert a channel, so it moves; the
+move is recorded (`moved_from`) and finished by the set-up, resumable like a declare.
 
 A public incident is never made private: its title, channel and announcements have been seen already, and
 moving it would only hide what stays in people's history. Declaring a new private incident is the way.
@@ -17,8 +18,8 @@ from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
 from bot.runtime.logs import event
 from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
-from bot.usecases.changes import locked
+from bot.slack.gateway import ReplyTarget, SlackGateway
+from bot.usecases.changes import committed, locked
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 from bot.usecases.setup import SETUP_GRACE, IncidentSetup
 
@@ -47,59 +48,37 @@ class GoingPublic:
     setup: IncidentSetup
 
     async def make_public(self, incident_id: int, *, actor: str, reply_to: ReplyTarget) -> None:
-        """Make the incident public; the actor must hold the policy's `make_public` grant (its IC by default)."""
+        """Make the incident public; the actor must hold the policy's `make_public` grant (its IC by default).
+        The move is a set-up of its own (the new channel, then the private channel's side of it: see
+        IncidentSetup), so if this process dies half-way, the sweep finishes it."""
         now = self.clock()
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
             require(Act.MAKE_PUBLIC, actor=actor, incident=current, policy=self.policy)
             if not current.private:
                 raise UserError(f"{current.reference} is public already.")
-            if current.channel_id is None:
+            if current.channel_id is None or current.moved_from is not None:
                 raise UserError(f"{current.reference} is still being set up; try again in a minute.")
             await uow.incidents.update(
-                current.id, private=False, channel_id=None, channel_name=None, channel_topic=None, header_ts=None
+                current.id,
+                private=False,
+                channel_id=None,
+                channel_name=None,
+                channel_topic=None,
+                header_ts=None,
+                moved_from=current.channel_id,
             )
-            # The move is a set-up of its own: if this process dies half-way, the sweep finishes it.
             await uow.setups.progress(current.id, finish_by=now + SETUP_GRACE)
             note = f"Made public (the private channel was #{current.channel_name})"
             await uow.incidents.record(current.id, TimelineEntry(TimelineKind.VISIBILITY, now, actor, note))
-            public = await uow.incidents.fresh(current.id)
+            public = await committed(uow, current.id)
             await uow.commit()
-        assert public is not None and current.channel_id is not None
         event(log, "%s made public by %s", current.reference, actor, incident=current.reference, actor=actor)
-        old_channel = current.channel_id
-        try:
-            members = await self.slack.channel_members(old_channel)
-        except Exception as exc:  # the role holders are still invited below
-            log.warning("%s: the private channel's members unknown: %s", current.reference, slack_error(exc))
-            members = set()
         await self.setup.run(public, reply_to=None, page_service=False)
         async with self.uow(read_only=True) as uow:
             moved = await uow.incidents.get(current.id)
         if moved is None or moved.channel_id is None:
-            await self.slack.reply(
-                reply_to,
-                f":warning: {current.reference} is public, but its new channel "
-                "could not be created yet; Tocsin keeps trying.",
-            )
-            return
-        people = sorted((members | set(moved.roles.values())) - {self.slack.bot_user_id or "", actor})
-        pointer = (
-            f":unlock: {current.reference} is now public. It continues in {blocks.channel_link(moved.channel_id)}."
-        )
-        steps = [
-            ("invite", self.slack.invite(moved.channel_id, [actor, *people])),
-            ("pointer", self.slack.post(old_channel, pointer)),
-        ]
-        for step, call in steps:
-            try:
-                await call
-            except Exception as exc:
-                log.warning("%s: making public, %s failed: %s", current.reference, step, slack_error(exc))
-        try:
-            await self.slack.archive(old_channel)
-        except Exception as exc:
-            log.warning("%s: the private channel was not archived: %s", current.reference, slack_error(exc))
-        await self.slack.reply(
-            reply_to, f":unlock: {current.reference} is public now: {blocks.channel_link(moved.channel_id)}."
-        )
+            said = f":warning: {current.reference} is public; Slack has not made its channel yet (Tocsin keeps trying)."
+        else:
+            said = f":unlock: {current.reference} is public now: {blocks.channel_link(moved.channel_id)}."
+        await self.slack.reply(reply_to, said)

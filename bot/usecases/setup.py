@@ -116,6 +116,8 @@ class IncidentSetup:
                 return run.problems
             run.incident = await self._record_channel(run, channel)
         branches: list[Awaitable[None]] = [self._in_channel(run)]
+        if run.incident.moved_from is not None:  # made public: the private channel's side of the move
+            branches.append(self._finish_move(run))
         if page_service:
             branches.append(self._page(run))
         if reply_to is not None and not resumed:
@@ -247,6 +249,35 @@ class IncidentSetup:
             steps.append(self.header.refresh(incident.id))
         await asyncio.gather(*steps)
 
+    async def _finish_move(self, run: _Run) -> None:
+        """A private incident made public: the private channel's members are invited to the new channel,
+        the private channel gets a pointer (once: found by its mark when resumed) and is archived, and
+        then the move is done. A step that fails leaves it to the sweep, like any other."""
+        incident = run.incident
+        old, new = incident.moved_from, incident.channel_id
+        assert old is not None and new is not None
+        try:
+            members = await self.slack.channel_members(old)
+        except Exception as exc:
+            run.failed("move: members", exc)
+            return
+        people = sorted(members - {self.slack.bot_user_id or ""})
+        if people and not await self._step(run, "move: invite", self.slack.invite(new, people)):
+            return
+        text, body = blocks.moved_pointer(incident, new)
+        found = None
+        if run.resumed and self.slack.bot_user_id:
+            marker = blocks.moved_marker(incident.id)
+            found = await _quietly(self.slack.find_own_message(old, marker, author=self.slack.bot_user_id))
+        if found is None and not await self._step(run, "move: pointer", self.slack.post(old, text, body)):
+            return
+        if not await self._step(run, "move: archive", self.slack.archive(old)):
+            return
+        async with self.uow() as uow:
+            await uow.incidents.update(incident.id, moved_from=None)
+            await uow.commit()
+        log.info("%s: moved out of its private channel", incident.reference)
+
     # ----- announcements, paging, the declarer ------------------------------------------------------
     async def _announce(self, run: _Run) -> None:
         incident = run.incident
@@ -357,6 +388,14 @@ class IncidentSetup:
             await self.slack.reply(target, text)
         except Exception as exc:
             log.warning("set-up of %s: could not tell %s: %s", incident.reference, target.user_id, slack_error(exc))
+
+
+async def _quietly(call: Awaitable[str | None]) -> str | None:
+    """A look-up whose failure only means "not found"."""
+    try:
+        return await call
+    except Exception:
+        return None
 
 
 def _announced(incident: Incident) -> str:

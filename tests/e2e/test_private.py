@@ -230,3 +230,25 @@ async def test_a_page_nobody_answers_for_a_private_incident_is_told_only_in_its_
     assert any("Nobody acknowledged the page" in m["text"] for m in channel.messages)
     assert [m["text"] for m in double.channel_named("incidents").messages] == [f":lock: {NOTICE}"]
     assert leaks(outside_views(double, channel, outsiders={"U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"})) == []
+
+
+async def test_going_public_that_slack_interrupts_is_finished_by_the_sweep_once(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
+) -> None:
+    tocsin = await start_tocsin(sqlite_url, clock=clock, policy=Policy.model_validate(POLICY))
+    await say(double, tocsin, "U0ALICE", double.channel_named("general"), f"declare --private sev1 {TITLE}")
+    private = double.channel_named("inc-1-private")
+    private.members.add("U0CAROL")  # someone who joined by hand
+    double.fail_next("conversations.archive", "service_unavailable")  # retryable, but not by the client itself
+    await say(double, tocsin, "U0ALICE", private, "public")
+    assert not private.is_archived and (await stored_incident(tocsin, 1)).moved_from == private.id
+
+    clock.advance(minutes=2)
+    await tick(tocsin)  # the set-up sweep finishes the move
+
+    public = double.channel_named("inc-1-leaked-credentials-zx9q")
+    assert private.is_archived and {"U0ALICE", "U0CAROL"} <= public.members
+    pointers = [m for m in private.messages if f"<#{public.id}>" in m["text"]]
+    assert len(pointers) == 1  # found by its mark, not posted again
+    incident = await stored_incident(tocsin, 1)
+    assert incident.moved_from is None and incident.channel_id == public.id

@@ -120,6 +120,17 @@ def private_notice(incident: Incident, text: str) -> tuple[str, Blocks]:
     return line, [{**section(line), "block_id": announcement_marker(incident.id, private=True)}]
 
 
+def moved_pointer(incident: Incident, new_channel: str) -> tuple[str, Blocks]:
+    """The private channel's last message when its incident is made public."""
+    line = f":unlock: {incident.reference} is now public. It continues in {channel_link(new_channel)}."
+    return line, [{**section(line), "block_id": moved_marker(incident.id)}]
+
+
+def moved_marker(incident_id: int) -> str:
+    """The block_id of a made-public incident's pointer in its old private channel."""
+    return f"moved:{incident_id}"
+
+
 def announcement_marker(incident_id: int, *, private: bool = False) -> str:
     """The block_id an incident's announcement (or a private incident's notice) carries."""
     return f"announce:{incident_id}" + (":private" if private else "")

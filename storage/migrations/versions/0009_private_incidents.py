@@ -1,4 +1,5 @@
-"""private incidents: a flag on the incident (its channel is private and nothing about it leaves it)
+"""private incidents: a flag on the incident (its channel is private and nothing about it leaves it), and
+the private channel a made-public incident is moving out of until the move is done
 
 Revision ID: 0009
 Revises: 0008
@@ -20,9 +21,11 @@ def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("incidents") as batch:
         batch.add_column(sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("moved_from", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this revision."""
     with op.batch_alter_table("incidents") as batch:
+        batch.drop_column("moved_from")
         batch.drop_column("private")
