@@ -32,13 +32,21 @@ class Announcer:
     home: HomeKeeper
     outbox: Outbox
 
-    def channels(self, incident: Incident, *, stakeholders: bool = False) -> list[str]:
-        """The incident's own channel, then (for updates, resolve, reopen) its severity's stakeholders. A
-        private incident's news stays in its own channel."""
+    def channels(
+        self, incident: Incident, *, stakeholders: bool = False, upgraded_from: str | None = None
+    ) -> list[str]:
+        """The incident's own channel, then (for updates, resolve, reopen) its severity's stakeholders, or
+        (`upgraded_from` a less severe severity) those the old severity did not include. A private
+        incident's news stays in its own channel."""
         own = [incident.channel_id] if incident.channel_id else []
-        if incident.private or not stakeholders:
+        if incident.private:
             return own
-        return own + self.policy.stakeholder_channels(incident.severity)
+        if stakeholders:
+            return own + self.policy.stakeholder_channels(incident.severity)
+        if upgraded_from is not None and self.policy.rank(incident.severity) < self.policy.rank(upgraded_from):
+            already = set(self.policy.stakeholder_channels(upgraded_from)) - {self.policy.broadcast_channel}
+            return own + [c for c in self.policy.stakeholder_channels(incident.severity) if c not in already]
+        return own
 
     async def tell(
         self,

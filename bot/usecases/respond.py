@@ -160,11 +160,7 @@ class ResponseService:
             await uow.commit()
         log_change(log, current, f"severity {before} → {severity}", actor)
         notice = blocks.severity_changed(changed, before, severity, reason, actor)
-        channels = self.announce.channels(changed)
-        if not changed.private and self.policy.rank(severity) < self.policy.rank(before):
-            # An upgrade tells the broadcast channel and stakeholders the old severity did not include.
-            already = set(self.policy.stakeholder_channels(before)) - {self.policy.broadcast_channel}
-            channels += [c for c in self.policy.stakeholder_channels(severity) if c not in already]
+        channels = self.announce.channels(changed, upgraded_from=before)  # an upgrade tells its new stakeholders
         await self.announce.tell(
             changed, blocks.change_line(changed, notice), channels, actor_reply=reply_to, author=actor
         )
