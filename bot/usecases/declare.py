@@ -23,7 +23,7 @@ from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
 from bot.usecases.ports import Clock, UnitOfWorkFactory, utc_now
 from bot.usecases.setup import SETUP_GRACE, IncidentSetup
-from bot.usecases.visibility import Visibility
+from bot.usecases.visibility import Visibility, hidden_from
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +116,7 @@ class IncidentService:
         many of those are open."""
         async with self.uow(read_only=True) as uow:
             private = await uow.incidents.private_ones(team_id)
-        hidden = [i.id for i in private]  # without a way to ask Slack: none shown
-        if private and self.visibility is not None:
-            audience = await self.visibility.audience(viewer, private)
-            hidden = [i.id for i in private if not audience.may_see(i)]
+        hidden = await hidden_from(self.visibility, viewer, private)
         async with self.uow(read_only=True) as uow:
             incidents = await uow.incidents.open_incidents(
                 team_id, severity_order=self.policy.severity_names, limit=limit, hidden=hidden

@@ -12,14 +12,13 @@ from bot.domain.errors import NotFoundError
 from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
-from bot.domain.privacy import Audience
 from bot.domain.timer_results import FollowUpReminded, Released, TimerResult
 from bot.runtime.metrics import Metrics
 from bot.slack.blocks import learning as review_blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.slack.mrkdwn import escape
 from bot.usecases.ports import Clock, UnitOfWorkFactory
-from bot.usecases.visibility import Visibility
+from bot.usecases.visibility import Visibility, hidden_from
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +93,7 @@ class FollowUpService:
                 heading = "Open follow-ups"
             private = await uow.incidents.private_ones(team_id, open_only=False) if scope != "incident" else []
         if private:  # a private incident's follow-ups show only to its channel's members
-            audience = await self.visibility.audience(actor, private) if self.visibility else Audience(actor)
-            hidden = {i.id for i in private if not audience.may_see(i)}
+            hidden = await hidden_from(self.visibility, actor, private)
             items = [item for item in items if item.incident_id not in hidden]
         return review_blocks.follow_up_list(items, heading=heading, today=self.today())
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.incidents import Incident
 from bot.domain.policy import Policy
-from bot.domain.privacy import Audience
 from bot.runtime.coalesce import Coalescer
 from bot.slack import blocks
 from bot.slack.gateway import SlackGateway, slack_error
@@ -102,8 +100,7 @@ class HomeKeeper:
         """The Home tab as `user_id` may see it (open private incidents only if they are in the channel)."""
         async with self.uow(read_only=True) as uow:
             private = await uow.incidents.private_ones(team_id)
-        audience = await self.visibility.audience(user_id, private)
-        return await self.view(team_id, hidden=_hidden(private, audience))
+        return await self.view(team_id, hidden=await self.visibility.hidden_from(user_id, private))
 
     async def view(self, team_id: str, *, hidden: frozenset[int] = frozenset()) -> dict[str, Any]:
         """The Home tab as it is now: open incidents but the `hidden` ones, most severe first."""
@@ -133,7 +130,7 @@ class HomeKeeper:
         async def publish(user_id: str) -> None:
             async with limit:
                 try:
-                    hidden = _hidden(private, await self.visibility.audience(user_id, private))
+                    hidden = await self.visibility.hidden_from(user_id, private)
                     if hidden not in views:
                         views[hidden] = asyncio.ensure_future(self.view(team_id, hidden=hidden))
                     view = await views[hidden]
@@ -142,8 +139,3 @@ class HomeKeeper:
                     log.warning("App Home for %s not refreshed: %s", user_id, slack_error(exc))
 
         await asyncio.gather(*(publish(user) for user in viewers))
-
-
-def _hidden(private: list[Incident], audience: Audience) -> frozenset[int]:
-    """The private incidents `audience` may not see."""
-    return frozenset(i.id for i in private if not audience.may_see(i))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.incidents import Incident
@@ -47,6 +47,11 @@ class Visibility:
         allowed = await asyncio.gather(*(self.may_see(i, user_id) for i in candidates))
         return Audience(user_id, frozenset(i.id for i, ok in zip(candidates, allowed, strict=True) if ok))
 
+    async def hidden_from(self, user_id: str, private: Sequence[Incident]) -> frozenset[int]:
+        """The ids of the incidents among `private` that `user_id` may not see."""
+        audience = await self.audience(user_id, private)
+        return frozenset(i.id for i in private if not audience.may_see(i))
+
     def forget(self, channel_id: str) -> None:
         """Membership changed (someone joined, left or was invited): ask Slack next time."""
         self._members.pop(channel_id, None)
@@ -61,3 +66,11 @@ class Visibility:
             self._members = {k: v for k, v in self._members.items() if now - v[0] < self.ttl}
         self._members[channel_id] = (now, members)
         return members
+
+
+async def hidden_from(visibility: Visibility | None, user_id: str, private: Sequence[Incident]) -> frozenset[int]:
+    """The ids of the incidents among `private` that `user_id` may not see; without a way to ask Slack
+    (no `visibility`), every private one."""
+    if visibility is None:
+        return frozenset(i.id for i in private if i.private)
+    return await visibility.hidden_from(user_id, private)
