@@ -151,6 +151,20 @@ def total_steps(plan: Plan, severity: str, policy: Policy) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class NewPage:
+    """A page to start: the plan it follows, what started it and for whom; title and severity default to
+    its incident's (or, without one, the source and the policy's default severity)."""
+
+    plan: Plan
+    source: str
+    actor: str
+    team_id: str
+    title: str | None = None
+    severity: str | None = None
+    dedup_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A stored page."""
 

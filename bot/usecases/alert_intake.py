@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain.alerts import Alert, AlertBatch, decide, most_severe
-from bot.domain.escalation import plan_for_policy
+from bot.domain.escalation import NewPage, Plan, plan_for_policy
 from bot.domain.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
 from bot.domain.keys import fit_key
 from bot.domain.policy import Policy
@@ -50,18 +49,18 @@ class _Route:
         )
         return f"{decision.service or 'no service'}, {action}"
 
-    def page_arguments(self, generation: int) -> dict[str, Any]:
-        assert self.plan is not None
+    def new_page(self, plan: Plan, generation: int) -> NewPage:
+        """The page this group starts (its `generation`: each occurrence pages anew), sent by Tocsin."""
         team_id, bot_user = self._workspace()
-        return {
-            "plan": self.plan,
-            "source": f"alert:{self.batch.source}",
-            "actor": bot_user,
-            "team_id": team_id,
-            "title": self.title[:200],
-            "severity": self.decision.severity,
-            "dedup_key": fit_key(f"{self.batch.source}:{generation}:{self.batch.group_key}", 255),
-        }
+        return NewPage(
+            plan=plan,
+            source=f"alert:{self.batch.source}",
+            actor=bot_user,
+            team_id=team_id,
+            title=self.title[:200],
+            severity=self.decision.severity,
+            dedup_key=fit_key(f"{self.batch.source}:{generation}:{self.batch.group_key}", 255),
+        )
 
 
 @dataclass
@@ -86,6 +85,7 @@ class AlertIntake:
         firing_now = [a for a in batch.alerts if a.firing]
         route = _Route(self, batch, firing_now) if firing_now else None
         page_id: int | None = None
+        page: NewPage | None = None
         async with self.uow() as uow:
             group, created = await uow.alerts.group(batch.source, batch.group_key, now=now)
             assert group.id is not None
@@ -100,7 +100,8 @@ class AlertIntake:
                 generation = await uow.alerts.next_generation(group.id)
             starting = (created or refired) and route is not None
             if starting and route is not None and route.plan is not None and not route.decision.declare:
-                page_id = await self.pager.store(uow, None, **route.page_arguments(generation))
+                page = route.new_page(route.plan, generation)
+                page_id = await self.pager.store(uow, None, page)
                 await uow.alerts.link(group.id, page_id=page_id)
             await uow.commit()
         if starting and route is not None:
@@ -113,16 +114,8 @@ class AlertIntake:
                 route.describe(),
                 source=batch.source,
             )
-            if page_id is not None and route.plan is not None:
-                arguments = route.page_arguments(generation)
-                self.pager.started(
-                    page_id,
-                    None,
-                    plan=route.plan,
-                    source=arguments["source"],
-                    actor=arguments["actor"],
-                    team_id=arguments["team_id"],
-                )
+            if page_id is not None and page is not None:
+                self.pager.started(page_id, None, page)
             self._start(group.id, batch, route, generation)
             return {"group": group.id, "action": "started"}
         event(
@@ -178,13 +171,9 @@ class AlertIntake:
         incident: Incident = outcome.incident
         page_id = None
         if escalation:
-            page_id = await self.pager.start(
-                incident,
-                plan=plan_for_policy(escalation, self.policy),
-                source=fit_key(f"alert:{new.declare_key}", 200),
-                actor=new.declared_by,
-                team_id=new.team_id,
-            )
+            plan = plan_for_policy(escalation, self.policy)
+            source = fit_key(f"alert:{new.declare_key}", 200)
+            page_id = await self.pager.start(incident, NewPage(plan, source, new.declared_by, new.team_id))
         async with self.uow() as uow:
             await uow.alerts.link(group_id, page_id=page_id, incident_id=incident.id)
             await uow.incidents.record(

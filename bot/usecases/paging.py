@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bot.domain.errors import UserError
 from bot.domain.escalation import (
     ACKNOWLEDGED,
+    NewPage,
     Page,
     Plan,
     Tier,
@@ -64,90 +65,52 @@ class Pager(PageAnswers):
         if named.escalation_policy is None:
             raise UserError(f"The {service} service has no escalation_policy to page.")
         plan = plan_for_policy(named.escalation_policy, self.policy)
-        return await self.start(incident, plan=plan, source=f"service:{service}", actor=actor, team_id=team_id)
+        return await self.start(incident, NewPage(plan, f"service:{service}", actor, team_id))
 
     async def page_user(self, incident: Incident | None, *, user_id: str, actor: str, team_id: str) -> int:
         """Page one person."""
-        return await self.start(
-            incident, plan=plan_for_user(user_id), source=f"user:{user_id}", actor=actor, team_id=team_id
-        )
+        return await self.start(incident, NewPage(plan_for_user(user_id), f"user:{user_id}", actor, team_id))
 
-    async def start(
-        self,
-        incident: Incident | None,
-        *,
-        plan: Plan,
-        source: str,
-        actor: str,
-        team_id: str,
-        title: str | None = None,
-        severity: str | None = None,
-        dedup_key: str | None = None,
-    ) -> int:
+    async def start(self, incident: Incident | None, page: NewPage) -> int:
         """Store a page (its first step due now) and wake the timers."""
         async with self.uow() as uow:
-            page_id = await self.store(
-                uow,
-                incident,
-                plan=plan,
-                source=source,
-                actor=actor,
-                team_id=team_id,
-                title=title,
-                severity=severity,
-                dedup_key=dedup_key,
-            )
+            page_id = await self.store(uow, incident, page)
             await uow.commit()
-        self.started(page_id, incident, plan=plan, source=source, actor=actor, team_id=team_id)
+        self.started(page_id, incident, page)
         return page_id
 
-    async def store(
-        self,
-        uow: UnitOfWork,
-        incident: Incident | None,
-        *,
-        plan: Plan,
-        source: str,
-        actor: str,
-        team_id: str,
-        title: str | None = None,
-        severity: str | None = None,
-        dedup_key: str | None = None,
-    ) -> int:
+    async def store(self, uow: UnitOfWork, incident: Incident | None, page: NewPage) -> int:
         """Store a page in the caller's unit of work (call `started` once it commits)."""
         now = self.clock()
         page_id = await uow.pages.start(
-            team_id=team_id,
+            team_id=page.team_id,
             incident_id=incident.id if incident else None,
-            title=title or (page_title(incident) if incident else source),
-            severity=severity or (incident.severity if incident else self.policy.default_severity),
-            source=source,
-            plan=plan,
-            created_by=actor,
+            title=page.title or (page_title(incident) if incident else page.source),
+            severity=page.severity or (incident.severity if incident else self.policy.default_severity),
+            source=page.source,
+            plan=page.plan,
+            created_by=page.actor,
             now=now,
-            dedup_key=dedup_key,
+            dedup_key=page.dedup_key,
         )
         if incident:
-            await uow.incidents.record(
-                incident.id, TimelineEntry(TimelineKind.PAGE, now, actor, f"Page started: {source} ({plan.name})")
-            )
+            note = f"Page started: {page.source} ({page.plan.name})"
+            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, now, page.actor, note))
         return page_id
 
-    def started(
-        self, page_id: int, incident: Incident | None, *, plan: Plan, source: str, actor: str, team_id: str
-    ) -> None:
+    def started(self, page_id: int, incident: Incident | None, page: NewPage) -> None:
         """A stored page committed: log it and let the timers send its first step now."""
         reference = incident.reference if incident else None
         event(
             log,
             "page %s started: %s (%s) by %s",
             page_id,
-            source,
-            plan.name,
-            actor,
+            page.source,
+            page.plan.name,
+            page.actor,
             incident=reference,
-            actor=actor,
-            team=team_id,
+            actor=page.actor,
+            team=page.team_id,
         )
         self.wake()
 
