@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -19,13 +20,15 @@ from bot.domain.oncall import gaps
 from bot.domain.policy import Policy
 from bot.domain.policy_file import load_policy
 from bot.domain.postmortem import load_template
-from bot.entrypoints.policy_check import check_policy, check_policy_file
+from bot.entrypoints.policy_check import check_in_slack, check_policy, check_policy_file
 from bot.runtime import logs
 from bot.runtime.version import VERSION
 from bot.settings import DatabaseSettings, OfflineSettings, Settings, load_settings, redact_url
 from bot.usecases.ports import utc_now
 
 EXIT_CONFIG = 2
+# Binding the HTTP port failed: in use, not ours to take (< 1024), or an address this host does not have.
+_CANNOT_LISTEN = {errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL}
 log = logging.getLogger("bot")
 
 
@@ -40,13 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     check.add_argument("file", nargs="?", help="the policy file (default: TOCSIN_CONFIG, else ./tocsin.yml)")
     check.add_argument("--settings", action="store_true", help="also check the settings (tokens, database URL)")
+    check.add_argument(
+        "--slack", action="store_true", help="also ask Slack whether each user and group named exists (with --settings)"
+    )
     postmortem = sub.add_parser("postmortem", help="print an incident's postmortem draft (Markdown)")
     postmortem.add_argument("incident", help="INC-42 or 42")
     parser.add_argument("--version", action="version", version=f"tocsin {VERSION}")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            return _check(args.file, with_settings=args.settings)
+            return _check(args.file, with_settings=args.settings, with_slack=args.slack)
         if args.command == "migrate":
             logs.configure("INFO")
             return _migrate(load_settings(DatabaseSettings))
@@ -62,13 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
 
 
-def _check(file: str | None, *, with_settings: bool) -> int:
-    """Check a policy file (and settings when asked, or when Slack's are set); every problem at once."""
+def _check(file: str | None, *, with_settings: bool, with_slack: bool = False) -> int:
+    """Check a policy file (and settings when asked, or when Slack's are set; and with Slack when asked);
+    every problem at once."""
     logs.configure("ERROR")  # the problems are printed below, once each
     offline = load_settings(OfflineSettings)
     path = Path(file) if file else offline.policy_path
     problems: list[str] = []
-    if with_settings or os.environ.get("SLACK_BOT_TOKEN") or _dotenv_sets("SLACK_BOT_TOKEN"):
+    settings: Settings | None = None
+    if with_slack or with_settings or os.environ.get("SLACK_BOT_TOKEN") or _dotenv_sets("SLACK_BOT_TOKEN"):
         try:
             settings = load_settings(Settings)
         except ConfigError as exc:
@@ -79,6 +87,9 @@ def _check(file: str | None, *, with_settings: bool) -> int:
                 print(f"{name}: {value}")
             print()
     report = check_policy(Policy(), "built-in defaults") if path is None else check_policy_file(path)
+    if with_slack and settings is not None:
+        token, api_url = settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        asyncio.run(check_in_slack(report, token=token, api_url=api_url))
     print(f"# policy ({path or 'built-in defaults'})")
     if report.policy is not None:
         dumped = report.policy.model_dump(mode="json")
@@ -149,6 +160,9 @@ def _postmortem(settings: OfflineSettings, policy: Policy, reference: str) -> in
     from storage.uow import UnitOfWork
 
     number = parse_reference(reference)
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:  # connecting would create an empty file and then report it unmigrated
+        raise ConfigError(f"there is no database at {missing} (DATABASE_URL); point DATABASE_URL at Tocsin's database")
 
     async def draft() -> str:
         engine = create_engine(settings.database_url)
@@ -178,6 +192,17 @@ def _postmortem(settings: OfflineSettings, policy: Policy, reference: str) -> in
     return 0
 
 
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The file a SQLite DATABASE_URL names, when it does not exist; None for anything else."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path.absolute()
+
+
 async def _serve(settings: Settings, policy: Policy) -> int:
     from bot.app import build
 
@@ -192,7 +217,13 @@ async def _serve(settings: Settings, policy: Policy) -> int:
     try:
         await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
-            starting.result()  # a ConfigError (refused token, unreachable database) ends start-up here
+            try:
+                starting.result()  # a ConfigError (refused token, unreachable database) ends start-up here
+            except OSError as exc:
+                if exc.errno not in _CANNOT_LISTEN:
+                    raise
+                where = f"{settings.host}:{settings.port}"
+                raise ConfigError(f"HOST/PORT: cannot listen on {where} ({os.strerror(exc.errno)})") from None
             await signalled
         else:
             starting.cancel()

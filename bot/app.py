@@ -31,7 +31,9 @@ from bot.entrypoints.payloads import well_formed_payloads
 from bot.entrypoints.timers import TICK_SECONDS, Timers
 from bot.entrypoints.workspace_guard import only_our_workspace
 from bot.runtime.background import Background
+from bot.runtime.logs import Outage
 from bot.runtime.metrics import Metrics
+from bot.runtime.slack_status import AUTH_ERRORS, AUTH_TEST, SlackStatus
 from bot.runtime.startup import delays, wait_for_database, wait_for_slack
 from bot.runtime.version import VERSION
 from bot.settings import Settings
@@ -41,6 +43,7 @@ from bot.usecases.alert_intake import AlertIntake
 from bot.usecases.capture import MessageCapture
 from bot.usecases.catch_up import CatchUp
 from bot.usecases.declare import IncidentService
+from bot.usecases.directory import UserDirectory
 from bot.usecases.follow_ups import FollowUpService
 from bot.usecases.going_public import GoingPublic
 from bot.usecases.lifecycle import Lifecycle
@@ -62,14 +65,12 @@ from storage.uow import UnitOfWork, count_commits
 log = logging.getLogger(__name__)
 
 AUTH_RETRY_SECONDS = 30.0  # the longest wait between bot-token checks while Slack is unreachable
-_FATAL_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 
 
 @dataclass
 class Health:
-    """What /healthz reports besides the database, and the bot's identity from auth.test."""
+    """The bot's identity, from auth.test."""
 
-    slack_ok: bool = False
     bot_user_id: str | None = None
     bot_id: str | None = None
     team_id: str | None = None
@@ -87,7 +88,9 @@ class Tocsin:
     web_app: web.Application
     deps: Deps
     metrics: Metrics
+    slack_status: SlackStatus
     health: Health = field(default_factory=Health)
+    database_outage: Outage = field(default_factory=lambda: Outage(log, "health check: the database"))
     timers: Timers | None = None
     tick_seconds: float | None = TICK_SECONDS
     socket_mode: AsyncSocketModeHandler | None = None
@@ -111,7 +114,9 @@ class Tocsin:
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await self._site.start()
-        log.info("serving HTTP on %s:%s (not ready until the database and Slack answer)", self.settings.host, self.port)
+        log.info(
+            "Tocsin %s serving HTTP on %s:%s (ready once the database answers)", VERSION, self.settings.host, self.port
+        )
         await wait_for_database(
             self.engine, self.settings.database_url, within=self.settings.startup_timeout, ready=upgrade_to_head
         )
@@ -121,7 +126,7 @@ class Tocsin:
         if self.timers is not None and self.tick_seconds is not None:
             self.timers.start(self.tick_seconds)
         if self.socket_mode is not None:
-            await wait_for_slack(self._app_token_accepted, "Socket Mode")
+            await wait_for_slack(self._app_token_accepted, "Socket Mode", self.slack_status)
             await self.socket_mode.connect_async()  # type: ignore[no-untyped-call]
         mode = "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)"
         log.info(
@@ -137,16 +142,20 @@ class Tocsin:
             )
         except SlackApiError as exc:
             error = exc.response.get("error")
-            if error in _FATAL_AUTH_ERRORS:
+            if error in AUTH_ERRORS:
                 raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({error})") from None
             raise aiohttp.ClientError(f"apps.connections.open: {error}") from None
 
     async def ready(self) -> dict[str, str]:
-        """Each part readiness depends on, and its state ("ok" or why not)."""
-        report = {
-            "database": "ok" if await _database_answers(self.engine) else "unreachable",
-            "slack": "ok" if self.health.slack_ok else "not authenticated",
+        """The database's state ("ok" or "unreachable"), which readiness depends on, and Slack's as detail."""
+        return {
+            "database": "ok" if await _database_answers(self.engine, self.database_outage) else "unreachable",
+            **await self.slack(),
         }
+
+    async def slack(self) -> dict[str, str]:
+        """Slack's state (and why it is not ok), and the Socket Mode connection's when it is used."""
+        report = self.slack_status.report()
         if self.socket_mode is not None:
             connected = await self.socket_mode.client.is_connected()
             report["socket_mode"] = "ok" if connected else "not connected"
@@ -175,35 +184,31 @@ class Tocsin:
         await self.http.close()
         await self.engine.dispose()
 
-    async def _check_slack_once(self, *, fatal: bool) -> None:
+    async def _check_slack_once(self, *, fatal: bool) -> bool:
         try:
             identity = await self.deps.slack.who_am_i()
-        except SlackApiError as exc:
-            error = exc.response.get("error")
-            if fatal and error in _FATAL_AUTH_ERRORS:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            error = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+            if fatal and error in AUTH_ERRORS:
                 raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
-            log.warning("Slack auth.test failed (%s); trying again in the background", error)
+            self.slack_status.failed(exc, AUTH_TEST)  # one line per outage, naming the URL
             self._retry_auth_later()
-            return
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            log.warning("Slack is unreachable (%s); trying again in the background", type(exc).__name__)
-            self._retry_auth_later()
-            return
+            return False
         # Updated in place: Bolt's authorize() reads the same object.
         self.health.bot_user_id = identity.get("user_id")
         self.health.bot_id = identity.get("bot_id")
         self.health.team_id = identity.get("team_id")
         self.health.enterprise_id = identity.get("enterprise_id") or None
-        self.health.slack_ok = True
-        if not fatal:
-            log.info("Slack answers again: authenticated as %s", self.health.bot_user_id)
+        self.slack_status.answered(AUTH_TEST)
+        return True
 
     def _retry_auth_later(self) -> None:
         async def retry() -> None:
             waits = delays(first=1.0, cap=AUTH_RETRY_SECONDS)
-            while not self.health.slack_ok:
+            answered = False
+            while not answered:
                 await asyncio.sleep(next(waits))
-                await self._check_slack_once(fatal=False)
+                answered = await self._check_slack_once(fatal=False)
 
         if self._auth_task is None or self._auth_task.done():
             self._auth_task = asyncio.create_task(retry())
@@ -217,6 +222,7 @@ async def build(
     post_interval: float = SLACK_POST_INTERVAL,
     header_interval: float = HEADER_EDIT_INTERVAL,
     tick_seconds: float | None = TICK_SECONDS,
+    tier_minute: float = 60.0,  # how long Slack's rate-tier minute is (a test double's may be shorter)
 ) -> Tocsin:
     """Wire one Tocsin process from its settings and policy (call inside the event loop).
 
@@ -234,6 +240,7 @@ async def build(
         session=http,
         metrics=metrics,
         pacer=pacer,
+        tier_minute=tier_minute,
     )
     slack = SlackGateway(client, http, pacer=pacer)
 
@@ -246,7 +253,8 @@ async def build(
     slack.after_invite = visibility.forget
     home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock, visibility=visibility)
     header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=header_interval)
-    pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
+    directory = UserDirectory(slack=slack, policy=policy, clock=clock)  # whose the policy's e-mail addresses are
+    pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics, directory=directory)
     reminders = Reminders(slack=slack, policy=policy, metrics=metrics, clock=clock)
     follow_ups = FollowUpService(
         uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics, visibility=visibility
@@ -264,7 +272,14 @@ async def build(
         uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home, pager=pager, runbooks=runbooks
     )
     incidents = IncidentService(
-        uow=uow, slack=slack, policy=policy, metrics=metrics, clock=clock, setup=setup, visibility=visibility
+        uow=uow,
+        slack=slack,
+        policy=policy,
+        metrics=metrics,
+        clock=clock,
+        setup=setup,
+        visibility=visibility,
+        directory=directory,
     )
     outbox = Outbox(uow=uow, slack=slack, clock=clock)
     timers.incidents, timers.outbox = incidents, outbox
@@ -279,6 +294,7 @@ async def build(
         metrics=metrics,
         outbox=outbox,
         visibility=visibility,
+        directory=directory,
     )
     lifecycle = Lifecycle(
         uow=uow,
@@ -288,6 +304,7 @@ async def build(
         postmortems=postmortems,
         metrics=metrics,
         pager=pager,
+        directory=directory,
     )
 
     catch_up = CatchUp(uow=uow, slack=slack, policy=policy, clock=clock, runbooks=runbooks)
@@ -332,7 +349,7 @@ async def build(
         postmortems=postmortems,
         stats=StatsReport(uow=uow, slack=slack, policy=policy, clock=clock),
         catch_up=catch_up,
-        going_public=GoingPublic(uow=uow, slack=slack, policy=policy, clock=clock, setup=setup),
+        going_public=GoingPublic(uow=uow, slack=slack, policy=policy, clock=clock, setup=setup, directory=directory),
         visibility=visibility,
         clock=clock,
     )
@@ -377,6 +394,7 @@ async def build(
         web_app=web.Application(),
         deps=deps,
         metrics=metrics,
+        slack_status=SlackStatus(settings.slack_api_url),
         health=health,
         timers=timers,
         tick_seconds=tick_seconds,
@@ -389,12 +407,13 @@ async def build(
     return tocsin
 
 
-async def _database_answers(engine: AsyncEngine) -> bool:
+async def _database_answers(engine: AsyncEngine, outage: Outage) -> bool:
     try:
         async with asyncio.timeout(2):
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure means "not ready"; one line says why
-        log.warning("health check: the database did not answer (%s)", type(exc).__name__)
+    except Exception as exc:  # any failure means "not ready"; one line (per outage) says why
+        outage.failed(type(exc).__name__)
         return False
+    outage.answered()
     return True

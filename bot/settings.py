@@ -1,4 +1,4 @@
-"""Process settings from the environment or `.env` (pydantic-settings), as the README lists them."""
+"""Process settings from the environment or `.env` (pydantic-settings), as docs/operations.md lists them."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
+from storage.postgres_url import check_database_url
 
 SLACK_PUBLIC_API_URL = "https://slack.com/api/"
 DEFAULT_POLICY_PATH = Path("tocsin.yml")
 # The placeholders .env.example ships with: copied unchanged, they must not pass as real secrets.
 EXAMPLE_VALUES = frozenset({"xoxb-your-bot-token", "xapp-your-app-token", "your-signing-secret", "your-alerts-token"})
+# A bearer token anyone may guess lets them page people: long, and not all one kind of character.
+MIN_ALERTS_TOKEN_LENGTH = 32
 
 
 class DatabaseSettings(BaseSettings):
@@ -30,6 +33,7 @@ class DatabaseSettings(BaseSettings):
     def _database_url_shape(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        check_database_url(value)  # libpq's parameters (sslmode, sslrootcert…): known, valid, files readable
         return value
 
 
@@ -58,10 +62,19 @@ class Settings(OfflineSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     alerts_token: SecretStr | None = None
+    # The token being rotated out: accepted alongside ALERTS_TOKEN until the senders all use the new one.
+    alerts_token_previous: SecretStr | None = None
     # Seconds a stop may take to finish work in flight (SIGTERM/SIGINT).
     shutdown_grace: float = Field(default=20.0, gt=0, le=600)
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "alerts_token", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "alerts_token",
+        "alerts_token_previous",
+        mode="before",
+    )
     @classmethod
     def _not_the_example(cls, value: object) -> object:
         secret = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -85,10 +98,20 @@ class Settings(OfflineSettings):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
 
-    @field_validator("slack_signing_secret", "alerts_token")
+    @field_validator("slack_signing_secret", "alerts_token", "alerts_token_previous")
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("alerts_token", "alerts_token_previous")
+    @classmethod
+    def _strong_alerts_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and weak_token(value.get_secret_value()):
+            raise ValueError(
+                f"too weak; use at least {MIN_ALERTS_TOKEN_LENGTH} characters of more than one kind "
+                "(letters, digits, symbols), such as the output of `openssl rand -hex 32`"
+            )
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -115,6 +138,17 @@ class Settings(OfflineSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _previous_token_needs_a_current_one(self) -> Settings:
+        if self.alerts_token_previous is not None and self.alerts_token is None:
+            raise ValueError("ALERTS_TOKEN_PREVIOUS is set but ALERTS_TOKEN is not (set the new token there)")
+        return self
+
+    @property
+    def alert_tokens(self) -> list[SecretStr]:
+        """The bearer tokens alert webhooks may present: ALERTS_TOKEN and, while rotating, the previous one."""
+        return [t for t in (self.alerts_token, self.alerts_token_previous) if t is not None]
+
     @property
     def socket_mode(self) -> bool:
         """Slack traffic arrives over Socket Mode when an app-level token is set."""
@@ -140,6 +174,7 @@ class Settings(OfflineSettings):
             "SHUTDOWN_GRACE": f"{self.shutdown_grace:g}s",
             "STARTUP_TIMEOUT": f"{self.startup_timeout:g}s",
             "ALERTS_TOKEN": secret(self.alerts_token),
+            "ALERTS_TOKEN_PREVIOUS": secret(self.alerts_token_previous),
             "transport": "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)",
         }
 
@@ -147,14 +182,28 @@ class Settings(OfflineSettings):
 SettingsT = TypeVar("SettingsT", bound=DatabaseSettings)
 
 
+def weak_token(token: str) -> bool:
+    """Whether a bearer token is short, or all of one kind of character (lowercase, uppercase, digits,
+    others), so that guessing it is within reach."""
+    kinds = {"lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other" for c in token}
+    return len(token) < MIN_ALERTS_TOKEN_LENGTH or len(kinds) < 2
+
+
 def redact_url(url: str) -> str:
-    """Hide a password embedded in a database URL."""
+    """Hide the passwords in a database URL: the user's, and a client key's (`sslpassword=`)."""
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
+    if not sep:
         return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+    rest, question, query = rest.partition("?")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        rest = f"{user}:***@{host}" if ":" in credentials else rest
+    items = [
+        f"{name}=***" if name in ("password", "sslpassword") else f"{name}{equals}{value}"
+        for name, equals, value in (item.partition("=") for item in query.split("&"))
+    ]
+    return f"{scheme}://{rest}{question}{'&'.join(items) if query else ''}"
 
 
 def load_settings(kind: type[SettingsT] = Settings, **overrides: object) -> SettingsT:  # type: ignore[assignment]

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
+from storage.postgres_url import asyncpg_arguments
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL connections kept open per process: enough for a burst of webhooks and commands without
 # opening (and, past the pool's size, closing again) a connection per request.
@@ -39,16 +41,17 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An engine for DATABASE_URL; on SQLite every transaction takes the write lock up front."""
-    async_url = async_database_url(url)
-    # A server connection can go stale (restarts, idle timeouts): ping it on checkout. A SQLite file cannot.
-    kwargs: dict[str, Any] = (
-        {}
-        if async_url.startswith("sqlite")
-        else {"pool_pre_ping": True, "pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
-    )
-    memory = make_url(async_url).database in (None, "", ":memory:")
-    if async_url.startswith("sqlite") and memory:
+    """An engine for DATABASE_URL; on SQLite every transaction takes the write lock up front. A PostgreSQL
+    URL's libpq parameters (sslmode…) are checked and translated: DatabaseUrlError, one line, if wrong."""
+    async_url = make_url(async_database_url(url))
+    kwargs: dict[str, Any] = {}
+    if async_url.get_backend_name() != "sqlite":
+        # libpq's parameters (sslmode=require…) become asyncpg's arguments. A server connection can go
+        # stale (restarts, idle timeouts): ping it on checkout. A SQLite file cannot.
+        async_url, connect_args = asyncpg_arguments(async_url)
+        kwargs = {"pool_pre_ping": True, "pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+        kwargs["connect_args"] = connect_args
+    elif async_url.database in (None, "", ":memory:"):
         kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
     engine = create_async_engine(async_url, **kwargs)
     if is_sqlite(engine):

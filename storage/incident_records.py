@@ -308,10 +308,7 @@ class IncidentRepository:
             .offset(offset)
             .limit(limit)
         )
-        return [
-            TimelineEntry(TimelineKind(kind), occurred_at, actor, text, source=source, permalink=permalink)
-            for kind, occurred_at, actor, text, source, permalink in (await self._session.exec(statement)).all()
-        ]
+        return [TimelineEntry(TimelineKind(kind), *rest) for kind, *rest in (await self._session.exec(statement)).all()]
 
     async def timeline_extent(self, incident_id: int) -> tuple[int, datetime | None, datetime | None]:
         """How many entries an incident's timeline holds, and the first and last entry's times."""
@@ -397,13 +394,14 @@ def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> 
 
 
 _OPEN_STATUSES = [s.value for s in Status if s.is_open]
-_ENTRY_COLUMNS = (
+_ENTRY_COLUMNS = (  # TimelineEntry's fields, in its order
     col(TimelineEventRow.kind),
     col(TimelineEventRow.occurred_at),
     col(TimelineEventRow.actor),
     col(TimelineEventRow.text),
     col(TimelineEventRow.source),
     col(TimelineEventRow.permalink),
+    col(TimelineEventRow.thread_ts),
 )
 
 
@@ -417,4 +415,5 @@ def timeline_values(incident_id: int, entry: TimelineEntry) -> dict[str, Any]:
         "text": entry.text,
         "source": entry.source,
         "permalink": entry.permalink,
+        "thread_ts": entry.thread_ts,
     }

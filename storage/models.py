@@ -131,6 +131,7 @@ class TimelineEventRow(SQLModel, table=True):
     # A captured Slack message: "C123:1700000000.000100"; unique per incident, so capturing twice is a no-op.
     source: str | None = Field(default=None, max_length=64)
     permalink: str | None = Field(default=None, max_length=500)
+    thread_ts: str | None = Field(default=None, max_length=32)  # a captured reply: its thread's parent
 
 
 class PageRow(SQLModel, table=True):
@@ -158,11 +159,28 @@ class PageRow(SQLModel, table=True):
     dedup_key: str | None = Field(default=None, max_length=255)
 
 
+class PageDigestRow(SQLModel, table=True):
+    """One DM gathering the pages a person got in a storm (each acknowledgeable on its own, and all at once)."""
+
+    __tablename__ = "page_digests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=32, index=True)
+    channel: str | None = Field(default=None, max_length=32)  # the DM, once posted
+    ts: str | None = Field(default=None, max_length=32)
+    opened_at: datetime = _when()
+    last_added_at: datetime = _when()
+    pages: int = 0
+
+
 class PageNotificationRow(SQLModel, table=True):
     """One person notified by one step of a page: the DM, so it can be updated on acknowledgement."""
 
     __tablename__ = "page_notifications"
-    __table_args__ = (sa.UniqueConstraint("page_id", "round", "tier", "user_id", name="uq_page_step_user"),)
+    __table_args__ = (
+        sa.UniqueConstraint("page_id", "round", "tier", "user_id", name="uq_page_step_user"),
+        sa.Index("ix_page_notifications_user_sent", "user_id", "sent_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     page_id: int = Field(foreign_key="pages.id", index=True)
@@ -172,6 +190,7 @@ class PageNotificationRow(SQLModel, table=True):
     sent_at: datetime = _when()
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
+    digest_id: int | None = Field(default=None, foreign_key="page_digests.id", index=True)
 
 
 class RunbookPostRow(SQLModel, table=True):

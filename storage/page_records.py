@@ -7,13 +7,22 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.escalation import ACKNOWLEDGED, CANCELLED, TRIGGERED, Notification, Page, Plan
-from storage.models import PageNotificationRow, PageRow
+from bot.domain.page_digests import MAX_DIGEST_PAGES, Digest, DigestEntry
+from storage.models import IncidentRow, PageDigestRow, PageNotificationRow, PageRow
 
 _PAGES = PageRow.__table__  # type: ignore[attr-defined]
+_NOTIFICATIONS = PageNotificationRow.__table__  # type: ignore[attr-defined]
+# Who a step is about to page, written before its DMs go out; a row already there (the step retried, or
+# recorded) keeps its DM.
+_EXPECT = {
+    name: insert(_NOTIFICATIONS).on_conflict_do_nothing(index_elements=["page_id", "round", "tier", "user_id"])
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 class Stopped(NamedTuple):
@@ -138,13 +147,136 @@ class PageRepository:
         )
         return bool(result.rowcount)
 
+    async def expect(self, page_id: int, *, round: int, tier: int, users: list[str], now: datetime) -> None:
+        """Write ahead who a step is about to page (no DM yet), so a person who answers the DM the instant
+        it arrives, or after a crash before the step was recorded, is known as someone it paged."""
+        if not users:
+            return
+        rows = [
+            {
+                "page_id": page_id,
+                "round": round,
+                "tier": tier,
+                "user_id": u,
+                "sent_at": now,
+                "channel": None,
+                "ts": None,
+            }
+            for u in users
+        ]
+        await self._session.exec(_EXPECT[self._session.bind.dialect.name], params=rows)  # type: ignore[call-overload]
+
     async def notifications(self, page_id: int) -> list[Notification]:
-        """Everyone a page has notified so far."""
+        """Everyone a page has notified so far (or is notifying now; the DM's channel is None until sent)."""
         statement = select(PageNotificationRow).where(PageNotificationRow.page_id == page_id)
         return [
-            Notification(r.user_id, r.round, r.tier, r.channel, r.ts)
+            Notification(r.user_id, r.round, r.tier, r.channel, r.ts, r.digest_id)
             for r in (await self._session.exec(statement)).all()
         ]
+
+    # ----- digests: a storm's pages to one person in one DM -----------------------------------------
+    async def recent_dms(self, user_id: str, *, since: datetime, other_than: int) -> int:
+        """How many page DMs `user_id` was sent (or is being sent) since `since`, for pages other than one."""
+        statement = (
+            select(sa.func.count())
+            .select_from(PageNotificationRow)
+            .where(
+                col(PageNotificationRow.user_id) == user_id,
+                col(PageNotificationRow.sent_at) >= since,
+                col(PageNotificationRow.page_id) != other_than,
+            )
+        )
+        return int((await self._session.exec(statement)).one())
+
+    async def open_digest(self, user_id: str, *, since: datetime) -> Digest | None:
+        """The person's digest still gathering pages (one joined since `since`, and not full), if any."""
+        statement = (
+            select(PageDigestRow)
+            .where(
+                col(PageDigestRow.user_id) == user_id,
+                col(PageDigestRow.last_added_at) >= since,
+                col(PageDigestRow.pages) < MAX_DIGEST_PAGES,
+            )
+            .order_by(col(PageDigestRow.id).desc())
+            .limit(1)
+        )
+        row = (await self._session.exec(statement)).first()
+        return Digest(row.id, row.user_id, row.channel, row.ts) if row and row.id is not None else None
+
+    async def new_digest(self, user_id: str, *, now: datetime) -> Digest:
+        """Start a digest for a person (posted once its first page has joined)."""
+        row = PageDigestRow(user_id=user_id, opened_at=now, last_added_at=now, pages=0)
+        self._session.add(row)
+        await self._session.flush()
+        assert row.id is not None
+        return Digest(row.id, user_id, None, None)
+
+    async def join_digest(
+        self, digest_id: int, *, page_id: int, round: int, tier: int, user_id: str, now: datetime
+    ) -> None:
+        """A page step's DM to `user_id` is shown in the digest (its write-ahead row points at it)."""
+        await self._session.exec(
+            sa.update(PageNotificationRow)
+            .where(
+                col(PageNotificationRow.page_id) == page_id,
+                col(PageNotificationRow.round) == round,
+                col(PageNotificationRow.tier) == tier,
+                col(PageNotificationRow.user_id) == user_id,
+            )
+            .values(digest_id=digest_id)
+        )
+        await self._session.exec(
+            sa.update(PageDigestRow)
+            .where(col(PageDigestRow.id) == digest_id)
+            .values(pages=PageDigestRow.pages + 1, last_added_at=now)
+        )
+
+    async def digest_posted(self, digest_id: int, *, channel: str, ts: str) -> None:
+        """The digest's DM exists."""
+        await self._session.exec(
+            sa.update(PageDigestRow).where(col(PageDigestRow.id) == digest_id).values(channel=channel, ts=ts)
+        )
+
+    async def digest(self, digest_id: int) -> Digest | None:
+        """A digest with its pages as they are now, oldest first."""
+        row = await self._session.get(PageDigestRow, digest_id, populate_existing=True)
+        if row is None or row.id is None:
+            return None
+        statement = (
+            sa.select(_PAGES, IncidentRow.channel_id)
+            .join(_NOTIFICATIONS, _NOTIFICATIONS.c.page_id == _PAGES.c.id)
+            .outerjoin(IncidentRow, col(IncidentRow.id) == _PAGES.c.incident_id)
+            .where(_NOTIFICATIONS.c.digest_id == digest_id)
+            .order_by(_PAGES.c.id)
+        )
+        entries: dict[int, DigestEntry] = {}
+        for r in (await self._session.exec(statement)).all():  # type: ignore[call-overload]
+            entries[r.id] = DigestEntry(r.id, r.title, r.severity, r.status, r.acknowledged_by, r.channel_id)
+        return Digest(row.id, row.user_id, row.channel, row.ts, tuple(entries.values()))
+
+    async def digests_among(self, messages: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Which of these DMs (channel, ts) are digests, and whose id."""
+        if not messages:
+            return {}
+        stamps = sorted({ts for _, ts in messages})
+        statement = select(PageDigestRow).where(col(PageDigestRow.ts).in_(stamps))
+        found = {(r.channel or "", r.ts or ""): r.id for r in (await self._session.exec(statement)).all()}
+        return {m: found[m] for m in messages if m in found and found[m] is not None}  # type: ignore[misc]
+
+    async def pages_in_digest(self, digest_id: int, *, user_id: str) -> list[int]:
+        """The pages of a digest that `user_id` was paged by and that are still escalating."""
+        statement = (
+            sa.select(_PAGES.c.id)
+            .join(_NOTIFICATIONS, _NOTIFICATIONS.c.page_id == _PAGES.c.id)
+            .where(
+                _NOTIFICATIONS.c.digest_id == digest_id,
+                _NOTIFICATIONS.c.user_id == user_id,
+                _PAGES.c.status == TRIGGERED,
+            )
+            .distinct()
+            .order_by(_PAGES.c.id)
+        )
+        return [int(i) for i in (await self._session.exec(statement)).scalars()]  # type: ignore[call-overload]
 
 
 def page_from_row(row: PageRow | sa.Row[Any]) -> Page:

@@ -23,6 +23,17 @@ FINISHED = (
     .where(_by_id, _UNCLAIMED_OR_OURS)
     .values(setup_at=None, setup_claim=None, setup_claimed_until=None)
 )
+_due = sa.bindparam("due", type_=UTCDateTime())
+# A set-up still being worked on: its due time (and the sweep's lease, when the sweep runs it) moves on, so
+# nobody takes it over; never revives one that has finished.
+KEEP_ALIVE = (
+    sa.update(_incidents)
+    .where(_by_id, _UNCLAIMED_OR_OURS, _incidents.c.setup_at.is_not(None))
+    .values(
+        setup_at=_due,
+        setup_claimed_until=sa.case((_incidents.c.setup_claim.is_(None), None), else_=_due),
+    )
+)
 RETRY_LATER = (
     sa.update(_incidents)
     .where(_by_id, _UNCLAIMED_OR_OURS)
@@ -54,6 +65,10 @@ class SetupRecords:
     async def progress(self, incident_id: int, *, finish_by: datetime, token: str | None = None) -> None:
         """A step was recorded: nobody else should take the set-up over before `finish_by`."""
         await self._session.exec(PROGRESS, params={"row_id": incident_id, "due": finish_by, "token": token})  # type: ignore[call-overload]
+
+    async def keep_alive(self, incident_id: int, *, until: datetime, token: str | None = None) -> None:
+        """The set-up is still running here: nobody else should take it over before `until`."""
+        await self._session.exec(KEEP_ALIVE, params={"row_id": incident_id, "due": until, "token": token})  # type: ignore[call-overload]
 
     async def finished(self, incident_id: int, *, token: str | None = None) -> None:
         """Every step is done: the set-up timer stops."""

@@ -29,6 +29,6 @@ class SummaryRecords:
             .limit(limit)
         )
         return [
-            TimelineEntry(TimelineKind(r.kind), r.occurred_at, r.actor, r.text, r.source, r.permalink)
+            TimelineEntry(TimelineKind(r.kind), r.occurred_at, r.actor, r.text, r.source, r.permalink, r.thread_ts)
             for r in (await self._session.exec(statement)).all()
         ]

@@ -25,6 +25,7 @@ from bot.domain.incidents import Incident
 from bot.domain.timer_results import (
     AckTimedOut,
     FollowUpReminded,
+    PageDeferred,
     PageStepped,
     Released,
     ReminderSent,
@@ -73,6 +74,10 @@ ADVANCE_PAGE = PAGE_STEP.finishing(
     tier=sa.bindparam("next_tier"),
     round=sa.bindparam("next_round"),
     next_step_at=_when("next_at"),
+)
+DEFER_PAGE = PAGE_STEP.finishing(
+    _pages.c.status == TRIGGERED,  # answered meanwhile: nothing is left to retry
+    next_step_at=_when("retry_at"),
 )
 REOPEN_PAGE = PAGE_STEP.finishing(
     _pages.c.status == ACKNOWLEDGED,
@@ -187,7 +192,9 @@ class TimerRecords:
         return bool(outcome.rowcount)
 
 
-def _moving_on(result: ReminderSent | PageStepped | AckTimedOut | FollowUpReminded) -> tuple[sa.Update, dict[str, Any]]:
+def _moving_on(
+    result: ReminderSent | PageStepped | PageDeferred | AckTimedOut | FollowUpReminded,
+) -> tuple[sa.Update, dict[str, Any]]:
     if isinstance(result, ReminderSent):
         values = {"row_id": result.incident_id, "due_at": result.due_at, "sent": result.sent, "next_at": result.next_at}
         return FINISH_REMINDER, values
@@ -195,6 +202,8 @@ def _moving_on(result: ReminderSent | PageStepped | AckTimedOut | FollowUpRemind
         status = EXHAUSTED if result.exhausted else TRIGGERED
         values = {"next_tier": result.next_tier, "next_round": result.next_round, "next_at": result.next_at}
         return ADVANCE_PAGE, {"row_id": result.page.id, "new_status": status, **values}
+    if isinstance(result, PageDeferred):
+        return DEFER_PAGE, {"row_id": result.page_id, "retry_at": result.retry_at}
     if isinstance(result, AckTimedOut):  # the first tier is due at once
         return REOPEN_PAGE, {"row_id": result.page.id, "due_at": result.due_at, "next_at": result.sent_at}
     return FINISH_FOLLOW_UP, {"row_id": result.follow_up_id, "due_at": result.due_at, "next_at": result.next_at}
@@ -208,6 +217,8 @@ def _lock_order(result: TimerResult) -> tuple[str, int]:
         return "reminder", result.incident_id
     if isinstance(result, PageStepped | AckTimedOut):
         return "page", result.page.id
+    if isinstance(result, PageDeferred):
+        return "page", result.page_id
     return "follow_up", result.follow_up_id
 
 

@@ -126,6 +126,7 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
             header_interval=header_interval,
             tick_seconds=None,  # tests drive the timers with tocsin.timers.tick()
             clock=clock,
+            tier_minute=double.tier_minute,  # Tocsin paces the rate tiers on the double's minute
         )
         await tocsin.start()
         started.append(tocsin)
@@ -149,10 +150,13 @@ async def eventually(
         await asyncio.sleep(every)
 
 
+SETTLE_WITHIN = 60.0  # generous: a loaded 2-core machine runs a busy test's work many times slower than an idle one
+
+
 async def settle(tocsin: Tocsin) -> None:
     """Wait until the work acknowledged so far (and any timer tick it woke) has finished."""
     for _ in range(3):
-        assert await tocsin.deps.background.wait_idle(10), "accepted work did not finish"
+        assert await tocsin.deps.background.wait_idle(SETTLE_WITHIN), "accepted work did not finish"
         assert tocsin.timers is not None
         await tocsin.timers.idle()
 

@@ -1,21 +1,15 @@
-"""Alert webhooks: payloads into one shape, and the route an alert takes. Pure.
-
-Sources: Prometheus Alertmanager (webhook version 4), Grafana alerting, and a small generic format:
-`{"dedup_key": "...", "title": "...", "status": "firing|resolved", "severity": "...", "service": "...",
-"labels": {...}, "started_at": "ISO 8601", "url": "...", "description": "..."}`.
-"""
+"""Alerts, whatever sent them: one shape, a fingerprint for those that come without one, and the route an
+alert takes. Pure. The senders' payloads are read in bot/domain/alert_payloads.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from bot.domain.clean_input import clean_strings
 from bot.domain.errors import UserError
 from bot.domain.policy import AlertRoute, Policy
 
-SOURCES = ("alertmanager", "grafana", "generic")
 DEFAULT_SEVERITY_MAP = {
     "critical": "SEV1",
     "error": "SEV2",
@@ -23,6 +17,10 @@ DEFAULT_SEVERITY_MAP = {
     "warning": "SEV3",
     "info": "SEV4",
 }
+# prometheus/common's model.labelSetToFingerprint: FNV-1a (64 bit) with 0xff after every name and value.
+_FNV_OFFSET = 14695981039346656037
+_FNV_PRIME = 1099511628211
+_UINT64 = 0xFFFFFFFFFFFFFFFF
 
 
 class AlertPayloadError(UserError):
@@ -44,11 +42,17 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class AlertBatch:
-    """One webhook delivery: a group of alerts (one page per group)."""
+    """One webhook delivery: a group of alerts (one page per group).
+
+    `truncated` counts the alerts the sender left out (Alertmanager's and Grafana's `max_alerts`);
+    `ignored` says why a delivery that calls for nothing (a legacy Grafana rule gone `pending`) has none.
+    """
 
     source: str
     group_key: str
     alerts: list[Alert] = field(default_factory=list)
+    truncated: int = 0
+    ignored: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,90 +66,20 @@ class Decision:
     channel: str | None
 
 
-def parse(source: str, data: Any) -> AlertBatch:
-    """A webhook body as an AlertBatch; AlertPayloadError saying what is missing."""
-    if not isinstance(data, dict):
-        raise AlertPayloadError("the body must be a JSON object")
-    data = clean_strings(data)
-    if source == "generic":
-        return _generic(data)
-    alerts = data.get("alerts")
-    if not isinstance(alerts, list) or not alerts:
-        raise AlertPayloadError("'alerts' must be a non-empty list")
-    if source == "alertmanager" and str(data.get("version", "")) != "4":
-        raise AlertPayloadError("only Alertmanager webhook version 4 is understood")
-    group_key = data.get("groupKey")
-    if not isinstance(group_key, str) or not group_key:
-        raise AlertPayloadError("'groupKey' is required")
-    parsed = []
-    for index, alert in enumerate(alerts):
-        if not isinstance(alert, dict):
-            raise AlertPayloadError(f"alerts[{index}] must be an object")
-        labels = alert.get("labels")
-        if not isinstance(labels, dict):
-            raise AlertPayloadError(f"alerts[{index}].labels is required")
-        fingerprint = alert.get("fingerprint")
-        if not isinstance(fingerprint, str) or not fingerprint:
-            raise AlertPayloadError(f"alerts[{index}].fingerprint is required")
-        status = alert.get("status")
-        if status not in ("firing", "resolved"):
-            raise AlertPayloadError(f"alerts[{index}].status must be firing or resolved")
-        given = alert.get("annotations")
-        annotations: dict[str, Any] = given if isinstance(given, dict) else {}
-        title = str(annotations.get("summary") or labels.get("alertname") or fingerprint)
-        parsed.append(
-            Alert(
-                fingerprint=fingerprint,
-                firing=status == "firing",
-                title=title[:200],
-                labels={str(k): str(v) for k, v in labels.items()},
-                starts_at=_time(alert.get("startsAt"), f"alerts[{index}].startsAt"),
-                url=alert.get("generatorURL") or None,
-                description=str(annotations.get("description") or ""),
-            )
-        )
-    return AlertBatch(source=source, group_key=group_key, alerts=parsed)
+def fingerprint_of(labels: Mapping[str, str]) -> str:
+    """The fingerprint Alertmanager (0.19 and later) gives an alert with these labels, as 16 hex digits.
 
-
-def _generic(data: dict[str, Any]) -> AlertBatch:
-    key, title = data.get("dedup_key"), data.get("title")
-    if not isinstance(key, str) or not key.strip():
-        raise AlertPayloadError("'dedup_key' is required")
-    if not isinstance(title, str) or not title.strip():
-        raise AlertPayloadError("'title' is required")
-    status = data.get("status", "firing")
-    if status not in ("firing", "resolved"):
-        raise AlertPayloadError("'status' must be firing or resolved")
-    labels = data.get("labels") or {}
-    if not isinstance(labels, dict):
-        raise AlertPayloadError("'labels' must be an object")
-    labels = {str(k): str(v) for k, v in labels.items()}
-    for name in ("severity", "service"):
-        if data.get(name):
-            labels[name] = str(data[name])
-    alert = Alert(
-        fingerprint=key,
-        firing=status == "firing",
-        title=title.strip()[:200],
-        labels=labels,
-        starts_at=_time(data.get("started_at"), "started_at"),
-        url=data.get("url") or None,
-        description=str(data.get("description") or ""),
+    Derived from the sorted label names and values alone, so the same alert gets the same fingerprint in
+    every process and after a restart, and an older Alertmanager's alerts keep theirs when it is upgraded.
+    """
+    data = b"".join(
+        b"%s\xff%s\xff" % (name.encode(errors="replace"), labels[name].encode(errors="replace"))
+        for name in sorted(labels)
     )
-    return AlertBatch(source="generic", group_key=key, alerts=[alert])
-
-
-def _time(value: Any, where: str) -> datetime | None:
-    if value in (None, "", "0001-01-01T00:00:00Z"):
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise AlertPayloadError(f"{where} is not an ISO 8601 time") from None
-    try:
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    except OverflowError:
-        raise AlertPayloadError(f"{where} is out of range") from None
+    digest = _FNV_OFFSET
+    for byte in data:
+        digest = ((digest ^ byte) * _FNV_PRIME) & _UINT64
+    return f"{digest:016x}"
 
 
 def decide(alert: Alert, policy: Policy) -> Decision:

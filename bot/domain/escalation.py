@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain.oncall import on_call
 from bot.domain.policy import EscalationPolicy, Policy, Schedule
+from bot.domain.user_refs import AS_WRITTEN, parse_target
 
 DIRECT_PAGE_TIMEOUT = timedelta(minutes=5)
 
@@ -61,7 +62,11 @@ class Plan:
             tiers=tuple(
                 Tier(tuple(t["notify"]), timedelta(seconds=t["after"]), t.get("min_severity")) for t in data["tiers"]
             ),
-            schedules={name: Schedule.model_validate(s) for name, s in data.get("schedules", {}).items()},
+            # As it was when the page started: a stricter Tocsin since then must not strand the page.
+            schedules={
+                name: Schedule.model_validate(s, context={AS_WRITTEN: True})
+                for name, s in data.get("schedules", {}).items()
+            },
             ack_timeout=timedelta(seconds=data["ack_timeout"]) if data.get("ack_timeout") else None,
         )
 
@@ -124,25 +129,35 @@ def next_step(plan: Plan, severity: str, policy: Policy, *, tier: int, round: in
     )
 
 
-def targets(tier: Tier, plan: Plan, now: datetime) -> tuple[list[str], list[str], list[str]]:
-    """Who a tier means at `now`: (user IDs, e-mail addresses, user group IDs); schedules resolved."""
-    users: list[str] = []
-    emails: list[str] = []
-    groups: list[str] = []
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Who a tier means at a moment: users as the policy names them (IDs or e-mail addresses, schedules
+    already resolved to whoever is on call), user group IDs, and entries that name nobody Tocsin can page."""
+
+    users: list[str]
+    groups: list[str]
+    unusable: list[tuple[str, str]]  # (the entry, why nobody can be paged by it)
+
+
+def targets(tier: Tier, plan: Plan, now: datetime) -> Targets:
+    """Who a tier means at `now` (a schedule with nobody on call means nobody, which is not a fault)."""
+    found = Targets([], [], [])
     for ref in tier.notify:
-        kind, _, value = ref.partition(":")
-        if kind == "schedule":
-            schedule = plan.schedules.get(value)
+        try:
+            target = parse_target(ref)
+        except ValueError as exc:  # a plan stored before Tocsin checked its users
+            found.unusable.append((ref, str(exc)))
+            continue
+        if target.kind == "schedule":
+            schedule = plan.schedules.get(target.value)
             person = on_call(schedule, now) if schedule else None
             if person:
-                (emails if "@" in person else users).append(person)
-        elif kind == "user":
-            users.append(value)
-        elif kind == "email":
-            emails.append(value)
-        elif kind == "group":
-            groups.append(value)
-    return users, emails, groups
+                found.users.append(person)
+        elif target.kind == "user":
+            found.users.append(target.value)
+        else:
+            found.groups.append(target.value)
+    return found
 
 
 def total_steps(plan: Plan, severity: str, policy: Policy) -> int:
@@ -199,6 +214,7 @@ class Notification:
     tier: int
     channel: str | None
     ts: str | None
+    digest_id: int | None = None  # shown in a storm's digest DM rather than a DM of its own
 
 
 TRIGGERED, ACKNOWLEDGED, EXHAUSTED, CANCELLED = "triggered", "acknowledged", "exhausted", "cancelled"

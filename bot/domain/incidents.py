@@ -181,6 +181,12 @@ class TimelineEntry:
     text: str
     source: str | None = None  # "C123:1700000000.000100" for a captured Slack message
     permalink: str | None = None
+    thread_ts: str | None = None  # a captured reply: the ts of its thread's parent
+
+    @property
+    def in_thread(self) -> bool:
+        """Whether this is a captured reply in a thread (its permalink opens the thread)."""
+        return self.thread_ts is not None
 
 
 @dataclass(frozen=True, slots=True)

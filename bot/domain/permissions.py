@@ -1,4 +1,7 @@
-"""Who may do what, from the policy's `permissions`. Pure."""
+"""Who may do what, from the policy's `permissions`. Pure.
+
+The policy may name users by e-mail; a `Directory` says whose those addresses are (the use cases
+resolve them through Slack first), so an address grants exactly what its owner's ID would."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from enum import StrEnum
 from bot.domain.errors import UserError
 from bot.domain.incidents import IC_ROLE, Incident
 from bot.domain.policy import Policy
+from bot.domain.user_refs import Directory
 
 ANYONE = "anyone"
 ADMINS = "admins"
@@ -37,26 +41,38 @@ _WHAT = {
 }
 
 
-def may(act: Act, *, actor: str, incident: Incident | None, policy: Policy) -> bool:
+def may(act: Act, *, actor: str, incident: Incident | None, policy: Policy, directory: Directory) -> bool:
     """Whether `actor` may do `act` (to `incident`) under the policy."""
+    roles = {r.key for r in policy.roles}
     for grant in getattr(policy.permissions, act.value):
-        if grant in (ANYONE, actor):
+        if grant == ANYONE:
             return True
-        if grant == ADMINS and actor in policy.admins:
+        if grant == ADMINS and is_admin(actor, policy, directory):
             return True
-        if incident is not None and incident.roles.get(grant) == actor:
+        if grant in roles:
+            if incident is not None and incident.roles.get(grant) == actor:
+                return True
+        elif directory.names(grant, actor):
             return True
     return False
 
 
-def require(act: Act, *, actor: str, incident: Incident | None, policy: Policy) -> None:
+def is_admin(actor: str, policy: Policy, directory: Directory) -> bool:
+    """Whether the policy's `admins` name `actor` (by ID or e-mail)."""
+    return any(directory.names(admin, actor) for admin in policy.admins)
+
+
+def require(act: Act, *, actor: str, incident: Incident | None, policy: Policy, directory: Directory) -> None:
     """UserError naming who may, when `actor` may not."""
-    if may(act, actor=actor, incident=incident, policy=policy):
+    if may(act, actor=actor, incident=incident, policy=policy, directory=directory):
         return
-    raise UserError(f"Only {_who(getattr(policy.permissions, act.value), policy)} may {_WHAT[act]} here.")
+    who = _who(getattr(policy.permissions, act.value), policy, directory)
+    raise UserError(f"Only {who} may {_WHAT[act]} here.")
 
 
-def require_role_change(role: str, *, assignee: str, actor: str, incident: Incident, policy: Policy) -> None:
+def require_role_change(
+    role: str, *, assignee: str, actor: str, incident: Incident, policy: Policy, directory: Directory
+) -> None:
     """Refuse a role assignment `actor` may not make.
 
     Anyone may claim a vacant role for themselves; otherwise the policy's `roles` grant decides, and a
@@ -66,12 +82,17 @@ def require_role_change(role: str, *, assignee: str, actor: str, incident: Incid
     if holder is None and assignee == actor:
         return
     if role == IC_ROLE and holder is not None:
-        if actor == holder or actor in policy.admins:
+        if actor == holder or is_admin(actor, policy, directory):
             return
         raise UserError(f"Only the Incident Commander (<@{holder}>) or a Tocsin admin may hand over the IC role.")
-    require(Act.ROLES, actor=actor, incident=incident, policy=policy)
+    require(Act.ROLES, actor=actor, incident=incident, policy=policy, directory=directory)
 
 
-def _who(grants: list[str], policy: Policy) -> str:
+def _who(grants: list[str], policy: Policy, directory: Directory) -> str:
     names = {ADMINS: "a Tocsin admin"} | {r.key: f"the {r.name}" for r in policy.roles}
-    return " or ".join(names.get(g, f"<@{g}>") for g in grants)
+
+    def person(ref: str) -> str:
+        user_id = directory.user_id(ref)
+        return f"<@{user_id}>" if user_id else ref
+
+    return " or ".join(names.get(g, person(g)) for g in grants)

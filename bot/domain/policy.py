@@ -11,14 +11,13 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bot.domain.durations import Duration, parse_duration
 from bot.domain.privacy import PrivateIncidents
+from bot.domain.user_refs import NotifyTarget, UserRef, parse_user_ref
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
-_USER_REF = re.compile(r"^(U|W)[A-Z0-9]+$|^[^@\s]+@[^@\s]+$")
-_NOTIFY_TARGET = re.compile(r"^(schedule|user|group|email):\S+$")
 
 
 class _Strict(BaseModel):
@@ -48,7 +47,7 @@ class Role(_Strict):
 class Override(_Strict):
     """Someone covering a schedule for a fixed window (ISO 8601 times with a zone, e.g. ...Z)."""
 
-    user: str
+    user: UserRef
     start: datetime
     end: datetime
 
@@ -71,7 +70,7 @@ class Layer(_Strict):
     name: str = "default"
     rotation: str = "weekly"  # daily | weekly | a duration such as 12h
     handoff: str = "mon 09:00"  # "mon 09:00" for weekly rotations, "09:00" otherwise
-    users: list[str] = Field(min_length=1)
+    users: list[UserRef] = Field(min_length=1)
     start: date = date(2024, 1, 1)  # users[0] takes the first shift starting on or after this date
     hours: str | None = None  # "09:00-17:00" in the schedule's time zone; none means all day
 
@@ -116,7 +115,7 @@ class Schedule(_Strict):
     timezone: str = "UTC"
     rotation: str | None = None
     handoff: str | None = None
-    users: list[str] | None = None
+    users: list[UserRef] | None = None
     start: date | None = None
     hours: str | None = None
     layers: list[Layer] = Field(default_factory=list)
@@ -128,18 +127,20 @@ class Schedule(_Strict):
         return _check_timezone(value)
 
     @model_validator(mode="after")
-    def _one_shape(self) -> Schedule:
+    def _one_shape(self, info: ValidationInfo) -> Schedule:
         flat = self.users is not None
         if flat == bool(self.layers):
             raise ValueError("give a schedule either users (with rotation and handoff) or layers")
         if flat:
-            single = Layer(
-                rotation=self.rotation or "weekly",
-                handoff=self.handoff or ("mon 09:00" if (self.rotation or "weekly") == "weekly" else "09:00"),
-                users=self.users or [],
-                start=self.start or date(2024, 1, 1),
-                hours=self.hours,
-            )
+            rotation = self.rotation or "weekly"
+            shape = {
+                "rotation": rotation,
+                "handoff": self.handoff or ("mon 09:00" if rotation == "weekly" else "09:00"),
+                "users": self.users or [],
+                "start": self.start or date(2024, 1, 1),
+                "hours": self.hours,
+            }
+            single = Layer.model_validate(shape, context=info.context)
             object.__setattr__(self, "layers", [single])
         return self
 
@@ -156,16 +157,15 @@ class Schedule(_Strict):
 class EscalationTier(_Strict):
     """Who to notify, and how long to wait before the next tier."""
 
-    notify: list[str] = Field(min_length=1)
+    notify: list[NotifyTarget] = Field(min_length=1)
     after: Duration = timedelta(minutes=5)
     min_severity: str | None = None
 
-    @field_validator("notify")
+    @field_validator("after")
     @classmethod
-    def _targets(cls, value: list[str]) -> list[str]:
-        for target in value:
-            if not _NOTIFY_TARGET.match(target):
-                raise ValueError(f"{target!r} must be schedule:NAME, user:U…, group:S… or email:ADDRESS")
+    def _some_time(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s: the time this tier has to acknowledge before the next")
         return value
 
 
@@ -176,12 +176,19 @@ class EscalationPolicy(_Strict):
     ack_timeout: Duration | None = None
     tiers: list[EscalationTier] = Field(min_length=1)
 
+    @field_validator("ack_timeout")
+    @classmethod
+    def _some_time(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be longer than 0s (leave it out for acknowledgements that never run out)")
+        return value
+
 
 class Service(_Strict):
     """Something that breaks: how to recognise it and who to page."""
 
     keywords: list[str] = Field(default_factory=list)
-    owners: list[str] = Field(default_factory=list)
+    owners: list[UserRef] = Field(default_factory=list)
     escalation_policy: str | None = None
     page_on_declare: list[str] = Field(default_factory=list)
     runbooks: list[str] = Field(default_factory=list)
@@ -189,7 +196,7 @@ class Service(_Strict):
 
 
 class Permissions(_Strict):
-    """Who may do what: `anyone`, `admins`, a role key (e.g. incident_commander) or a user ID."""
+    """Who may do what: `anyone`, `admins`, a role key (e.g. incident_commander) or a user (ID or e-mail)."""
 
     declare: list[str] = Field(default_factory=lambda: ["anyone"])
     severity: list[str] = Field(default_factory=lambda: ["anyone"])
@@ -278,7 +285,7 @@ class Policy(_Strict):
     timezone: str = "UTC"
     severities: list[Severity] = Field(default_factory=_default_severities, min_length=1)
     roles: list[Role] = Field(default_factory=_default_roles)
-    admins: list[str] = Field(default_factory=list)
+    admins: list[UserRef] = Field(default_factory=list)
     permissions: Permissions = Field(default_factory=Permissions)
     schedules: dict[str, Schedule] = Field(default_factory=dict)
     escalation_policies: dict[str, EscalationPolicy] = Field(default_factory=dict)
@@ -302,16 +309,10 @@ class Policy(_Strict):
     def _known_timezone(cls, value: str) -> str:
         return _check_timezone(value)
 
-    @field_validator("admins")
-    @classmethod
-    def _user_refs(cls, value: list[str]) -> list[str]:
-        for user in value:
-            if not _USER_REF.match(user):
-                raise ValueError(f"{user!r} must be a Slack user ID (U…) or an e-mail address")
-        return value
-
     @model_validator(mode="after")
-    def _references_resolve(self) -> Policy:
+    def _references_resolve(self, info: ValidationInfo) -> Policy:
+        if isinstance(info.context, dict) and info.context.get(SHAPE_ONLY):
+            return self
         problems: list[str] = []
         names = [s.name for s in self.severities]
         if len(set(n.upper() for n in names)) != len(names):
@@ -323,9 +324,13 @@ class Policy(_Strict):
             if required not in role_keys:
                 problems.append(f"roles: the {required} role is required")
         for act, grants in self.permissions.model_dump().items():
-            for grant in grants:
-                if grant not in ("anyone", "admins") and grant not in role_keys and not _USER_REF.match(grant):
-                    problems.append(f"permissions.{act}: {grant!r} is not anyone, admins, a role or a user ID")
+            for number, grant in enumerate(grants):
+                if grant in ("anyone", "admins") or grant in role_keys:
+                    continue
+                try:
+                    parse_user_ref(grant)
+                except ValueError as exc:
+                    problems.append(f"permissions.{act}[{number}]: {exc}, or anyone, admins or a role")
         for name, policy in self.escalation_policies.items():
             for index, tier in enumerate(policy.tiers):
                 if tier.min_severity is not None and self.severity_named(tier.min_severity) is None:
@@ -333,10 +338,12 @@ class Policy(_Strict):
                         f"escalation_policies.{name}.tiers[{index}].min_severity: "
                         f"{tier.min_severity!r} is not a severity"
                     )
-                for target in tier.notify:
+                for number, target in enumerate(tier.notify):
                     kind, _, ref = target.partition(":")
                     if kind == "schedule" and ref not in self.schedules:
-                        problems.append(f"escalation_policies.{name}.tiers[{index}].notify: unknown schedule {ref!r}")
+                        problems.append(
+                            f"escalation_policies.{name}.tiers[{index}].notify[{number}]: unknown schedule {ref!r}"
+                        )
         for index, route in enumerate([*self.alerts.routes, self.alerts.default]):
             where = f"alerts.routes[{index}]" if index < len(self.alerts.routes) else "alerts.default"
             if route.service and route.service not in self.services:
@@ -393,6 +400,7 @@ class Policy(_Strict):
 
 
 PROBLEM_SEPARATOR = "; "  # between the problems one ValueError lists
+SHAPE_ONLY = "shape_only"  # a validation-context flag: skip the checks across keys (tocsin check's last look)
 
 
 def _check_timezone(value: str) -> str:

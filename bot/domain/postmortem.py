@@ -105,7 +105,7 @@ class Figure:
 
 
 def figures(incident: Incident) -> list[Figure]:
-    """Time to detect, acknowledge, mitigate and resolve (definitions as in the README)."""
+    """Time to detect, acknowledge, mitigate and resolve (definitions as in docs/user-guide.md, Stats)."""
     impact_start = incident.started_at  # the declare form's "when it started", or the alert's start
 
     def between(start: datetime | None, end: datetime | None) -> timedelta | None:
@@ -170,6 +170,7 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
             "role": attribution.role_of(e.actor, e.occurred_at),
             "text": inert(_one_line(attribution.scrub(e.text, e.occurred_at))),
             "permalink": e.permalink,
+            "in_thread": e.in_thread,
         }
         for e in facts.timeline
     ]

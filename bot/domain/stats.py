@@ -1,4 +1,4 @@
-"""Incident metrics as plain records: what `/incident stats` reports. Definitions (also in the README):
+"""Incident metrics as plain records: what `/incident stats` reports. Definitions (also in docs/user-guide.md, Stats):
 
 - MTTD, time to detect: from when impact started (the declare form's "when did it start", or the
   alert's start) to the declaration. Incidents without a known start are left out.

@@ -78,4 +78,14 @@ class FollowUpReminded:
     sent_at: datetime
 
 
-TimerResult = Released | ReminderSent | PageStepped | AckTimedOut | FollowUpReminded
+@dataclass(frozen=True, slots=True)
+class PageDeferred:
+    """Slack could not be reached for any of a step's DMs: the step is not taken, and is tried again at
+    `retry_at` (a page waits out a Slack outage rather than escalating past people it never reached)."""
+
+    page_id: int
+    retry_at: datetime
+    reason: str
+
+
+TimerResult = Released | ReminderSent | PageStepped | PageDeferred | AckTimedOut | FollowUpReminded

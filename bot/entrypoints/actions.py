@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncApp
 from bot.domain.errors import UserError
 from bot.domain.incidents import Incident
 from bot.domain.numbers import parse_id
-from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
 from bot.entrypoints.deps import Needs
 from bot.entrypoints.listening import Request, Work, accepted
@@ -19,6 +18,7 @@ from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.slack.ids import Action
 from bot.slack.mrkdwn import is_user_id
+from bot.usecases.lifecycle import Lifecycle
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock
 from bot.usecases.respond import ResponseService
@@ -30,6 +30,7 @@ class ActionDeps(Needs):
     """What these listeners use."""
 
     response: ResponseService
+    lifecycle: Lifecycle
     pager: Pager
     runbooks: RunbookService
     slack: SlackGateway
@@ -101,12 +102,12 @@ def register(app: AsyncApp, deps: ActionDeps) -> None:
         incident = await _incident_here(deps, request.body)
         if not incident.status.is_open:
             raise UserError(f"{incident.reference} is already {incident.status.label.lower()}.")
-        require(Act.RESOLVE, actor=request.actor, incident=incident, policy=deps.policy)
+        await deps.lifecycle.check_may_resolve(incident, actor=request.actor)
         await deps.slack.open_view(request.body["trigger_id"], blocks.resolve_modal(incident))
 
 
 def register_page_buttons(app: AsyncApp, deps: ActionDeps) -> None:
-    """Acknowledge and Decline on a page DM."""
+    """Acknowledge and Decline on a page DM, and Acknowledge all on a storm's digest DM."""
     work = accepted(deps.background, deps.clock)
 
     @app.action(Action.PAGE_ACKNOWLEDGE)
@@ -120,6 +121,14 @@ def register_page_buttons(app: AsyncApp, deps: ActionDeps) -> None:
     async def decline_page(request: Request) -> None:
         page_id = _page_id(request.body)
         await deps.pager.decline(page_id, actor=request.actor, reply_to=request.reply_to, at=request.received)
+
+    @app.action(Action.PAGE_ACKNOWLEDGE_ALL)
+    @work
+    async def acknowledge_all_pages(request: Request) -> None:
+        prefix, _, number = str(request.action.get("block_id", "")).partition(":")
+        if prefix != blocks.PAGE_DIGEST_BLOCK or (digest_id := parse_id(number)) is None:
+            raise UserError("That button isn't attached to your pages any more.")
+        await deps.pager.acknowledge_all(digest_id, actor=request.actor, reply_to=request.reply_to, at=request.received)
 
 
 def register_runbook_controls(app: AsyncApp, deps: ActionDeps) -> None:

@@ -39,7 +39,7 @@ from bot.entrypoints.command_types import (
     ShowSummary,
     ShowTimeline,
 )
-from bot.slack.mrkdwn import plain_from_slack, quoted
+from bot.slack.mrkdwn import escape, plain_from_slack, quoted
 
 
 def parse_status(word: str) -> Status:
@@ -80,7 +80,7 @@ def parse_command(text: str, policy: Policy) -> Command:
     if name == "oncall":
         service = rest.strip().lower() or None
         if service is not None and service not in policy.services:
-            known = ", ".join(sorted(policy.services)) or "none are configured"
+            known = escape(", ".join(sorted(policy.services)) or "none are configured")
             raise UsageError(f"There is no service called {quoted(service)} ({known}).", usage=usage)
         return ShowOnCall(service)
     if name == "stats":
@@ -106,14 +106,15 @@ def parse_command(text: str, policy: Policy) -> Command:
                 raise UsageError("Name the role and the person.", usage=usage)
             named = policy.role(parts[0])
             if named is None:
-                roles = ", ".join(r.aliases[0] if r.aliases else r.key for r in policy.roles)
+                roles = escape(", ".join(r.aliases[0] if r.aliases else r.key for r in policy.roles))
                 raise UsageError(f"{quoted(parts[0], 30)} isn't a role; use one of {roles}.", usage=usage)
             return AssignRole(named.key, _user(parts[1], usage), target)
         case "sev":
             parts = rest.split(maxsplit=1)
             severity = severity_from_word(parts[0], policy, bare_digits=True) if parts else None
             if severity is None:
-                raise UsageError(f"Name a severity: one of {', '.join(policy.severity_names)}.", usage=usage)
+                choices = escape(", ".join(policy.severity_names))
+                raise UsageError(f"Name a severity: one of {choices}.", usage=usage)
             return ChangeSeverity(severity, _free_text(parts[1] if len(parts) > 1 else ""), target)
         case "status":
             status = parse_status(rest) if rest.strip() else None
@@ -140,7 +141,7 @@ def parse_command(text: str, policy: Policy) -> Command:
                 return PageSomeone(_user(who, usage), None, target)
             service = who.lower()
             if service not in policy.services:
-                known = ", ".join(sorted(policy.services)) or "none are configured"
+                known = escape(", ".join(sorted(policy.services)) or "none are configured")
                 raise UsageError(f"There is no service called {quoted(who)} ({known}).", usage=usage)
             return PageSomeone(None, service, target)
         case "followup":
@@ -180,7 +181,7 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
         severity = named
         rest = words[1] if len(words) > 1 else ""
     elif words and _looks_like_severity(words[0]):
-        choices = ", ".join(policy.severity_names)
+        choices = escape(", ".join(policy.severity_names))
         raise UsageError(
             f"{quoted(words[0], 20)} isn't a severity here; use one of {choices}.",
             usage="/incident " + _BY_NAME["declare"].usage,

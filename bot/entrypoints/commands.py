@@ -13,7 +13,6 @@ from bot.domain.drafts import ResolutionDraft, UpdateDraft
 from bot.domain.errors import NotFoundError, UserError
 from bot.domain.follow_ups import NewFollowUp
 from bot.domain.incidents import HERE, Incident, NewIncident
-from bot.domain.permissions import Act, require
 from bot.domain.service_match import match_service
 from bot.entrypoints.command_parser import parse_command
 from bot.entrypoints.command_types import (
@@ -44,6 +43,7 @@ from bot.entrypoints.command_types import (
 )
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.error_replies import reply_for
+from bot.runtime.background import PEOPLE
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import SLASH_COMMAND
@@ -72,7 +72,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         received = deps.clock()
         urgent = _opens_a_modal(parsed)
-        deps.background.submit(body, lambda: run_command(parsed, command, deps, at=received), urgent=urgent)
+        deps.background.submit(
+            body, lambda: run_command(parsed, command, deps, at=received), lane=PEOPLE, urgent=urgent
+        )
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ async def _add_note(typed: Invocation, parsed: Any, incident: Incident) -> None:
 
 async def _resolve(typed: Invocation, parsed: Any, incident: Incident) -> None:
     if parsed.summary is None:
-        require(Act.RESOLVE, actor=typed.actor, incident=incident, policy=typed.deps.policy)
+        await typed.deps.lifecycle.check_may_resolve(incident, actor=typed.actor)
         await typed.open_form(blocks.resolve_modal(incident))
         return
     draft = ResolutionDraft(summary=parsed.summary)

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import UsageError, UserError
 from bot.runtime.background import StillUnreachable
 from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.slack.mrkdwn import code
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +19,8 @@ TRIGGER_ERRORS = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger
 
 
 def usage_reply(message: str, usage: str | None) -> str:
-    """A one-line refusal with the right usage."""
-    return f":warning: {message}" + (f" Usage: `{usage}`" if usage else "")
+    """A one-line refusal (`message` is mrkdwn) with the right usage, its placeholders escaped."""
+    return f":warning: {message}" + (f" Usage: {code(usage)}" if usage else "")
 
 
 def reply_for(error: BaseException) -> str:

@@ -1,6 +1,7 @@
-"""Events API: messages pinned or given the timeline reaction join the timeline; edits, deletions,
-un-pins and removed reactions are reflected; opening App Home shows open incidents; whoever joins an
-incident channel is caught up (and a private incident's audience is asked of Slack again).
+"""Events API: messages pinned or given the timeline reaction join the timeline (replies in threads
+too); edits, deletions, un-pins and removed reactions are reflected; opening App Home shows open
+incidents; whoever joins an incident channel is caught up (and a private incident's audience is asked
+of Slack again).
 
 Each delivery is deduplicated on its event_id in the database, so Slack's retries and several replicas
 never add an entry twice. Every field is read before the ack: an event missing one is refused (400).
@@ -39,7 +40,8 @@ class EventDeps(Needs):
 
 
 def register(app: AsyncApp, deps: EventDeps) -> None:
-    """Listen for the events in manifest.yml."""
+    """Listen for the events in manifest.yml. Their work takes the background's bulk lane (its default):
+    nobody waits on a reply to an event, so a flood of them never delays a person's command."""
     capture = deps.capture
 
     @app.event("pin_added")
@@ -149,11 +151,13 @@ def _timeline_reaction(body: dict[str, Any], event: dict[str, Any], reaction: st
 
 
 def _pinned_message(message: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a pinned message the timeline keeps, each checked to be text."""
+    """The parts of a pinned message the timeline keeps, each checked (a reply's thread_ts among them)."""
     kept: dict[str, Any] = {"text": _text(message.get("text", ""), empty=True)}
     for key in ("user", "permalink"):
         if message.get(key) is not None:
             kept[key] = _text(message[key])
+    if message.get("thread_ts") is not None:
+        kept["thread_ts"] = _ts(message["thread_ts"])
     return kept
 
 

@@ -13,7 +13,7 @@ from bot.domain.follow_ups import NewFollowUp
 from bot.domain.numbers import parse_id
 from bot.entrypoints.deps import Needs
 from bot.entrypoints.listening import Request, accepted
-from bot.runtime.background import Background
+from bot.runtime.background import PEOPLE, Background
 from bot.slack.blocks import learning as review_blocks
 from bot.slack.blocks.forms import form_incident_id
 from bot.slack.gateway import SlackGateway
@@ -91,7 +91,7 @@ def register(app: AsyncApp, deps: FollowUpDeps) -> None:
             incident = await deps.response.get(incident_id)
             await deps.follow_ups.add(incident, NewFollowUp(text, owner, due_on), actor=actor, reply_to=None)
 
-        deps.background.submit(body, job)
+        deps.background.submit(body, job, lane=PEOPLE)
 
 
 def _number(value: Any, problem: str) -> int:

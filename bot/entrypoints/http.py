@@ -5,10 +5,11 @@ raise before their ack."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
-import json
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -16,10 +17,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 
-from bot.domain.alerts import SOURCES, AlertPayloadError
-from bot.domain.alerts import parse as parse_alerts
+from bot.entrypoints.alert_webhooks import add_alert_routes
 from bot.entrypoints.error_replies import report_error
 from bot.entrypoints.payloads import malformed
 from bot.slack.gateway import SlackGateway
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_ALERT_BODY = 1024 * 1024
+SIGNATURE_WINDOW = 5 * 60  # seconds a signed request stays valid (Slack's documented window)
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
@@ -49,18 +48,16 @@ def register_error_handler(bolt: AsyncApp, slack: SlackGateway) -> None:
 
 
 def add_routes(tocsin: Tocsin, signing_secret: str) -> None:
-    # Socket Mode needs no signing secret (the socket is authenticated); there /slack/events answers 404.
-    verifier = SignatureVerifier(signing_secret) if signing_secret else None
-
     async def slack_events(request: web.Request) -> web.Response:
-        if tocsin.socket_mode is not None or verifier is None:
+        # Socket Mode needs no signing secret (the socket is authenticated); there /slack/events answers 404.
+        if tocsin.socket_mode is not None or not signing_secret:
             return web.json_response({"error": "Socket Mode is on; Slack traffic arrives over it"}, status=404)
         with tocsin.metrics.ack_seconds.time():
             # Checked before the body is parsed, so nothing unsigned is ever read (Bolt checks again).
             raw = await request.read()
             timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
             signature = request.headers.get("X-Slack-Signature", "")
-            if not _TIMESTAMP.fullmatch(timestamp) or not verifier.is_valid(raw, timestamp, signature):
+            if not signed(signing_secret, raw, timestamp, signature, now=time.time()):
                 return web.json_response({"error": "invalid or missing signature"}, status=401)
             try:
                 body = parse_body(raw.decode("utf-8"), request.content_type)
@@ -79,8 +76,10 @@ def add_routes(tocsin: Tocsin, signing_secret: str) -> None:
             return await to_aiohttp_response(response)
 
     async def readyz(_request: web.Request) -> web.Response:
+        # Ready means this replica can take work: its database answers. Slack's state is detail (and on
+        # /metrics): refusing readiness for it would take /alerts/* out of service with it.
         report = await tocsin.ready()
-        return web.json_response(report, status=200 if all(v == "ok" for v in report.values()) else 503)
+        return web.json_response(report, status=200 if report["database"] == "ok" else 503)
 
     async def livez(_request: web.Request) -> web.Response:
         # Answering at all shows the event loop is free; a timer that stopped ticking is not alive.
@@ -90,41 +89,13 @@ def add_routes(tocsin: Tocsin, signing_secret: str) -> None:
 
     async def metrics(_request: web.Request) -> web.Response:
         await _count_open_incidents(tocsin)
+        slack = await tocsin.slack()
+        tocsin.metrics.slack_up.set(int(all(slack[key] == "ok" for key in ("slack", "socket_mode") if key in slack)))
         response = web.Response(body=tocsin.metrics.render())
         response.headers["Content-Type"] = tocsin.metrics.content_type
         return response
 
-    async def alerts(request: web.Request) -> web.Response:
-        source = request.match_info["source"]
-        if source not in SOURCES:
-            return web.json_response(
-                {"error": f"unknown alert source {source!r}; use {', '.join(SOURCES)}"}, status=404
-            )
-        token = tocsin.settings.alerts_token
-        given = request.headers.get("Authorization", "").encode()
-        expected = f"Bearer {token.get_secret_value()}".encode() if token else None
-        # Constant-time comparison; with no ALERTS_TOKEN configured every request is refused.
-        if expected is None or not hmac.compare_digest(given, expected):
-            return web.json_response({"error": "missing or wrong bearer token"}, status=401)
-        if request.content_length is not None and request.content_length > MAX_ALERT_BODY:
-            return web.json_response({"error": "body over 1 MiB"}, status=413)
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body over 1 MiB"}, status=413)
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            return web.json_response({"error": f"malformed JSON: {exc}"}, status=400)
-        except RecursionError:
-            return web.json_response({"error": "malformed JSON: nested too deeply"}, status=400)
-        try:
-            batch = parse_alerts(source, data)
-        except AlertPayloadError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return web.json_response(await tocsin.deps.alerts.receive(batch))
-
-    tocsin.web_app.router.add_post("/alerts/{source}", alerts)
+    add_alert_routes(tocsin)
     tocsin.web_app.router.add_post("/slack/events", slack_events)
     tocsin.web_app.router.add_get("/healthz", readyz)  # kept for compatibility: readiness
     tocsin.web_app.router.add_get("/readyz", readyz)
@@ -132,12 +103,22 @@ def add_routes(tocsin: Tocsin, signing_secret: str) -> None:
     tocsin.web_app.router.add_get("/metrics", metrics)
 
 
+def signed(secret: str, raw: bytes, timestamp: str, signature: str, *, now: float) -> bool:
+    """Whether `raw` carries Slack's signature: v0= HMAC-SHA256 of `v0:{timestamp}:{body}` with the signing
+    secret, within five minutes of `now`. Computed on the bytes, so a body that is not UTF-8 is checked too
+    (and then refused as unreadable, not raised on)."""
+    if not _TIMESTAMP.fullmatch(timestamp) or abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return False
+    digest = hmac.new(secret.encode(), b"v0:%s:%s" % (timestamp.encode(), raw), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"v0={digest}".encode(), signature.encode("utf-8", "replace"))
+
+
 async def _count_open_incidents(tocsin: Tocsin) -> None:
     """Refresh the open-incidents gauge from the database (replicas agree: it is one database)."""
     try:
         async with asyncio.timeout(2):
             counts = await tocsin.deps.stats.open_by_severity()
-    except Exception:  # a scrape must answer even when the database does not; the gauge keeps its last value
-        log.warning("metrics: open incidents could not be counted", exc_info=True)
+    except Exception as exc:  # a scrape must answer even when the database does not; the gauge keeps its last value
+        tocsin.database_outage.failed(type(exc).__name__)
         return
     tocsin.metrics.set_open_incidents(counts, tocsin.deps.policy.severity_names)

@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 
-from bot.runtime.background import Background
+from bot.runtime.background import PEOPLE, Background
 from bot.slack.gateway import ReplyTarget
 from bot.usecases.ports import Clock
 
@@ -40,14 +40,15 @@ Listener = Callable[..., Awaitable[None]]
 
 
 def accepted(background: Background, clock: Clock, *, urgent: bool = False) -> Callable[[Work], Listener]:
-    """Make `work(request)` a Bolt listener: ack, stamp, queue. `urgent` for work that opens a form (its
-    trigger_id lives 3 s, so it does not wait behind other work)."""
+    """Make `work(request)` a Bolt listener: ack, stamp, queue in the people lane (someone clicked and is
+    waiting). `urgent` for work that opens a form (its trigger_id lives 3 s, so it does not wait behind
+    other work)."""
 
     def listener_for(work: Work) -> Listener:
         async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any] | None = None) -> None:
             await ack()
             request = Request(body, action or {}, clock())
-            background.submit(body, lambda: work(request), urgent=urgent)
+            background.submit(body, lambda: work(request), lane=PEOPLE, urgent=urgent)
 
         listener.__name__ = work.__name__  # Bolt names listeners in its logs
         return listener

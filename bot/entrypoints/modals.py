@@ -14,7 +14,7 @@ from bot.domain.policy import Policy
 from bot.domain.source_message import SourceMessage
 from bot.entrypoints.declare_form import DeclareForm, read_declare_form
 from bot.entrypoints.deps import Needs
-from bot.runtime.background import Background
+from bot.runtime.background import PEOPLE, Background
 from bot.slack.blocks.forms import form_incident_id, form_metadata
 from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import Block, View
@@ -61,7 +61,9 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         )
         reply_to = ReplyTarget(user_id, _origin_channel(view))
         source = SourceMessage.from_metadata(form_metadata(view, "message"))  # declared from a message
-        deps.background.submit(body, lambda: deps.incidents.declare(new, reply_to=reply_to, from_message=source))
+        deps.background.submit(
+            body, lambda: deps.incidents.declare(new, reply_to=reply_to, from_message=source), lane=PEOPLE
+        )
 
     @app.view(View.POST_UPDATE)
     async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -88,7 +90,7 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
             incident_id = form_incident_id(view)
             await deps.response.post_update(incident_id, draft=draft, actor=actor, reply_to=None, at=received)
 
-        deps.background.submit(body, job)
+        deps.background.submit(body, job, lane=PEOPLE)
 
     @app.view(View.RESOLVE)
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -106,7 +108,7 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         async def job() -> None:  # a form that names no incident is answered from here, after the ack
             await deps.lifecycle.resolve(form_incident_id(view), draft=draft, actor=actor, reply_to=None, at=received)
 
-        deps.background.submit(body, job)
+        deps.background.submit(body, job, lane=PEOPLE)
 
 
 def _text(values: dict[str, Any], block: Block) -> str:

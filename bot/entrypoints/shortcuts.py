@@ -1,4 +1,5 @@
-"""Message shortcuts: **Declare an incident** from a message, and **Add to incident timeline**.
+"""Message shortcuts: **Declare an incident** from a message, and **Add to incident timeline** (a reply
+in a thread as much as a message in the channel).
 
 Both acknowledge at once and open their form first (the trigger_id lives 3 s and works once); the
 message they act on is carried in the form's private_metadata, so its submission needs no history read.
@@ -15,10 +16,10 @@ from bot.domain.errors import NotFoundError, UserError
 from bot.domain.incidents import HERE
 from bot.domain.numbers import parse_id
 from bot.domain.policy import Policy
-from bot.domain.source_message import SourceMessage, is_slack_ts
+from bot.domain.source_message import SourceMessage, is_slack_ts, reply_thread
 from bot.entrypoints.deps import Needs
 from bot.entrypoints.listening import Request, accepted
-from bot.runtime.background import Background
+from bot.runtime.background import PEOPLE, Background
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.slack.ids import Block, Shortcut, View
@@ -83,7 +84,9 @@ def register(app: AsyncApp, deps: ShortcutDeps) -> None:
             return
         await ack()
         reply_to = ReplyTarget(actor, message.channel_id)
-        deps.background.submit(body, lambda: _add(deps, incident_id, message, actor=actor, reply_to=reply_to))
+        deps.background.submit(
+            body, lambda: _add(deps, incident_id, message, actor=actor, reply_to=reply_to), lane=PEOPLE
+        )
 
 
 async def _add(
@@ -105,11 +108,12 @@ async def _add(
 
 
 def source_message(body: dict[str, Any]) -> SourceMessage:
-    """The message a shortcut was used on, as plain text (Slack's payload, checked)."""
+    """The message a shortcut was used on, as plain text (Slack's payload, checked); a reply's payload
+    carries its thread_ts."""
     message, channel = body.get("message") or {}, body.get("channel") or {}
     ts, channel_id = message.get("ts"), channel.get("id")
     if not is_slack_ts(ts) or not isinstance(channel_id, str):
         raise UserError("Slack did not say which message that was; try again.")
     author = message.get("user") if isinstance(message.get("user"), str) else None
     text = plain_from_slack(message["text"]) if isinstance(message.get("text"), str) else ""
-    return SourceMessage(channel_id, ts, author, text)
+    return SourceMessage(channel_id, ts, author, text, thread_ts=reply_thread(ts, message.get("thread_ts")))

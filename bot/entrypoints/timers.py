@@ -24,7 +24,14 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.timer_results import AckTimedOut, FollowUpReminded, PageStepped, ReminderSent, TimerResult
+from bot.domain.timer_results import (
+    AckTimedOut,
+    FollowUpReminded,
+    PageDeferred,
+    PageStepped,
+    ReminderSent,
+    TimerResult,
+)
 from bot.runtime.background import transient
 from bot.slack.gateway import slack_error
 from bot.usecases.declare import IncidentService
@@ -42,7 +49,7 @@ CONCURRENCY = 16
 TICK_SECONDS = 0.5
 RECORD_WITHIN = 1.0  # seconds: what has been sent by then is recorded, whatever is still on its way
 SWEEP_EVERY = timedelta(seconds=2)  # unfinished set-ups and the outbox are looked at this often
-SETUP_LEASE = timedelta(minutes=5)  # a set-up may wait out several Retry-Afters
+SETUP_LEASE = timedelta(seconds=20)  # renewed by the set-up while it runs (waiting out Retry-Afters, say)
 SWEEP_BATCH = 20
 STOP_GRACE = 20.0
 OUTAGE_BACKOFF_CAP = 10.0  # seconds between ticks while the database is unreachable
@@ -72,6 +79,7 @@ class Timers:
     _started: float = field(default_factory=time.monotonic)
     _failures: int = 0
     _quiet_until: float = 0.0
+    _pages_waiting_for_slack: bool = False
 
     async def tick(self) -> int:
         """Fire everything due now; returns how many timers fired. One tick at a time per process.
@@ -197,8 +205,17 @@ class Timers:
                 await self._recorded(result, taken=took)
             except Exception:  # its record stands; only a follow-up message was lost
                 log.exception("after recording %s", type(result).__name__)
+        await self.pager.dms.flush()  # pages that joined a digest DM this time are shown in it, one edit each
 
     async def _recorded(self, result: TimerResult, *, taken: bool) -> None:
+        if isinstance(result, PageDeferred):
+            if not self._pages_waiting_for_slack:  # one line for an outage, not one per page and try
+                log.warning("pages wait for Slack (%s); their steps are tried again every few seconds", result.reason)
+            self._pages_waiting_for_slack = True
+            return
+        if isinstance(result, PageStepped) and self._pages_waiting_for_slack:
+            log.info("Slack answers page DMs again; the pages that waited are being sent")
+            self._pages_waiting_for_slack = False
         if isinstance(result, ReminderSent):
             self.reminders.recorded(result)
         elif isinstance(result, PageStepped):

@@ -1,21 +1,31 @@
-"""Work accepted from Slack and done after the ack, by a bounded pool of workers.
+"""Work accepted from Slack and done after the ack, by bounded pools of workers in two lanes.
 
 Listeners acknowledge and hand their work here, so the ack path stays a straight line (Bolt runs with
 process_before_response and returns the ack the moment the listener returns). A bounded pool keeps a
 burst of requests from flooding the event loop ahead of the acks still waiting, and gives shutdown one
 place to wait for everything Slack was told we accepted.
+
+People first: work a person is waiting for (a command, a click, a form, a shortcut) has the `people`
+lane and its own workers; everything else (alert intake, Events API events, refreshes) the `bulk` lane.
+A storm that fills the bulk lane never delays a person. And a job that waits for Slack's pace gives its
+worker back while it waits (bot.runtime.worker_slot), so hundreds of posts queued for one channel hold
+no worker at all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import aiohttp
+from prometheus_client import Gauge
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from bot.runtime import worker_slot
 from bot.runtime.metrics import Metrics
 from bot.runtime.startup import delays
 
@@ -24,7 +34,11 @@ log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[object]]  # what it returns is not used
 OnError = Callable[[BaseException, dict[str, Any]], Awaitable[None]]
 FirstDelivery = Callable[[str], Awaitable[bool]]
-DEFAULT_WORKERS = 16
+Lane = Literal["people", "bulk"]
+PEOPLE: Lane = "people"  # a person is waiting: commands, clicks, forms, message shortcuts
+BULK: Lane = "bulk"  # nobody is waiting: alert intake, Events API events, refreshes
+LANES: tuple[Lane, ...] = (PEOPLE, BULK)
+DEFAULT_WORKERS = 8  # per lane
 RETRY_WINDOW = 60.0  # seconds a request waits for the database (or Slack) to come back
 FIRST_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 5.0
@@ -51,8 +65,17 @@ def _what(exc: BaseException) -> str:
     return "the database" if isinstance(exc, DBAPIError) or not isinstance(exc, aiohttp.ClientError) else "Slack"
 
 
+@dataclass
+class _Queue:
+    """One lane: its queue of jobs and the workers that take them."""
+
+    name: Lane
+    jobs: asyncio.Queue[tuple[Job, dict[str, Any], bool]] = field(default_factory=asyncio.Queue)
+    workers: list[asyncio.Task[None]] = field(default_factory=list)
+
+
 class Background:
-    """A queue of post-ack jobs and the workers that run them."""
+    """Queues of post-ack jobs, one per lane, and the workers that run them."""
 
     def __init__(
         self,
@@ -70,30 +93,38 @@ class Background:
 
         `first_delivery(key)` records a request's delivery key (its trigger_id) and says whether it is
         new: a request replayed with the same signature, or delivered twice, runs once.
+
+        `workers` is per lane.
         """
         self._first_delivery = first_delivery
         self._count_commits = count_commits
         self.retry_window = RETRY_WINDOW
-        self._queue: asyncio.Queue[tuple[Job, dict[str, Any], bool]] = asyncio.Queue()
+        self._lanes = {lane: _Queue(lane) for lane in LANES}
         self._metrics = metrics
         self._on_error = on_error
         self._size = workers
-        self._workers: list[asyncio.Task[None]] = []
+        self._jobs: set[asyncio.Task[None]] = set()  # pooled jobs running, with a worker or without
         self._urgent: set[asyncio.Task[None]] = set()
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
     def start(self) -> None:
-        """Start the workers (inside the running loop)."""
-        self._workers = [asyncio.create_task(self._work(), name=f"tocsin-worker-{n}") for n in range(self._size)]
+        """Start every lane's workers (inside the running loop)."""
+        for lane in self._lanes.values():
+            lane.workers = [
+                asyncio.create_task(self._work(lane), name=f"tocsin-{lane.name}-worker-{n}") for n in range(self._size)
+            ]
 
-    def submit(self, body: dict[str, Any], job: Job, *, urgent: bool = False, retry: bool = True) -> None:
+    def submit(
+        self, body: dict[str, Any], job: Job, *, lane: Lane = BULK, urgent: bool = False, retry: bool = True
+    ) -> None:
         """Accept a job from the request `body`; never blocks the ack.
 
-        `urgent` jobs start at once instead of queueing: opening a modal must use its trigger_id
-        within 3 seconds, whatever else is waiting. `retry=False`: a job whose Slack calls come before
-        its database writes is not tried again when the database fails (that would post twice).
+        `lane=PEOPLE` for work a person is waiting for (it never queues behind bulk work); the default is
+        the bulk lane. `urgent` jobs start at once instead of queueing: opening a modal must use its
+        trigger_id within 3 seconds, whatever else is waiting. `retry=False`: a job whose Slack calls come
+        before its database writes is not tried again when the database fails (that would post twice).
         """
         self._pending += 1
         self._idle.clear()
@@ -103,7 +134,8 @@ class Background:
             self._urgent.add(task)
             task.add_done_callback(self._urgent.discard)
         else:
-            self._queue.put_nowait((job, body, retry))
+            self._metrics.work_queued.labels(lane).inc()
+            self._lanes[lane].jobs.put_nowait((job, body, retry))
 
     @property
     def pending(self) -> int:
@@ -119,20 +151,37 @@ class Background:
         return True
 
     async def drain(self, within: float) -> bool:
-        """Finish every accepted job, then stop the workers; False if `within` seconds ran out first."""
+        """Finish every accepted job, then stop the workers (and any pooled job still running when
+        `within` seconds ran out: False then)."""
         finished = await self.wait_idle(within)
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers = []
+        stopping = [worker for lane in self._lanes.values() for worker in lane.workers] + list(self._jobs)
+        for task in stopping:
+            task.cancel()
+        await asyncio.gather(*stopping, return_exceptions=True)
+        for lane in self._lanes.values():
+            lane.workers = []
         return finished
 
-    async def _work(self) -> None:
+    async def _work(self, lane: _Queue) -> None:
+        """Take the lane's jobs one at a time: each runs as a task of its own, and the worker moves on
+        when it finishes or gives the worker back to wait for Slack."""
         while True:
-            job, body, retry = await self._queue.get()
-            await self._run(job, body, retry=retry)
+            job, body, retry = await lane.jobs.get()
+            self._metrics.work_queued.labels(lane.name).dec()
+            slot = asyncio.Event()
+            task = asyncio.create_task(self._run(job, body, retry=retry, slot=slot))
+            self._jobs.add(task)
+            task.add_done_callback(self._jobs.discard)
+            await slot.wait()
+            if not task.done():  # it waits for Slack's pace without a worker
+                waiting = self._metrics.work_waiting_for_slack.labels(lane.name)
+                waiting.inc()
+                task.add_done_callback(functools.partial(_count_down, waiting))
 
-    async def _run(self, job: Job, body: dict[str, Any], *, retry: bool = True) -> None:
+    async def _run(
+        self, job: Job, body: dict[str, Any], *, retry: bool = True, slot: asyncio.Event | None = None
+    ) -> None:
+        worker_slot.hold(slot)  # this task's own context: what it starts inherits it, urgent jobs hold none
         try:
             key = delivery_key(body)
             if key is not None and self._first_delivery is not None:
@@ -148,6 +197,8 @@ class Background:
             self._pending -= 1
             if self._pending == 0:
                 self._idle.set()
+            if slot is not None:  # last, with no await after it: the worker sees this task done
+                slot.set()
 
     async def _retrying(self, attempt: Callable[[], Awaitable[Any]]) -> Any:
         """Run `attempt`; while it fails for a passing reason (the database or Slack unreachable) before
@@ -174,6 +225,10 @@ class Background:
             await self._on_error(error, body)
         except Exception:  # telling the user failed too; the log is all that is left
             log.exception("could not report an error to the user")
+
+
+def _count_down(gauge: Gauge, _: object) -> None:
+    gauge.dec()
 
 
 def delivery_key(body: dict[str, Any]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -14,6 +15,16 @@ EVENT_FIELDS = ("incident", "actor", "team")
 # Libraries whose INFO lines describe their own machinery (scheduler jobs run, migration plugins set up,
 # sockets opened): an operator wants what Tocsin did, so they speak from WARNING up.
 QUIET_LOGGERS = ("apscheduler", "alembic", "slack_bolt", "slack_sdk", "aiohttp.access")
+
+
+class _JsonLines(JsonFormatter):
+    """One JSON object per line, its timestamp in ISO 8601 and UTC (`2026-11-24T10:00:00.123Z`) whatever the
+    host's time zone, so lines from several replicas and hosts sort and join as they are."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The record's time in UTC, to the millisecond."""
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class _Quieter(logging.Filter):
@@ -37,7 +48,7 @@ def configure(level: str, fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(
-            JsonFormatter(
+            _JsonLines(
                 "%(asctime)s %(levelname)s %(name)s %(message)s",
                 rename_fields={"asctime": "timestamp", "levelname": "level", "name": "logger"},
             )
@@ -57,3 +68,24 @@ def configure(level: str, fmt: str = "text") -> None:
 def event(logger: logging.Logger, message: str, *args: Any, **fields: Any) -> None:
     """Log one thing that happened at INFO, with its fields (incident, actor, team…) for JSON logs."""
     logger.info(message, *args, extra={k: v for k, v in fields.items() if v is not None})
+
+
+class Outage:
+    """Something probed every few seconds (a health check, a metrics scrape) that can fail for a while: one
+    warning when it starts failing, one line when it answers again, nothing in between."""
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        """`what` names it in the log lines ("health check: the database")."""
+        self._log, self._what, self._failing = logger, what, False
+
+    def failed(self, reason: str) -> None:
+        """It failed now (logged only if it was answering before)."""
+        if not self._failing:
+            self._log.warning("%s did not answer (%s); said once until it answers again", self._what, reason)
+        self._failing = True
+
+    def answered(self) -> None:
+        """It answered now (logged only if it was failing before)."""
+        if self._failing:
+            self._log.info("%s answers again", self._what)
+        self._failing = False

@@ -26,8 +26,13 @@ class Metrics:
         )
         self.slack_errors = Counter(
             "tocsin_slack_api_errors",
-            "Slack Web API calls that failed",
+            "Slack Web API calls that failed: Slack's error code, or connection when Slack did not answer",
             ["method", "error"],
+            registry=self.registry,
+        )
+        self.slack_up = Gauge(
+            "tocsin_slack_up",
+            "1 when Slack accepts the bot token (and the Socket Mode connection, if used, is open), else 0",
             registry=self.registry,
         )
         self.declare_setup_seconds = Histogram(
@@ -71,6 +76,27 @@ class Metrics:
         )
         self.work_in_flight = Gauge(
             "tocsin_work_in_flight", "Acknowledged requests still being worked on", registry=self.registry
+        )
+        self.work_queued = Gauge(
+            "tocsin_work_queued",
+            "Accepted work waiting for a worker, by lane (people: someone is waiting; bulk: nobody is)",
+            ["lane"],
+            registry=self.registry,
+        )
+        self.work_waiting_for_slack = Gauge(
+            "tocsin_work_waiting_for_slack",
+            "Accepted work that gave its worker back to wait for Slack's pace or a Retry-After, by lane",
+            ["lane"],
+            registry=self.registry,
+        )
+        for lane in ("people", "bulk"):  # both lanes present from the start, at 0
+            self.work_queued.labels(lane)
+            self.work_waiting_for_slack.labels(lane)
+        self.alerts_refused = Counter(
+            "tocsin_alerts_refused",
+            "Alert webhook deliveries refused (each answered with the reason)",
+            ["source", "reason"],
+            registry=self.registry,
         )
 
     def set_open_incidents(self, counts: dict[str, int], severities: list[str]) -> None:

@@ -1,12 +1,14 @@
 """Start-up that neither hangs nor spins: the database and Slack are waited for with capped exponential
-backoff and jitter, one line per attempt; what can never work (a refused token, wrong credentials, a
-missing database) stops start-up with one line naming the setting."""
+backoff and jitter (the database with one line per attempt, Slack with one line per outage); what can
+never work (a refused token, wrong credentials, a missing database) stops start-up with one line naming
+the setting."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.errors import ConfigError
+from bot.runtime.slack_status import SlackStatus
 from bot.settings import redact_url
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,26 @@ def delays(first: float = FIRST_DELAY, cap: float = MAX_DELAY) -> Iterator[float
     while True:
         yield delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
         delay = min(delay * 2, cap)
+
+
+def database_tls_problem(exc: BaseException) -> str | None:
+    """Why TLS failed, when it did: a setting to fix (sslmode, sslrootcert), never an outage to wait out."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return database_tls_problem(exc.orig.__cause__ or exc.orig)
+    if isinstance(exc, ConnectionError) and "rejected SSL upgrade" in str(exc):
+        return (
+            f"the server refused TLS ({_first_line(exc)}); sslmode=require and verify-ca/verify-full need a "
+            "server with ssl on (sslmode=prefer falls back to an unencrypted connection)"
+        )
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = (exc.verify_message or exc.reason or "").rstrip(".")
+        return (
+            f"the server's TLS certificate failed verification ({reason}); sslrootcert must be the CA that "
+            "signed it, and with verify-full the URL's host a name it holds"
+        )
+    if isinstance(exc, ssl.SSLError) and not isinstance(exc, ssl.SSLEOFError | ssl.SSLSyscallError):
+        return f"the TLS handshake failed ({exc.reason or _first_line(exc)}); check sslmode and the ssl* parameters"
+    return None
 
 
 def database_unreachable(exc: BaseException) -> bool:
@@ -63,6 +86,8 @@ async def wait_for_database(
             await ready(engine)
             return
         except Exception as exc:
+            if tls := database_tls_problem(exc):
+                raise ConfigError(f"DATABASE_URL: {tls}") from None
             if not database_unreachable(exc):
                 raise ConfigError(f"DATABASE_URL: the database refused Tocsin: {_first_line(exc)}") from None
             wait = next(waits)
@@ -75,18 +100,19 @@ async def wait_for_database(
         await asyncio.sleep(wait)
 
 
-async def wait_for_slack(attempt: Callable[[], Awaitable[None]], what: str) -> None:
-    """Run `attempt` until Slack answers it; one line per failed attempt, then backoff. A ConfigError
-    (Slack refused a token) is raised at once."""
+async def wait_for_slack(attempt: Callable[[], Awaitable[None]], what: str, status: SlackStatus) -> None:
+    """Run `attempt` until Slack answers it, with backoff; `status` tells /readyz and logs an outage once
+    (naming the URL). A ConfigError (Slack refused a token) is raised at once."""
     waits = delays()
     while True:
         try:
             await attempt()
-            return
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            wait = next(waits)
-            log.warning("%s: Slack is unreachable (%s); trying again in %.1fs", what, type(exc).__name__, wait)
-        await asyncio.sleep(wait)
+            status.failed(exc, what)
+        else:
+            status.answered(what)
+            return
+        await asyncio.sleep(next(waits))
 
 
 def _sqlite_folder_exists(url: str) -> None:

@@ -1,5 +1,7 @@
 """Charts as PNG bytes. matplotlib (Agg, no display) is imported on first use and run in a worker
-thread by the caller, so neither start-up nor the event loop pays for it."""
+thread by the caller, so neither start-up nor the event loop pays for it. A chart that cannot be drawn
+(matplotlib needs a writable cache folder: MPLCONFIGDIR, else ~/.config, else a temporary one) raises
+ChartError, and the caller goes on without the picture."""
 
 from __future__ import annotations
 
@@ -8,10 +10,24 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 
+class ChartError(Exception):
+    """A chart could not be drawn; the message says why, on one line."""
+
+
 def mttr_by_week_png(
     weekly_mttr: Mapping[date, Mapping[str, float]], severities: Sequence[str], colours: Mapping[str, str | None]
 ) -> bytes:
     """A line per severity: mean time to resolve (hours) of the incidents declared each week."""
+    try:
+        return _mttr_by_week_png(weekly_mttr, severities, colours)
+    # matplotlib fails as OSError (no writable cache folder), ValueError, RuntimeError…: each means no picture.
+    except Exception as exc:
+        raise ChartError(" ".join(f"{type(exc).__name__}: {exc}".split())) from exc
+
+
+def _mttr_by_week_png(
+    weekly_mttr: Mapping[date, Mapping[str, float]], severities: Sequence[str], colours: Mapping[str, str | None]
+) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -135,13 +135,20 @@ class SlackGateway:
 
     async def post(self, channel: str, text: str, blocks: Blocks | None = None, *, thread_ts: str | None = None) -> str:
         """Post a message (in `thread_ts`'s thread if given), paced per channel; returns its ts."""
-        delay = self.pacer.reserve(channel)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await self.pacer.turn(channel)  # holds no background worker meanwhile
         response = await self._client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, thread_ts=thread_ts
         )
         return str(response["ts"])
+
+    async def post_to_edit(self, channel: str, text: str, blocks: Blocks | None = None) -> tuple[str, str]:
+        """Post a message that will be edited, paced per channel; returns its (channel ID, ts), since
+        chat.update takes only an ID where chat.postMessage also took `#name`."""
+        await self.pacer.turn(channel)
+        response = await self._client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+        return str(response["channel"]), str(response["ts"])
 
     async def permalink(self, channel: str, ts: str) -> str | None:
         """A message's permalink, or None when Slack will not say (a channel Tocsin cannot see)."""
@@ -159,9 +166,7 @@ class SlackGateway:
     async def dm(self, user_id: str, text: str, blocks: Blocks | None = None) -> tuple[str, str]:
         """Message a person directly, paced like any channel (a burst of pages to one on-call person
         would otherwise meet 429s); returns the DM's (channel, ts) so it can be updated later."""
-        delay = self.pacer.reserve(user_id)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await self.pacer.turn(user_id)
         response = await self._client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
         return str(response["channel"]), str(response["ts"])
 
@@ -175,6 +180,16 @@ class SlackGateway:
             raise
         return str(response["user"]["id"])
 
+    async def user_exists(self, user_id: str) -> bool:
+        """Whether `user_id` is a Slack user who has not been deactivated (users.info)."""
+        try:
+            response = await self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return False
+            raise
+        return not (response.get("user") or {}).get("deleted", False)
+
     async def group_members(self, group_id: str) -> list[str]:
         """The users in a user group (group:S… escalation targets)."""
         response = await self._client.usergroups_users_list(usergroup=group_id)
@@ -185,19 +200,24 @@ class SlackGateway:
         await self._client.views_publish(user_id=user_id, view=view)
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
-        """One message by its ts (with its permalink), or None when it is gone."""
-        history, link = await asyncio.gather(
-            self._client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1),
+        """One message by its ts, in the channel or a reply in a thread (with its permalink, and a reply's
+        thread_ts), or None when it is gone.
+
+        An event names a message by channel and ts alone, and conversations.history holds only the
+        channel's top-level messages; conversations.replies given a message's ts starts with that message
+        whichever it is: a thread's parent comes first, and a reply or an unthreaded message comes alone.
+        """
+        thread, link = await asyncio.gather(
+            self._client.conversations_replies(channel=channel, ts=ts, limit=1),
             self._client.chat_getPermalink(channel=channel, message_ts=ts),
             return_exceptions=True,
         )
-        if isinstance(history, BaseException):
-            raise history
-        messages = history.get("messages") or []
-        if not messages:
-            return None
-        found = dict(messages[0])
-        if not isinstance(link, BaseException):
+        if isinstance(thread, SlackApiError) and thread.response.get("error") == "thread_not_found":
+            return None  # deleted meanwhile
+        if isinstance(thread, BaseException):
+            raise thread
+        found = next((dict(m) for m in thread.get("messages") or [] if m.get("ts") == ts), None)
+        if found is not None and not isinstance(link, BaseException):
             found["permalink"] = link.get("permalink")
         return found
 

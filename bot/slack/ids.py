@@ -14,6 +14,7 @@ class Action(StrEnum):
     RESOLVE = "incident_resolve"
     PAGE_ACKNOWLEDGE = "page_acknowledge"
     PAGE_DECLINE = "page_decline"
+    PAGE_ACKNOWLEDGE_ALL = "page_acknowledge_all"
     FOLLOW_UP_ADD = "follow_up_add"
     FOLLOW_UP_DONE = "follow_up_done"
     POSTMORTEM_DONE = "postmortem_done"

@@ -9,13 +9,22 @@ TRIM_NOTE = " … (trimmed)"
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 _ENTITY = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,31}$")
+# What a cut must not split: an entity (`&amp;`) or a Slack control (`<@U1>`, `<https://…|label>`).
+_UNCUTTABLE = re.compile(r"&(?:amp|lt|gt);|<[^<>\n]*>")
 _SAFE_URL = re.compile(r"^https?://[^\s<>|]+$", re.IGNORECASE)
 MAX_URL = 2000
 
 
 def escape(text: str) -> str:
-    """Make user text inert in mrkdwn: no mentions, no links, no broadcasts."""
+    """Make any text shown as is (user text, and fixed text such as `<title>`) inert in mrkdwn: no mentions,
+    no links, no broadcasts. Only for mrkdwn and `text` fallbacks: plain_text objects show `&lt;` as is."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: str) -> str:
+    """Literal text as inline code, escaped: `/incident note <text>` keeps its placeholders visible."""
+    return f"`{escape(text)}`"
 
 
 def plain_from_slack(text: str) -> str:
@@ -45,15 +54,28 @@ def quoted(text: str, limit: int = 40) -> str:
 
 
 def trim(text: str, limit: int, note: str = TRIM_NOTE) -> str:
-    """Cut `text` to `limit` characters, saying visibly that it was cut."""
+    """Cut `text` to `limit` characters, saying visibly that it was cut; never inside an entity or a
+    Slack control, which would leave a bare `&` or `<` behind."""
     if len(text) <= limit:
         return text
-    return text[: max(0, limit - len(note))].rstrip() + note
+    cut = max(0, limit - len(note))
+    for unit in _UNCUTTABLE.finditer(text):
+        if unit.start() >= cut:
+            break
+        if cut < unit.end():
+            cut = unit.start()
+            break
+    return text[:cut].rstrip() + note
 
 
 def is_user_id(value: object) -> TypeGuard[str]:
     """Whether `value` is a Slack user ID (U… or W…), the only thing safe inside `<@…>`."""
     return isinstance(value, str) and bool(_USER_ID.match(value))
+
+
+def is_channel_id(value: object) -> TypeGuard[str]:
+    """Whether `value` is a Slack conversation ID (C…, G… or D…), the only thing safe inside `<#…>`."""
+    return isinstance(value, str) and bool(_CHANNEL_ID.match(value))
 
 
 def mention(user_id: str | None) -> str:

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.alerts import Alert, AlertBatch, decide, most_severe
 from bot.domain.escalation import NewPage, Plan, plan_for_policy
 from bot.domain.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
 from bot.domain.keys import fit_key
+from bot.domain.notice_digests import AlertNotice
 from bot.domain.policy import Policy
 from bot.runtime.background import Background
 from bot.runtime.logs import event
-from bot.slack import blocks
-from bot.slack.gateway import SlackGateway, slack_error
-from bot.slack.mrkdwn import escape, safe_url
-from bot.slack.mrkdwn import link as mrkdwn_link
+from bot.slack.gateway import SlackGateway
+from bot.slack.mrkdwn import escape
+from bot.usecases.alert_notices import AlertNotices
 from bot.usecases.declare import IncidentService
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+# A repeat delivery of a big group (Alertmanager sends the whole group again every repeat_interval) puts a
+# few lines on the incident's timeline, not one per alert.
+TIMELINE_ALERTS = 5
 
 
 class _Route:
@@ -38,7 +41,7 @@ class _Route:
         self.decision = decide(self.lead, intake.policy)
         policy_name = self.decision.escalation_policy
         self.plan = plan_for_policy(policy_name, intake.policy) if policy_name else None
-        more = len(batch.alerts) - 1
+        more = len(batch.alerts) - 1 + batch.truncated  # the sender's max_alerts left some out
         self.title = self.lead.title + (f" (+{more} more)" if more > 0 else "")
         self._workspace = intake.workspace
 
@@ -75,12 +78,19 @@ class AlertIntake:
     incidents: IncidentService
     background: Background
     workspace: Callable[[], tuple[str, str]]  # (team id, bot user id) from auth.test
+    notices: AlertNotices = field(init=False)
+
+    def __post_init__(self) -> None:
+        """A new group that does not declare is told in its route's channel, gathered there in a storm."""
+        self.notices = AlertNotices(self.slack, self.policy, self.clock)
 
     async def receive(self, batch: AlertBatch) -> dict[str, object]:
         """Store the batch; start, update or stand down what it calls for. Returns a short summary.
 
         A new group's page is stored in the same transaction as its alerts, so a webhook costs one
         transaction; Slack hears of it afterwards (the timers send the page, the notice is queued)."""
+        if batch.ignored is not None:
+            return {"group": None, "action": "ignored", "reason": batch.ignored}
         now = self.clock()
         firing_now = [a for a in batch.alerts if a.firing]
         route = _Route(self, batch, firing_now) if firing_now else None
@@ -127,7 +137,7 @@ class AlertIntake:
             source=batch.source,
         )
         if group.incident_id:
-            notes = [f"Alert {'firing' if a.firing else 'resolved'}: {a.title}" for a in batch.alerts]
+            notes = _timeline_notes(batch)
             async with self.uow() as uow:
                 await uow.incidents.record(
                     group.incident_id, *(TimelineEntry(TimelineKind.ALERT, now, None, n) for n in notes)
@@ -158,13 +168,12 @@ class AlertIntake:
             # Declaring talks to Slack for a while: answer the webhook now, finish in the background.
             self.background.submit({}, lambda: self._declare_and_page(group_id, new, decision.escalation_policy))
             return
-        # The notice waits its turn in the channel's queue: the webhook is answered without waiting for it.
-        self.background.submit(
-            {},
-            lambda: self._notice(
-                decision.channel, route.title, decision.severity, decision.escalation_policy, route.lead.url
-            ),
+        # The notice waits its turn in the channel's queue (or joins its storm's digest): the webhook is
+        # answered without waiting for it.
+        notice = AlertNotice(
+            route.title, decision.severity, decision.service, decision.escalation_policy, route.lead.url
         )
+        self.background.submit({}, lambda: self.notices.send(decision.channel, notice))
 
     async def _declare_and_page(self, group_id: int, new: NewIncident, escalation: str | None) -> None:
         outcome = await self.incidents.declare(new, reply_to=None, page_service=False)
@@ -182,22 +191,13 @@ class AlertIntake:
             )
             await uow.commit()
 
-    async def _notice(
-        self, channel: str | None, title: str, severity: str, escalation: str | None, url: str | None
-    ) -> None:
-        if channel is None:
-            log.warning("alert %r had nowhere to be posted (no broadcast channel or route channel)", title)
-            return
-        action = f"paging `{escape(escalation)}`" if escalation else "not routed to any escalation policy"
-        link = ""
-        if url:
-            link = (
-                f" · {mrkdwn_link(url, 'source')}"
-                if safe_url(url)
-                else " · (its source URL was not a plain http(s) link)"
-            )
-        line = f":bell: *Alert firing:* {escape(title)} · *{severity}* · {action}{link}"
-        try:
-            await self.slack.post(channel, line, [blocks.section(line)])
-        except Exception as exc:  # the page goes on even when the notice cannot be posted
-            log.warning("alert notice to %s failed: %s", channel, slack_error(exc))
+
+def _timeline_notes(batch: AlertBatch) -> list[str]:
+    """What a delivery puts on its incident's timeline: the first few alerts, then how many more."""
+    notes = [f"Alert {'firing' if a.firing else 'resolved'}: {a.title}" for a in batch.alerts[:TIMELINE_ALERTS]]
+    rest = batch.alerts[TIMELINE_ALERTS:]
+    firing = sum(a.firing for a in rest)
+    more = [f"{len(rest)} more alerts ({firing} firing, {len(rest) - firing} resolved)"] if rest else []
+    if batch.truncated:
+        more.append(f"{batch.truncated} left out by the sender's max_alerts")
+    return notes + ([f"… and {', and '.join(more)}"] if more else [])

@@ -1,6 +1,7 @@
 """Messages captured from an incident channel: a pinned message, or one given the timeline reaction,
 joins the timeline at the time it was posted; un-pinning or removing the reaction takes it off (once
-nothing holds it); edits and deletions follow. Each event counts once (its event_id), across replicas."""
+nothing holds it); edits and deletions follow. A reply in a thread is captured like any message, linked
+to its thread. Each event counts once (its event_id), across replicas."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
-from bot.domain.source_message import SourceMessage
+from bot.domain.source_message import SourceMessage, reply_thread
 from bot.runtime.logs import event
 from bot.slack.gateway import SlackGateway
 from bot.slack.mrkdwn import plain_from_slack
@@ -30,7 +31,8 @@ class MessageCapture:
     async def capture(
         self, *, event_id: str, channel_id: str, ts: str, reason: str, message: dict[str, Any] | None
     ) -> bool:
-        """Put a pinned or reacted message on its incident's timeline, at the time it was posted."""
+        """Put a pinned or reacted message (or reply) on its incident's timeline, at the time it was posted;
+        `message` is Slack's copy when the event carried one, else it is read."""
         async with self.uow(read_only=True) as uow:
             incident = await uow.incidents.by_channel(channel_id)
         if incident is None:
@@ -46,6 +48,7 @@ class MessageCapture:
             text=plain_from_slack(message.get("text", "")),
             source=_source(channel_id, ts),
             permalink=message.get("permalink"),
+            thread_ts=reply_thread(ts, message.get("thread_ts")),
         )
         async with self.uow() as uow:
             if not await uow.incidents.first_delivery(event_id, now=self.clock()):

@@ -19,10 +19,13 @@ from bot.domain.privacy import private_by_default
 from bot.domain.source_message import SourceMessage
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
+from bot.runtime.worker_slot import give_back
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.usecases.directory import UserDirectory, permission_directory
 from bot.usecases.ports import Clock, UnitOfWorkFactory, utc_now
-from bot.usecases.setup import SETUP_GRACE, IncidentSetup
+from bot.usecases.setup import IncidentSetup
+from bot.usecases.setup_run import SETUP_GRACE
 from bot.usecases.visibility import Visibility, hidden_from
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class IncidentService:
     setup: IncidentSetup | None = None  # only recording (tests of storage) needs none
     clock: Clock = utc_now
     visibility: Visibility | None = None  # listing needs it
+    directory: UserDirectory | None = None  # whose the e-mail addresses in admins and permissions are
 
     async def declare(
         self,
@@ -60,9 +64,10 @@ class IncidentService:
         """Declare: store the incident, then set it up in Slack (channel, header, announcements, page).
         `from_message` (the message shortcut) opens its timeline and, for a public incident, gets a
         threaded reply pointing at it."""
-        require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy)
+        directory = await permission_directory(self.directory)
+        require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
         if new.private:  # asked for; the policy's own defaults need no grant
-            require(Act.DECLARE_PRIVATE, actor=new.declared_by, incident=None, policy=self.policy)
+            require(Act.DECLARE_PRIVATE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
         elif private_by_default(new.severity, new.service, self.policy):
             new = replace(new, private=True)
         if from_message is not None:
@@ -87,6 +92,9 @@ class IncidentService:
             team=incident.team_id,
         )
         assert self.setup is not None
+        # Stored: the rest waits on Slack (conversations.create is ~20 a minute once Slack pushes back), so
+        # it goes on without a worker, and a storm of declares never keeps a person's next command waiting.
+        give_back()
         problems = await self.setup.run(incident, reply_to=reply_to, page_service=page_service)
         self.metrics.declare_setup_seconds.observe((self.clock() - started).total_seconds())
         async with self.uow(read_only=True) as uow:
@@ -96,11 +104,13 @@ class IncidentService:
         return DeclareOutcome(current or incident, created=True, problems=[str(p) for p in problems])
 
     async def _point_from(self, message: SourceMessage, incident: Incident) -> None:
-        """A reply in the source message's thread, so its readers find the incident (public ones only)."""
-        text = f":rotating_light: {blocks.incident_title_line(incident)} was declared from this message: "
+        """A reply in the source message's thread (a reply's own thread), so its readers find the incident
+        (public ones only)."""
+        source = "a reply in this thread" if message.thread_ts else "this message"
+        text = f":rotating_light: {blocks.incident_title_line(incident)} was declared from {source}: "
         text += blocks.channel_link(incident.channel_id)
         try:
-            await self.slack.post(message.channel_id, text, thread_ts=message.ts)
+            await self.slack.post(message.channel_id, text, thread_ts=message.thread_root)
         except Exception as exc:  # not a member of a private channel, say: the incident stands anyway
             log.info("%s: no reply under its source message: %s", incident.reference, slack_error(exc))
 

@@ -19,9 +19,12 @@ from bot.domain.policy import Policy
 from bot.runtime.logs import event
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
+from bot.slack.mrkdwn import code
 from bot.usecases.changes import committed, locked
+from bot.usecases.directory import UserDirectory, permission_directory
 from bot.usecases.ports import Clock, UnitOfWorkFactory
-from bot.usecases.setup import SETUP_GRACE, IncidentSetup
+from bot.usecases.setup import IncidentSetup
+from bot.usecases.setup_run import SETUP_GRACE
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ def refuse_making_private(incident: Incident) -> None:
     raise UserError(
         f"{incident.reference} has been public since it was declared: its title, channel and announcements "
         "have been seen. For a restricted response, declare a private incident "
-        "(`/incident declare --private sev1 <title>`) and mention it here."
+        f"({code('/incident declare --private sev1 <title>')}) and mention it here."
     )
 
 
@@ -46,15 +49,17 @@ class GoingPublic:
     policy: Policy
     clock: Clock
     setup: IncidentSetup
+    directory: UserDirectory | None = None  # whose the e-mail addresses in admins and permissions are
 
     async def make_public(self, incident_id: int, *, actor: str, reply_to: ReplyTarget) -> None:
         """Make the incident public; the actor must hold the policy's `make_public` grant (its IC by default).
         The move is a set-up of its own (the new channel, then the private channel's side of it: see
         IncidentSetup), so if this process dies half-way, the sweep finishes it."""
         now = self.clock()
+        directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
-            require(Act.MAKE_PUBLIC, actor=actor, incident=current, policy=self.policy)
+            require(Act.MAKE_PUBLIC, actor=actor, incident=current, policy=self.policy, directory=directory)
             if not current.private:
                 raise UserError(f"{current.reference} is public already.")
             if current.channel_id is None or current.moved_from is not None:

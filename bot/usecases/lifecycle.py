@@ -19,6 +19,7 @@ from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget
 from bot.usecases.announce import Announcer
 from bot.usecases.changes import committed, locked, log_change
+from bot.usecases.directory import UserDirectory, permission_directory
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 from bot.usecases.postmortems import PostmortemService
@@ -37,6 +38,12 @@ class Lifecycle:
     postmortems: PostmortemService | None = None
     metrics: Metrics | None = None
     pager: Pager | None = None  # to show stopped pages' DMs as settled when an incident resolves
+    directory: UserDirectory | None = None  # whose the e-mail addresses in admins and permissions are
+
+    async def check_may_resolve(self, incident: Incident, *, actor: str) -> None:
+        """UserError unless `actor` may resolve `incident` (asked before opening the resolve form)."""
+        directory = await permission_directory(self.directory)
+        require(Act.RESOLVE, actor=actor, incident=incident, policy=self.policy, directory=directory)
 
     async def change_status(
         self, incident_id: int, *, status: Status, actor: str, at: datetime | None = None
@@ -45,9 +52,10 @@ class Lifecycle:
         if status is Status.RESOLVED:
             raise UserError("Use `/incident resolve` to resolve.")
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
-            require(Act.STATUS, actor=actor, incident=current, policy=self.policy)
+            require(Act.STATUS, actor=actor, incident=current, policy=self.policy, directory=directory)
             check_move(current, status)
             await uow.incidents.update(current.id, status=status.value, **stamps_for(current, status, now))
             await uow.incidents.record(
@@ -74,9 +82,10 @@ class Lifecycle:
     ) -> Incident:
         """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
-            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy, directory=directory)
             check_move(current, Status.RESOLVED)
             await uow.incidents.set_update_due(
                 current.id,
@@ -117,9 +126,10 @@ class Lifecycle:
     async def postmortem_done(self, incident_id: int, *, actor: str, at: datetime | None = None) -> Incident:
         """The last stage of the lifecycle: the postmortem is done (by those who may resolve)."""
         now = at or self.clock()
+        directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
-            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy)
+            require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy, directory=directory)
             if current.status is not Status.RESOLVED:
                 raise UserError(
                     f"{current.reference} is {current.status.label.lower()}; "
@@ -143,9 +153,10 @@ class Lifecycle:
     async def reopen(self, incident_id: int, *, reason: str, actor: str, at: datetime | None = None) -> Incident:
         """Reopen a resolved incident (investigating again, reminders restart from now)."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
-            require(Act.REOPEN, actor=actor, incident=current, policy=self.policy)
+            require(Act.REOPEN, actor=actor, incident=current, policy=self.policy, directory=directory)
             if current.status is not Status.RESOLVED:
                 raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
             reopened_view = replace(current, status=Status.INVESTIGATING, last_update_at=now)

@@ -19,12 +19,15 @@ from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.usecases.page_dms import PageDms
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from storage.uow import UnitOfWork
 
 log = logging.getLogger("bot.usecases.paging")
+
+ALL_AT_ONCE = 8  # pages acknowledged together by Acknowledge all, at a time
 
 
 class PageAnswers:
@@ -36,6 +39,7 @@ class PageAnswers:
     clock: Clock
     metrics: Metrics
     wake: Callable[[], None]
+    dms: PageDms
 
     async def get(self, page_id: int) -> Page:
         """A page by id."""
@@ -45,8 +49,31 @@ class PageAnswers:
             raise NotFoundError("That page no longer exists.")
         return page
 
-    async def acknowledge(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
-        """Stop the escalation, join the responder to the channel, and show it everywhere."""
+    async def acknowledge_all(
+        self, digest_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+    ) -> None:
+        """Acknowledge every page of a digest DM that paged `actor` and is still escalating."""
+        async with self.uow(read_only=True) as uow:
+            page_ids = await uow.pages.pages_in_digest(digest_id, user_id=actor)
+        if not page_ids:
+            await self.slack.reply(reply_to, "Nothing in that list is escalating any more.")
+            return
+        at = at or self.clock()
+        limit = asyncio.Semaphore(ALL_AT_ONCE)
+
+        async def one(page_id: int) -> bool:
+            async with limit:
+                return await self.acknowledge(page_id, actor=actor, reply_to=reply_to, at=at, quiet=True)
+
+        taken = sum(await asyncio.gather(*(one(p) for p in page_ids)))
+        event(log, "%d pages of digest %s acknowledged by %s", taken, digest_id, actor, actor=actor)
+        await self.slack.reply(reply_to, f":white_check_mark: Acknowledged {taken} of the pages; escalation stopped.")
+
+    async def acknowledge(
+        self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None, quiet: bool = False
+    ) -> bool:
+        """Stop the escalation, join the responder to the channel, and show it everywhere; whether this was
+        the page's first acknowledgement. `quiet`: no reply when someone else was first (Acknowledge all)."""
         now = at or self.clock()
         async with self.uow() as uow:
             await require_recipient(uow, page_id, actor)
@@ -80,15 +107,16 @@ class PageAnswers:
             )
             channel_id = incident.channel_id if incident else None
             await self._settle_dms(page, delivered(notified), channel_id)
-            return
+            return False
         if incident_first and incident is not None:  # the incident's first acknowledgement: time to acknowledge
             seconds = max(0.0, (now - incident.declared_at).total_seconds())
             self.metrics.time_to_acknowledge.labels(incident.severity).observe(seconds)
         if not first:
             who = f"<@{page.acknowledged_by}>" if page.acknowledged_by else "nobody"
             state = "acknowledged by " + who if page.status == "acknowledged" else page.status
-            await self.slack.reply(reply_to, f"That page was already {state}.")
-            return
+            if not quiet:
+                await self.slack.reply(reply_to, f"That page was already {state}.")
+            return False
         reference = incident.reference if incident else None
         event(log, "page %s acknowledged by %s", page_id, actor, incident=reference, actor=actor, page=page_id)
         channel_id = incident.channel_id if incident else None
@@ -101,6 +129,7 @@ class PageAnswers:
         for result in await asyncio.gather(*calls, return_exceptions=True):
             if isinstance(result, BaseException):
                 log.warning("page %s acknowledged, but a Slack call failed: %s", page_id, slack_error(result))
+        return True
 
     async def cancel(self, page_id: int, *, reason: str) -> bool:
         """Stop a page (its alerts resolved): cancelled if nobody acknowledged it, its ack timeout stopped
@@ -168,8 +197,11 @@ class PageAnswers:
         text, body = blocks.page_dm_settled(
             title=page.title, severity=page.severity, channel_id=channel_id, outcome=outcome, reopens=reopens
         )
+        messages = [(c, ts) for _, c, ts in sent if c and ts]
+        digests = await self.dms.digests_among(messages)  # a digest DM is shown anew, not replaced
+        updates = [self.slack.update_message(c, ts, text, body) for c, ts in messages if (c, ts) not in digests]
         for result in await asyncio.gather(
-            *(self.slack.update_message(c, ts, text, body) for _, c, ts in sent if c and ts), return_exceptions=True
+            *updates, *(self.dms.refresh(d) for d in set(digests.values())), return_exceptions=True
         ):
             if isinstance(result, BaseException):
                 log.warning("page %s: a DM was not updated: %s", page.id, slack_error(result))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain.errors import UserError
@@ -19,7 +19,6 @@ from bot.domain.escalation import (
     ACKNOWLEDGED,
     NewPage,
     Page,
-    Plan,
     Tier,
     next_step,
     plan_for_policy,
@@ -30,18 +29,24 @@ from bot.domain.escalation import (
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.oncall import next_handoff, on_call
 from bot.domain.policy import Policy
-from bot.domain.timer_results import AckTimedOut, Notified, PageStepped, Released, TimerResult
+from bot.domain.timer_results import AckTimedOut, Notified, PageDeferred, PageStepped, Released, TimerResult
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.slack import blocks
 from bot.slack.gateway import SlackGateway, slack_error
+from bot.slack.mrkdwn import escape
+from bot.slack.web_client import retryable
+from bot.usecases.directory import UserDirectory
 from bot.usecases.page_answers import PageAnswers, delivered, timeout_text
+from bot.usecases.page_dms import PageDms
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+STEP_RETRY = timedelta(seconds=5)  # a step none of whose DMs reached Slack is tried again this soon
 
 
 @dataclass
@@ -54,6 +59,13 @@ class Pager(PageAnswers):
     clock: Clock
     metrics: Metrics
     wake: Callable[[], None] = lambda: None  # asks the timers to tick now (set by the composition root)
+    dms: PageDms = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Page DMs go out through the storm-aware sender (a digest per person when pages pile up)."""
+        self.dms = PageDms(self.uow, self.slack)
+
+    directory: UserDirectory | None = None  # whose the users named by e-mail are (shared, so its cache is)
 
     # ----- starting --------------------------------------------------------------------------
     async def page_service(self, incident: Incident | None, *, service: str, actor: str, team_id: str) -> int:
@@ -141,7 +153,7 @@ class Pager(PageAnswers):
                 sent_at=self.clock(),
             )
         assert step.tier is not None
-        users = await self._resolve(step.tier, page.plan, now)
+        users = await self._resolve(step.tier, page, channel_id, now)
         number = step.round * (steps_total // (page.plan.repeat + 1)) + step.tier_index + 1
         dm = blocks.page_dm(
             page_id=page.id,
@@ -151,7 +163,16 @@ class Pager(PageAnswers):
             tier=number,
             total=steps_total,
         )
-        dms = await asyncio.gather(*(self.slack.dm(user, *dm) for user in users), return_exceptions=True)
+        async with self.uow() as uow:  # write-ahead: whoever answers this DM is someone the page paged
+            await uow.pages.expect(page.id, round=step.round, tier=step.tier_index, users=users, now=now)
+            await uow.commit()
+        sending = (self.dms.send(u, page, dm, round=step.round, tier=step.tier_index, now=now) for u in users)
+        dms = await asyncio.gather(*sending, return_exceptions=True)
+        if users and all(isinstance(sent, BaseException) and retryable(sent) for sent in dms):
+            # Slack is unreachable or busy for every DM: nobody was reached, so the page does not move on
+            # to the next tier; the step is tried again shortly (paged late rather than skipped).
+            reason = slack_error(next(s for s in dms if isinstance(s, BaseException)))
+            return PageDeferred(page.id, now + STEP_RETRY, reason)
         notified: list[Notified] = []
         for user, sent in zip(users, dms, strict=True):
             if isinstance(sent, BaseException):
@@ -246,21 +267,37 @@ class Pager(PageAnswers):
                 log.warning("page %s re-opened, but a Slack call failed: %s", page.id, slack_error(outcome))
         self.wake()  # the first tier is due now
 
-    async def _resolve(self, tier: Tier, plan: Plan, now: datetime) -> list[str]:
-        users, emails, groups = targets(tier, plan, now)
-        lookups = await asyncio.gather(
-            *(self.slack.user_id_for_email(e) for e in emails),
-            *(self.slack.group_members(g) for g in groups),
-            return_exceptions=True,
+    async def _resolve(self, tier: Tier, page: Page, channel_id: str | None, now: datetime) -> list[str]:
+        """The user IDs a tier means now; whoever it names but cannot be paged is reported, never skipped
+        silently: a warning, a line on the incident's timeline and in its channel."""
+        wanted = targets(tier, page.plan, now)
+        directory = self.directory or UserDirectory(self.slack, self.policy, self.clock)
+        found, members = await asyncio.gather(
+            directory.resolve_all(wanted.users),
+            asyncio.gather(*(self.slack.group_members(g) for g in wanted.groups), return_exceptions=True),
         )
-        for found in lookups:
-            if isinstance(found, BaseException):
-                log.warning("page target lookup failed: %s", slack_error(found))
-            elif isinstance(found, list):
-                users.extend(found)
-            elif found:
-                users.append(found)
+        users = [r.user_id for r in found if r.user_id]
+        missed = [*wanted.unusable, *((r.ref, r.problem or "unknown") for r in found if r.user_id is None)]
+        for group, answer in zip(wanted.groups, members, strict=True):
+            if isinstance(answer, BaseException):
+                missed.append((f"group:{group}", f"Slack said {slack_error(answer)}"))
+            else:
+                users.extend(answer)
+        if missed:
+            await self._report_unpaged(page, channel_id, [f"could not page {who}: {why}" for who, why in missed], now)
         return list(dict.fromkeys(users))  # each person once, in order
+
+    async def _report_unpaged(self, page: Page, channel_id: str | None, lines: list[str], now: datetime) -> None:
+        for line in lines:
+            log.warning("page %s: %s", page.id, line)
+        said = [line[:1].upper() + line[1:] for line in lines]
+        if page.incident_id is not None:
+            async with self.uow() as uow:
+                for text in said:
+                    await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, text))
+                await uow.commit()
+        if channel_id:
+            await self._post(channel_id, "\n".join(f":warning: {escape(text)}" for text in said))
 
     def on_call_now(self, service: str | None) -> list[tuple[str, str | None, datetime | None, str | None]]:
         """For `/incident oncall`: each schedule (of a service, or all) with who is on call and the next handoff."""

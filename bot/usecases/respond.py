@@ -25,6 +25,7 @@ from bot.slack import blocks
 from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.usecases.announce import Announcer
 from bot.usecases.changes import committed, locked, log_change
+from bot.usecases.directory import UserDirectory, permission_directory
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
 from bot.usecases.ports import Clock, UnitOfWorkFactory
@@ -52,6 +53,7 @@ class ResponseService:
     metrics: Metrics | None = None
     visibility: Visibility | None = None  # who may see a private incident (none: nobody outside it)
     on_new_commander: Callable[[Incident, str], Awaitable[None]] | None = None  # a handover's new IC
+    directory: UserDirectory | None = None  # whose the e-mail addresses in admins and permissions are
     announce: Announcer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,12 +105,15 @@ class ResponseService:
         if named is None:
             raise UserError(f"The policy has no {role.replace('_', ' ')} role.")
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id, in_channel)
             previous = current.roles.get(role)
             if previous == user_id:
                 raise UserError(f"<@{user_id}> is already the {named.name} of {current.reference}.")
-            require_role_change(role, assignee=user_id, actor=actor, incident=current, policy=self.policy)
+            require_role_change(
+                role, assignee=user_id, actor=actor, incident=current, policy=self.policy, directory=directory
+            )
             await uow.incidents.assign_role(current.id, role=role, user_id=user_id, by=actor, now=now)
             handover = f" (handed over from <@{previous}>)" if previous else ""
             await uow.incidents.record(
@@ -142,9 +147,10 @@ class ResponseService:
     ) -> Incident:
         """Change severity with who and why; an upgrade tells the new severity's stakeholders."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id, in_channel)
-            require(Act.SEVERITY, actor=actor, incident=current, policy=self.policy)
+            require(Act.SEVERITY, actor=actor, incident=current, policy=self.policy, directory=directory)
             if not current.status.is_open:
                 raise UserError(f"{current.reference} is {current.status.label.lower()}; reopen it to change severity.")
             before = current.severity

@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.domain.channel_names import channel_name, private_channel_name
@@ -34,50 +33,17 @@ from bot.slack.gateway import (
     slack_error,
 )
 from bot.slack.mrkdwn import escape
-from bot.slack.web_client import retryable
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 from bot.usecases.runbooks import RunbookService
+from bot.usecases.setup_announce import announce
+from bot.usecases.setup_run import FIRST_RETRY, MAX_SETUP_ATTEMPTS, SETUP_GRACE, Problem, SetupRun, keep_alive
 
 if TYPE_CHECKING:
     from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-# A declare in progress holds its set-up this long past its last recorded step; after that (it died) the
-# sweep may take it over.
-SETUP_GRACE = timedelta(minutes=2)
-FIRST_RETRY = timedelta(minutes=1)
-MAX_SETUP_ATTEMPTS = 8  # 1, 2, 4 … minutes: about four hours of Slack refusing before giving up
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A set-up step that failed: which, Slack's error, and whether trying later may work."""
-
-    step: str
-    error: str
-    retryable: bool
-
-    def __str__(self) -> str:
-        """`step: error`, as the declarer and the timeline see it."""
-        return f"{self.step}: {self.error}"
-
-
-@dataclass
-class _Run:
-    """One pass over the set-up: the incident as it is recorded so far, and what failed."""
-
-    incident: Incident
-    token: str | None
-    resumed: bool
-    problems: list[Problem] = field(default_factory=list)
-    parts: int = 1  # parts still running; the last one to finish concludes
-
-    def failed(self, step: str, exc: BaseException) -> None:
-        log.warning("set-up of %s: %s failed: %s", self.incident.reference, step, slack_error(exc))
-        self.problems.append(Problem(step, slack_error(exc), retryable(exc)))
 
 
 @dataclass
@@ -106,7 +72,8 @@ class IncidentSetup:
         resumed: bool = False,
     ) -> list[Problem]:
         """Do every step not done yet; returns what failed (a retryable failure keeps the timer running)."""
-        run = _Run(incident, token, resumed)
+        run = SetupRun(incident, token, resumed)
+        run.alive = asyncio.create_task(keep_alive(run, uow=self.uow, clock=self.clock))
         if incident.channel_id is None:
             try:
                 channel = await self._open_channel(incident, resumed=resumed)
@@ -115,26 +82,38 @@ class IncidentSetup:
                 await self._channel_failed(run, reply_to)
                 return run.problems
             run.incident = await self._record_channel(run, channel)
+        if self.detach is not None and not resumed:
+            # The declare frees its worker once its channel exists: the rest goes on as work of its own
+            # (a burst of declares never waits for a worker held by another's header or pin), and so do
+            # the announcements, which wait their turn in busy broadcast channels (about one post a
+            # second). Whichever part finishes last concludes the set-up with every part's problems.
+            run.parts = 2
+            self.detach(
+                lambda: self._part(
+                    run, announce(run, uow=self.uow, slack=self.slack, policy=self.policy, clock=self.clock), reply_to
+                )
+            )
+            self.detach(lambda: self._part(run, self._in_and_around(run, reply_to, page_service), reply_to))
+        else:
+            await asyncio.gather(
+                self._in_and_around(run, reply_to, page_service),
+                announce(run, uow=self.uow, slack=self.slack, policy=self.policy, clock=self.clock),
+            )
+            await self._conclude(run, reply_to)
+        return run.problems
+
+    def _in_and_around(self, run: SetupRun, reply_to: ReplyTarget | None, page_service: bool) -> Awaitable[object]:
+        """Everything but the announcements: the channel's own steps, a move's, the page, the confirmation."""
         branches: list[Awaitable[None]] = [self._in_channel(run)]
         if run.incident.moved_from is not None:  # made public: the private channel's side of the move
             branches.append(self._finish_move(run))
         if page_service:
             branches.append(self._page(run))
-        if reply_to is not None and not resumed:
+        if reply_to is not None and not run.resumed:
             branches.append(self._confirm(run, reply_to))
-        if self.detach is not None and not resumed:
-            # Announcements wait their turn in busy broadcast channels (about one post a second): they go
-            # on as work of their own, so the declare frees its worker once the incident channel is set
-            # up. Whichever part finishes last concludes the set-up with every part's problems.
-            run.parts = 2
-            self.detach(lambda: self._part(run, self._announce(run), reply_to))
-            await self._part(run, asyncio.gather(*branches), reply_to)
-        else:
-            await asyncio.gather(*branches, self._announce(run))
-            await self._conclude(run, reply_to)
-        return run.problems
+        return asyncio.gather(*branches)
 
-    async def _part(self, run: _Run, work: Awaitable[object], reply_to: ReplyTarget | None) -> None:
+    async def _part(self, run: SetupRun, work: Awaitable[object], reply_to: ReplyTarget | None) -> None:
         await work
         run.parts -= 1
         if run.parts == 0:
@@ -158,7 +137,7 @@ class IncidentSetup:
                 return found
         return await self.slack.create_channel(name_for, private=private)
 
-    async def _record_channel(self, run: _Run, channel: CreatedChannel) -> Incident:
+    async def _record_channel(self, run: SetupRun, channel: CreatedChannel) -> Incident:
         now = self.clock()
         async with self.uow() as uow:
             await uow.incidents.set_channel(run.incident.id, channel_id=channel.id, channel_name=channel.name)
@@ -168,7 +147,8 @@ class IncidentSetup:
             await uow.commit()
         return replace(run.incident, channel_id=channel.id, channel_name=channel.name)
 
-    async def _channel_failed(self, run: _Run, reply_to: ReplyTarget | None) -> None:
+    async def _channel_failed(self, run: SetupRun, reply_to: ReplyTarget | None) -> None:
+        await run.stop_keeping_alive()
         problem = run.problems[-1]
         incident = run.incident
         async with self.uow() as uow:
@@ -188,32 +168,32 @@ class IncidentSetup:
             )
         await self._tell(incident, reply_to, text)
 
-    async def _in_channel(self, run: _Run) -> None:
+    async def _in_channel(self, run: SetupRun) -> None:
         """Invite, purpose and topic alongside the header chain: header → pin → runbooks → refresh."""
         incident = run.incident
         assert incident.channel_id is not None
         channel = incident.channel_id
         await asyncio.gather(
-            self._step(run, "invite", self.slack.invite(channel, [incident.declared_by])),
-            self._step(run, "purpose", self.slack.set_purpose(channel, blocks.purpose(incident))),
+            run.step("invite", self.slack.invite(channel, [incident.declared_by])),
+            run.step("purpose", self.slack.set_purpose(channel, blocks.purpose(incident))),
             self._topic(run),
             self._header(run),
         )
 
-    async def _topic(self, run: _Run) -> None:
+    async def _topic(self, run: SetupRun) -> None:
         incident = run.incident
         assert incident.channel_id is not None
         if incident.channel_topic is not None:
             return
         topic = blocks.topic(incident)
-        if await self._step(run, "topic", self.slack.set_topic(incident.channel_id, topic)):
+        if await run.step("topic", self.slack.set_topic(incident.channel_id, topic)):
             async with self.uow() as uow:  # what Slack shows now, recorded as it arrives
                 await uow.incidents.update(incident.id, channel_topic=topic)
                 await uow.commit()
             if self.header is not None:  # a change made while it waited (a 429) wins over it
                 await self.header.refresh(incident.id)
 
-    async def _header(self, run: _Run) -> None:
+    async def _header(self, run: SetupRun) -> None:
         incident = run.incident
         assert incident.channel_id is not None
         header_ts = incident.header_ts
@@ -242,14 +222,14 @@ class IncidentSetup:
                 )
                 await uow.setups.progress(incident.id, finish_by=now + SETUP_GRACE, token=run.token)
                 await uow.commit()
-        steps: list[Awaitable[object]] = [self._step(run, "pin", self.slack.pin(incident.channel_id, header_ts))]
+        steps: list[Awaitable[object]] = [run.step("pin", self.slack.pin(incident.channel_id, header_ts))]
         if self.runbooks is not None:
-            steps.append(self._step(run, "runbooks", self.runbooks.post_matching(incident)))
+            steps.append(run.step("runbooks", self.runbooks.post_matching(incident)))
         if self.header is not None:  # whatever changed while the header was on its way is shown now
             steps.append(self.header.refresh(incident.id))
         await asyncio.gather(*steps)
 
-    async def _finish_move(self, run: _Run) -> None:
+    async def _finish_move(self, run: SetupRun) -> None:
         """A private incident made public: the private channel's members are invited to the new channel,
         the private channel gets a pointer (once: found by its mark when resumed) and is archived, and
         then the move is done. A step that fails leaves it to the sweep, like any other."""
@@ -262,16 +242,16 @@ class IncidentSetup:
             run.failed("move: members", exc)
             return
         people = sorted(members - {self.slack.bot_user_id or ""})
-        if people and not await self._step(run, "move: invite", self.slack.invite(new, people)):
+        if people and not await run.step("move: invite", self.slack.invite(new, people)):
             return
         text, body = blocks.moved_pointer(incident, new)
         found = None
         if run.resumed and self.slack.bot_user_id:
             marker = blocks.moved_marker(incident.id)
             found = await _quietly(self.slack.find_own_message(old, marker, author=self.slack.bot_user_id))
-        if found is None and not await self._step(run, "move: pointer", self.slack.post(old, text, body)):
+        if found is None and not await run.step("move: pointer", self.slack.post(old, text, body)):
             return
-        if not await self._step(run, "move: archive", self.slack.archive(old)):
+        if not await run.step("move: archive", self.slack.archive(old)):
             return
         async with self.uow() as uow:
             await uow.incidents.update(incident.id, moved_from=None)
@@ -279,45 +259,7 @@ class IncidentSetup:
         log.info("%s: moved out of its private channel", incident.reference)
 
     # ----- announcements, paging, the declarer ------------------------------------------------------
-    async def _announce(self, run: _Run) -> None:
-        incident = run.incident
-        wanted = self.policy.stakeholder_channels(incident.severity)
-        notice = self.policy.private_incidents.notice
-        if incident.private:  # at most the policy's line, without the title, in the broadcast channel
-            wanted = [self.policy.broadcast_channel] if notice and self.policy.broadcast_channel else []
-        if not wanted:
-            return
-        done: set[str] = set()
-        if run.resumed:
-            async with self.uow(read_only=True) as uow:
-                entries = await uow.incidents.timeline(incident.id)
-            said = _announced(incident)
-            done = {e.text.removeprefix(said) for e in entries if e.kind is TimelineKind.ANNOUNCED}
-        text, body = (
-            blocks.private_notice(incident, notice or "") if incident.private else blocks.announcement(incident)
-        )
-        await asyncio.gather(*(self._announce_in(run, c, text, body) for c in wanted if c not in done))
-
-    async def _announce_in(self, run: _Run, channel: str, text: str, body: blocks.Blocks) -> None:
-        incident = run.incident
-        found = None
-        if run.resumed and self.slack.bot_user_id:  # posted before the declare died, but not recorded?
-            marker = blocks.announcement_marker(incident.id, private=incident.private)
-            try:
-                found = await self.slack.find_own_message(channel, marker, author=self.slack.bot_user_id)
-            except Exception as exc:  # history unreadable (not a member): announce, at worst twice
-                log.info("set-up of %s: could not read %s: %s", incident.reference, channel, slack_error(exc))
-        if found is None and not await self._step(run, f"announce {channel}", self.slack.post(channel, text, body)):
-            return
-        now = self.clock()
-        async with self.uow() as uow:
-            await uow.incidents.record(
-                incident.id, TimelineEntry(TimelineKind.ANNOUNCED, now, None, f"{_announced(incident)}{channel}")
-            )
-            await uow.setups.progress(incident.id, finish_by=now + SETUP_GRACE, token=run.token)
-            await uow.commit()
-
-    async def _page(self, run: _Run) -> None:
+    async def _page(self, run: SetupRun) -> None:
         incident = run.incident
         if self.pager is None or not pages_on_declare(incident.service, incident.severity, self.policy):
             return
@@ -329,14 +271,15 @@ class IncidentSetup:
         paging = self.pager.page_service(
             incident, service=incident.service or "", actor=incident.declared_by, team_id=incident.team_id
         )
-        await self._step(run, "page", paging)
+        await run.step("page", paging)
 
-    async def _confirm(self, run: _Run, reply_to: ReplyTarget) -> None:
+    async def _confirm(self, run: SetupRun, reply_to: ReplyTarget) -> None:
         confirmation = blocks.declared_confirmation(run.incident, created=True)
-        await self._step(run, "confirm", self.slack.reply(reply_to, confirmation))
+        await run.step("confirm", self.slack.reply(reply_to, confirmation))
 
     # ----- the end of a pass ------------------------------------------------------------------------
-    async def _conclude(self, run: _Run, reply_to: ReplyTarget | None) -> None:
+    async def _conclude(self, run: SetupRun, reply_to: ReplyTarget | None) -> None:
+        await run.stop_keeping_alive()
         incident = run.incident
         now = self.clock()
         retrying = self._will_retry(run)
@@ -359,7 +302,7 @@ class IncidentSetup:
         if run.resumed:
             log.info("set-up of %s finished by the sweep (%d problems)", incident.reference, len(run.problems))
 
-    async def _reschedule(self, uow: UnitOfWork, run: _Run) -> None:
+    async def _reschedule(self, uow: UnitOfWork, run: SetupRun) -> None:
         """Stop the set-up timer, or (some step may work later) set it for the next try."""
         incident = run.incident
         if self._will_retry(run):
@@ -368,17 +311,8 @@ class IncidentSetup:
         else:
             await uow.setups.finished(incident.id, token=run.token)
 
-    def _will_retry(self, run: _Run) -> bool:
+    def _will_retry(self, run: SetupRun) -> bool:
         return any(p.retryable for p in run.problems) and run.incident.setup_attempts < MAX_SETUP_ATTEMPTS
-
-    async def _step(self, run: _Run, name: str, call: Awaitable[object]) -> bool:
-        """Run one Slack step; a failure is noted (not raised), so the other steps go on."""
-        try:
-            await call
-        except Exception as exc:
-            run.failed(name, exc)
-            return False
-        return True
 
     async def _tell(self, incident: Incident, reply_to: ReplyTarget | None, text: str) -> None:
         target = reply_to or ReplyTarget(incident.declared_by)
@@ -396,12 +330,6 @@ async def _quietly(call: Awaitable[str | None]) -> str | None:
         return await call
     except Exception:
         return None
-
-
-def _announced(incident: Incident) -> str:
-    """How the timeline records an announcement: a private incident's notice is not its announcement
-    (made public later, the incident is announced as if new)."""
-    return "Private notice in " if incident.private else "Announced in "
 
 
 def _problems_text(incident: Incident, problems: list[Problem]) -> str:

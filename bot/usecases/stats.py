@@ -43,11 +43,17 @@ class StatsReport:
             return await uow.stats.open_by_severity()
 
     async def chart(self, stats: IncidentStats) -> bytes | None:
-        """The MTTR-by-week PNG, drawn in a worker thread; None when nothing was resolved."""
+        """The MTTR-by-week PNG, drawn in a worker thread; None when nothing was resolved or it cannot be drawn."""
         if not stats.weekly_mttr:
             return None
         colours = {s.name: s.colour for s in self.policy.severities}
-        return await asyncio.to_thread(charts.mttr_by_week_png, stats.weekly_mttr, self.policy.severity_names, colours)
+        try:
+            return await asyncio.to_thread(
+                charts.mttr_by_week_png, stats.weekly_mttr, self.policy.severity_names, colours
+            )
+        except charts.ChartError as exc:  # the figures still go out without the picture
+            log.warning("the stats chart could not be drawn, so the figures go without it (%s)", exc)
+            return None
 
     async def show(self, *, team_id: str, days: int | None, share: bool, reply_to: ReplyTarget) -> None:
         """The figures with the chart as an image block: privately, or (`share`) posted in the channel.

@@ -27,7 +27,7 @@ REQUESTS = 200
 ALERTS_PER_REQUEST = 10
 CONCURRENCY = 20
 WATCH_SECONDS = float(os.environ.get("BENCH_ALERT_WATCH_SECONDS", "20"))
-TOKEN = "bench-alert-token"
+TOKEN = "bench-alert-token-5e884898da28047151d0e56f8dc6"
 ON_CALL = [f"U0ONCALL{n}" for n in range(5)]
 
 

@@ -1,5 +1,6 @@
 """Malformed and hostile input at the three entry points (Slack requests over HTTP, the signature check,
-alert webhooks): every answer is a 2xx or a 4xx with a reason, and nothing raises unhandled.
+alert webhooks): every answer is a 2xx or a 4xx with a reason, and nothing raises unhandled. Slack
+requests are also sent as signed raw bytes that need not be UTF-8.
 
 Hypothesis mutates real payloads (a key removed, a value swapped for junk: wrong types, NUL, lone
 surrogates, "²", huge numbers, mentions) and each one is sent, signed, to a running Tocsin.
@@ -9,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
+import hmac
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,6 +202,43 @@ def test_bad_signatures_are_always_401(running: Running, errors) -> None:
     send()
     assert set(statuses) == {401}
     assert unhandled(errors) == []
+
+
+def test_signed_bodies_of_raw_bytes_get_4xx_and_nothing_raises(
+    running: Running, errors: list[logging.LogRecord]
+) -> None:
+    double = running.double
+    statuses: list[int] = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(
+        raw=st.one_of(st.binary(max_size=200), st.binary(max_size=40).map(lambda b: b'{"type": "' + b + b'"}')),
+        content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded"]),
+    )
+    def send(raw: bytes, content_type: str) -> None:
+        statuses.append(running.run(post_signed_bytes(double, raw, content_type)))
+
+    send()
+    not_utf8 = [b"\xff\xfe\x00{", b'{"type": "event_callback", "event": {"type": "\xff"}}', b"payload=\xff\xfe"]
+    for raw in not_utf8:  # validly signed, not UTF-8: unreadable, not a server error
+        for content_type in ("application/json", "application/x-www-form-urlencoded"):
+            assert running.run(post_signed_bytes(double, raw, content_type)) == 400, raw
+    assert statuses and all(s < 500 for s in statuses), sorted(set(statuses))
+    assert unhandled(errors) == []
+
+
+async def post_signed_bytes(double: SlackDouble, raw: bytes, content_type: str) -> int:
+    """POST `raw` to /slack/events signed as Slack signs (an HMAC of the bytes, whatever they are)."""
+    stamp = str(int(time.time()))
+    digest = hmac.new(double.signing_secret.encode(), b"v0:" + stamp.encode() + b":" + raw, hashlib.sha256)
+    headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
+    url = double.app_url
+    assert url is not None
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=raw, headers={"Content-Type": content_type, **headers}) as response,
+    ):
+        return response.status
 
 
 async def post_raw(double: SlackDouble, body: str, headers: dict[str, str]) -> int:

@@ -90,7 +90,7 @@ async def http_get(port: int, path: str) -> tuple[int, dict]:
         return response.status, await response.json()
 
 
-async def test_readiness_names_a_lost_socket_mode_connection(
+async def test_readiness_names_a_lost_socket_mode_connection_as_detail(
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
 ) -> None:
     tocsin = await start_tocsin(sqlite_url, transport="socket")
@@ -101,8 +101,10 @@ async def test_readiness_names_a_lost_socket_mode_connection(
         await ws.close()
     await eventually(lambda: not double._sockets)
     status, report = await http_get(tocsin.port, "/readyz")
-    assert status == 503 and report["socket_mode"] == "not connected"
-    assert (await http_get(tocsin.port, "/livez"))[0] == 200  # not ready, but alive: no restart needed
+    assert status == 200 and report["socket_mode"] == "not connected"  # still takes alerts: Slack is detail
+    assert (await http_get(tocsin.port, "/livez"))[0] == 200
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{tocsin.port}/metrics") as got:
+        assert "tocsin_slack_up 0.0" in await got.text()
 
 
 async def test_liveness_fails_when_the_timer_stops_ticking(

@@ -176,11 +176,7 @@ async def test_healthz_and_metrics(double: SlackDouble, start_tocsin: StartTocsi
             assert response.headers["Content-Type"].startswith("text/plain")
     assert 'tocsin_incidents_declared_total{severity="SEV1"} 1.0' in text
     assert 'tocsin_slack_api_calls_total{method="conversations.create"} 1.0' in text
-    await tocsin.engine.dispose()
-    tocsin.engine.url  # noqa: B018 - the engine object stays; its database goes away next
-    tocsin.health.slack_ok = False
-    async with aiohttp.ClientSession() as session, session.get(f"{base}/healthz") as response:
-        assert response.status == 503
+    assert "tocsin_slack_up 1.0" in text
 
 
 async def test_socket_mode_does_not_take_slack_requests_over_http(

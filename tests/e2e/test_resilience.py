@@ -18,7 +18,7 @@ from bot.domain.incidents import Status, TimelineKind
 from bot.domain.policy import Policy
 from bot.slack.blocks.primitives import CONTROLS_BLOCK
 from bot.slack.web_client import SERVER_ERROR_RETRIES
-from bot.usecases.setup import SETUP_GRACE
+from bot.usecases.setup_run import SETUP_GRACE
 from storage.db import session_factory
 from storage.uow import UnitOfWork
 from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_incident, stored_timeline
@@ -46,8 +46,9 @@ def announcements(double: SlackDouble) -> list[dict]:
     return [m for m in double.messages_in("#incidents") if "declared by" in m["text"]]
 
 
-async def start_process(double: SlackDouble, database_url: str, cwd: Path) -> asyncio.subprocess.Process:
+async def start_process(double: SlackDouble, database_url: str, cwd: Path, **extra: str) -> asyncio.subprocess.Process:
     env = clean_env(
+        **extra,
         PYTHONPATH=os.getcwd(),
         SLACK_BOT_TOKEN=double.bot_token,
         SLACK_SIGNING_SECRET=double.signing_secret,
@@ -276,7 +277,9 @@ async def test_a_burst_of_pages_to_one_person_arrives_at_slacks_pace_without_a_4
     channels = [c for c in double.channels.values() if c.name.startswith("inc-")]
     await asyncio.gather(*(double.slash_command("U0ALICE", c.id, "page @erin") for c in channels))
     await settle(tocsin)
-    pages = [m for m in double.dm_messages("U0ERIN") if "being paged" in m["text"]]
-    assert len(pages) == len(channels) == 6
+    singles = [m for m in double.dm_messages("U0ERIN") if "being paged" in m["text"]]
+    digests = [m for m in double.dm_messages("U0ERIN") if "pages at once" in m["text"]]
+    in_digests = [b for d in digests for b in d["blocks"] if str(b.get("block_id", "")).startswith("page:")]
+    assert len(singles) + len(in_digests) == len(channels) == 6  # each page shown once, alone or in a digest
     refused = [c for c in double.calls if c.method == "chat.postMessage" and c.error == "ratelimited"]
     assert refused == []

@@ -1,6 +1,7 @@
-"""Start-up as an operator meets it: a Slack or a database that cannot be reached is waited for (one
-line per attempt, not ready meanwhile, a signal still stops it); what can never work is one line and
-exit 2; JSON logs for pipelines."""
+"""Start-up as an operator meets it: a database that cannot be reached is waited for (one line per
+attempt, not ready meanwhile), a Slack that cannot be reached too (one line naming the URL, ready
+meanwhile: readiness is the database's); a signal still stops it; what can never work (a refused token, a
+port in use) is one line and exit 2; JSON logs for pipelines."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import POSTGRES_URL
+from bot.runtime.version import VERSION
+from tests.conftest import POSTGRES_URL, StartTocsin
 from tests.e2e.test_process import clean_env, run
 from tests.slack_double import SlackDouble
 
@@ -69,6 +71,11 @@ async def get(port: int, path: str) -> tuple[int, dict]:
         return response.status, await response.json()
 
 
+async def get_text(port: int, path: str) -> str:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}{path}") as response:
+        return await response.text()
+
+
 async def stop(process: asyncio.subprocess.Process, lines: list[str]) -> int:
     process.send_signal(signal.SIGTERM)
     assert process.stderr is not None
@@ -78,21 +85,80 @@ async def stop(process: asyncio.subprocess.Process, lines: list[str]) -> int:
 
 
 @pytest.mark.parametrize("transport", ["http", "socket"])
-async def test_an_unreachable_slack_is_waited_for_not_ready_and_a_signal_still_stops_it(
+async def test_an_unreachable_slack_is_one_line_naming_the_url_ready_meanwhile_and_a_signal_still_stops_it(
     tmp_path: Path, transport: str
 ) -> None:
     # Socket Mode users have no signing secret: start-up must not need one.
     extra = {"SLACK_APP_TOKEN": "xapp-test-token", "SLACK_SIGNING_SECRET": ""} if transport == "socket" else {}
-    env = env_for(tmp_path, SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/", **extra)
+    url = f"http://127.0.0.1:{closed_port()}/api/"
+    env = env_for(tmp_path, SLACK_API_URL=url, **extra)
     process, port, lines = await started(env, tmp_path)
-    await read_lines(process, lines, "Slack is unreachable")
+    assert f"Tocsin {VERSION} serving HTTP" in lines[-1]  # the version at once, not when Slack answers
+    await read_lines(process, lines, "is unreachable")
     status, report = await get(port, "/readyz")
-    assert status == 503 and report["slack"] == "not authenticated"
+    # Ready: the database answers, so alerts are taken; Slack's state is the detail.
+    assert status == 200 and report["database"] == "ok"
+    assert report["slack"] == "unreachable" and report["slack_reason"].startswith("cannot connect")
     assert (await get(port, "/livez"))[0] == 200
+    method = "apps.connections.open" if transport == "socket" else "auth.test"
+    tried = re.compile(rf'tocsin_slack_api_errors_total{{error="connection",method="{method}"}} ([0-9.]+)')
+
+    async def tried_twice() -> bool:
+        found = tried.search(await get_text(port, "/metrics"))
+        return bool(found) and float(found.group(1) if found else 0) >= 2
+
+    deadline = asyncio.get_running_loop().time() + 90
+    while not await tried_twice():  # retried (with backoff) and counted, without another line
+        assert asyncio.get_running_loop().time() < deadline, "Slack was not tried again"
+        await asyncio.sleep(0.5)
+    assert "tocsin_slack_up 0.0" in await get_text(port, "/metrics")
     assert await stop(process, lines) == 0
     text = "".join(lines)
+    (warning,) = [line for line in lines if "is unreachable" in line]
+    assert url in warning
+    assert "xoxb-test-token" not in text and "xapp-test-token" not in text
     assert "Traceback" not in text
     assert all(len(line) < 300 for line in lines)
+
+
+async def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        env = env_for(tmp_path, PORT=str(busy), SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/")
+        code, _, err = await run("run", env=env, cwd=tmp_path)
+    assert code == 2
+    assert (
+        err.strip().splitlines()[-1] == f"tocsin: HOST/PORT: cannot listen on 127.0.0.1:{busy} (Address already in use)"
+    )
+    assert "Traceback" not in err
+
+
+async def test_readiness_is_the_database_with_slack_s_state_as_detail(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str
+) -> None:
+    double.fail_next("auth.test", "fatal_error")  # Slack answers, with an error that may pass…
+    double.fail_next("auth.test", "invalid_auth", times=2)  # …then refuses the token, twice, then accepts it
+    tocsin = await start_tocsin(sqlite_url)
+    seen: list[dict[str, str]] = []
+
+    async def slack_ok() -> bool:
+        status, report = await get(tocsin.port, "/readyz")
+        assert status == 200 and report["database"] == "ok"  # ready whatever Slack says
+        if report not in seen:
+            seen.append(report)
+        return bool(report["slack"] == "ok")
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await slack_ok():
+        assert asyncio.get_running_loop().time() < deadline, f"Slack never came back: {seen}"
+        await asyncio.sleep(0.02)
+    assert {"database": "ok", "slack": "not authenticated", "slack_reason": "invalid_auth"} in seen
+    assert seen[-1] == {"database": "ok", "slack": "ok"}
+    metrics = await get_text(tocsin.port, "/metrics")
+    assert "tocsin_slack_up 1.0" in metrics
+    assert 'tocsin_slack_api_errors_total{error="invalid_auth",method="auth.test"} 2.0' in metrics
 
 
 async def test_a_refused_app_token_is_one_line_and_exit_2(double: SlackDouble, tmp_path: Path) -> None:

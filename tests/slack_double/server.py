@@ -3,12 +3,16 @@ delivery side (signed HTTP requests and Socket Mode envelopes) that plays the pa
 
 It rejects what Slack rejects: invalid channel names and `name_taken`, calls from outside a channel
 (`not_in_channel`), scopes the manifest does not grant (`missing_scope`), Block Kit beyond its limits,
-expired or reused trigger_ids, exhausted response_urls, and 429 with Retry-After when told to.
+expired or reused trigger_ids, exhausted response_urls, and 429 with Retry-After when told to. It reads
+messages as Slack does: conversations.history holds a channel's top-level messages, conversations.replies
+a thread (a reply is found only there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import hashlib
 import hmac
@@ -21,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -54,6 +59,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.postEphemeral": {"chat:write"},
     "chat.update": {"chat:write"},
     "conversations.history": {"channels:history"},
+    "conversations.replies": {"channels:history"},
     "pins.add": {"pins:write"},
     "users.info": {"users:read"},
     "users.lookupByEmail": {"users:read.email"},
@@ -74,6 +80,7 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.invite": 50,
     "chat.update": 50,
     "conversations.history": 50,
+    "conversations.replies": 50,
     "conversations.info": 50,
     "users.lookupByEmail": 50,
     "chat.postEphemeral": 100,
@@ -572,7 +579,7 @@ class SlackDouble:
             "blocks": args.get("blocks") or [],
         }
         if args.get("thread_ts"):
-            message["thread_ts"] = args["thread_ts"]
+            self._into_thread(channel, message, str(args["thread_ts"]), broadcast=_truthy(args.get("reply_broadcast")))
         channel.messages.append(message)
         return {"channel": channel.id, "ts": message["ts"], "message": message}
 
@@ -717,26 +724,69 @@ class SlackDouble:
         self.views[stored["id"]] = stored
         return {"view": stored}
 
+    # ----- reading messages: a channel's history and its threads ---------------------------------
+    # Every message of a channel is kept in `Channel.messages` in the order posted, replies included (a
+    # reply has `thread_ts`, its parent's ts); these two methods show them as Slack's reference does.
     def m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages, newest first: top-level ones only (a thread's parent carries its
+        thread's summary; a reply also sent to the channel appears too), between `oldest` and `latest`."""
         channel = self._channel(args)
         self._require_member(channel)
-        latest = float(args.get("latest") or "inf")
-        oldest = float(args.get("oldest") or 0)
-        inclusive = _truthy(args.get("inclusive"))
-        limit = int(args.get("limit") or 100)
+        within = _time_range(args)
+        found = [self._as_seen(channel, m) for m in reversed(channel.messages) if _top_level(m) and within(m["ts"])]
+        return _page(found, args, default_limit=100)
 
-        def within(ts: float) -> bool:
-            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+    def m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread, oldest first: its parent, then its replies (within `oldest`/`latest` like history).
+        The ts of a message that starts no thread (an ordinary message, or a reply) gives just that
+        message; a ts that names no message is `thread_not_found`."""
+        channel = self._channel(args)
+        self._require_member(channel)
+        message = next((m for m in channel.messages if m["ts"] == args.get("ts")), None)
+        if message is None:
+            raise SlackError("thread_not_found")
+        within = _time_range(args)
+        thread = [message, *self._replies(channel, message)]
+        return _page([self._as_seen(channel, m) for m in thread if within(m["ts"])], args, default_limit=1000)
 
-        found = [m for m in reversed(channel.messages) if within(float(m["ts"]))][:limit]
-        return {"messages": found, "has_more": False}
+    def _replies(self, channel: Channel, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """The replies in the thread `message` starts, oldest first (none when it is itself a reply)."""
+        if _is_reply(message):
+            return []
+        return [m for m in channel.messages if m.get("thread_ts") == message["ts"] and m["ts"] != message["ts"]]
+
+    def _as_seen(self, channel: Channel, message: dict[str, Any]) -> dict[str, Any]:
+        """A stored message as the Web API and events show it: a copy, and a thread's parent carries the
+        thread's summary (thread_ts, reply_count, reply_users, latest_reply)."""
+        seen: dict[str, Any] = json.loads(json.dumps(message))
+        replies = self._replies(channel, message)
+        if replies:
+            users = list(dict.fromkeys(str(m.get("user")) for m in replies))
+            seen.update(
+                thread_ts=message["ts"],
+                reply_count=len(replies),
+                reply_users_count=len(users),
+                reply_users=users,
+                latest_reply=replies[-1]["ts"],
+            )
+        return seen
+
+    def _into_thread(self, channel: Channel, message: dict[str, Any], thread_ts: str, *, broadcast: bool) -> None:
+        """Make `message` a reply in the thread of `thread_ts` (also shown in the channel when `broadcast`)."""
+        message["thread_ts"] = thread_ts
+        parent = next((m for m in channel.messages if m["ts"] == thread_ts), None)
+        if parent is not None:
+            message["parent_user_id"] = parent.get("user")
+        if broadcast:
+            message["subtype"] = "thread_broadcast"
 
     def m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args)
         ts = str(args.get("message_ts", ""))
-        if not any(m["ts"] == ts for m in channel.messages):
+        message = next((m for m in channel.messages if m["ts"] == ts), None)
+        if message is None:
             raise SlackError("message_not_found")
-        return {"channel": channel.id, "permalink": _permalink(channel.id, ts)}
+        return {"channel": channel.id, "permalink": _permalink(channel.id, ts, message.get("thread_ts"))}
 
     def m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user_id", ""))
@@ -984,10 +1034,18 @@ class SlackDouble:
         headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "timeout"} if retry_num else {}
         return await self.post_signed(json.dumps(envelope), content_type="application/json", headers=headers)
 
-    def user_posts(self, user_id: str, channel_id: str, text: str) -> str:
-        """A person posts a message (Tocsin does not act on plain messages, so no event is sent)."""
+    def user_posts(
+        self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None, broadcast: bool = False
+    ) -> str:
+        """A person posts a message, or with `thread_ts` replies in that message's thread (`broadcast`: "also
+        send to the channel"). Tocsin does not act on plain messages, so no event is sent."""
         channel = self.channels[channel_id]
         message = {"type": "message", "ts": self._next_ts(), "user": user_id, "text": self.escape_typed_text(text)}
+        if thread_ts is not None:
+            parent = self._message(channel_id, thread_ts)
+            if _is_reply(parent):
+                raise AssertionError("Slack's apps reply in a thread under its parent, never under a reply")
+            self._into_thread(channel, message, thread_ts, broadcast=broadcast)
         channel.messages.append(message)
         return str(message["ts"])
 
@@ -1012,7 +1070,7 @@ class SlackDouble:
             "trigger_id": self._trigger(),
             "response_url": self._new_response_url(user_id, channel_id),
             "message_ts": ts,
-            "message": json.loads(json.dumps(message)),
+            "message": self._as_seen(channel, message),
         }
 
     async def message_shortcut(
@@ -1028,7 +1086,8 @@ class SlackDouble:
     def pin_event(self, user_id: str, channel_id: str, ts: str, *, removed: bool = False) -> dict[str, Any]:
         channel = self.channels[channel_id]
         (channel.pins.discard if removed else channel.pins.add)(ts)
-        message = {**self._message(channel_id, ts), "permalink": _permalink(channel_id, ts)}
+        stored = self._message(channel_id, ts)
+        message = {**self._as_seen(channel, stored), "permalink": _permalink(channel_id, ts, stored.get("thread_ts"))}
         item = {"type": "message", "created": int(time.time()), "created_by": user_id, "channel": channel_id}
         return self.event_envelope(
             {
@@ -1057,8 +1116,10 @@ class SlackDouble:
         )
 
     def edit_event(self, channel_id: str, ts: str, text: str) -> dict[str, Any]:
+        """A person edits a message; a reply's event carries its thread_ts in both versions."""
+        channel = self.channels[channel_id]
         message = self._message(channel_id, ts)
-        previous = dict(message)
+        previous = self._as_seen(channel, message)
         message["text"] = self.escape_typed_text(text)
         message["edited"] = {"user": message.get("user"), "ts": self._next_ts()}
         return self.event_envelope(
@@ -1067,7 +1128,7 @@ class SlackDouble:
                 "subtype": "message_changed",
                 "channel": channel_id,
                 "hidden": True,
-                "message": dict(message),
+                "message": self._as_seen(channel, message),
                 "previous_message": previous,
                 "event_ts": self._next_ts(),
                 "ts": self._next_ts(),
@@ -1075,9 +1136,11 @@ class SlackDouble:
         )
 
     def delete_event(self, channel_id: str, ts: str) -> dict[str, Any]:
+        """A person deletes a message (a reply's previous_message carries its thread_ts)."""
         channel = self.channels[channel_id]
-        previous = self._message(channel_id, ts)
-        channel.messages.remove(previous)
+        stored = self._message(channel_id, ts)
+        previous = self._as_seen(channel, stored)
+        channel.messages.remove(stored)
         channel.pins.discard(ts)
         return self.event_envelope(
             {
@@ -1324,5 +1387,58 @@ def _find_element(
     return None
 
 
-def _permalink(channel_id: str, ts: str) -> str:
-    return f"https://tocsin-test.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+def _permalink(channel_id: str, ts: str, thread_ts: str | None = None) -> str:
+    """chat.getPermalink's link; a reply's opens its thread (Slack adds thread_ts and cid)."""
+    link = f"https://tocsin-test.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+    if thread_ts is not None and thread_ts != ts:
+        link += "?" + urlencode({"thread_ts": thread_ts, "cid": channel_id})
+    return link
+
+
+def _is_reply(message: dict[str, Any]) -> bool:
+    """Whether a message is a reply in a thread (a thread's parent has thread_ts too: its own ts)."""
+    return message.get("thread_ts") not in (None, message["ts"])
+
+
+def _top_level(message: dict[str, Any]) -> bool:
+    """Whether conversations.history shows a message: not a reply, or a reply also sent to the channel."""
+    return not _is_reply(message) or message.get("subtype") == "thread_broadcast"
+
+
+def _time_range(args: dict[str, Any]) -> Callable[[str], bool]:
+    """Whether a ts is within `oldest` and `latest` (default: the beginning and now), bounds excluded
+    unless `inclusive` (Slack's default is false)."""
+    oldest = _ts_bound(args.get("oldest"), "invalid_ts_oldest", Decimal(0))
+    latest = _ts_bound(args.get("latest"), "invalid_ts_latest", Decimal("Infinity"))
+    if _truthy(args.get("inclusive")):
+        return lambda ts: oldest <= Decimal(ts) <= latest
+    return lambda ts: oldest < Decimal(ts) < latest
+
+
+def _ts_bound(value: Any, error: str, default: Decimal) -> Decimal:
+    if value in (None, ""):
+        return default
+    try:
+        bound = Decimal(str(value))
+    except InvalidOperation:
+        raise SlackError(error) from None
+    if not bound.is_finite():
+        raise SlackError(error)
+    return bound
+
+
+def _page(messages: list[dict[str, Any]], args: dict[str, Any], *, default_limit: int) -> dict[str, Any]:
+    """One page of `messages` (`limit` of them from `cursor`), with `has_more` and the next cursor."""
+    limit = int(args.get("limit") or 0) or default_limit
+    start = 0
+    if args.get("cursor"):
+        try:
+            next_ts = base64.b64decode(str(args["cursor"]), validate=True).decode().removeprefix("next_ts:")
+            start = [m["ts"] for m in messages].index(next_ts)
+        except (ValueError, binascii.Error):
+            raise SlackError("invalid_cursor") from None
+    page: dict[str, Any] = {"messages": messages[start : start + limit], "has_more": start + limit < len(messages)}
+    if page["has_more"]:
+        cursor = base64.b64encode(f"next_ts:{messages[start + limit]['ts']}".encode()).decode()
+        page["response_metadata"] = {"next_cursor": cursor}
+    return page

@@ -11,6 +11,7 @@ from bot.domain.incidents import Status
 from bot.domain.lifecycle import check_move, stamps_for
 from bot.domain.permissions import Act, may, require
 from bot.domain.policy import Policy
+from bot.domain.user_refs import Directory
 from bot.entrypoints.command_parser import parse_status
 from tests.builders import an_incident
 
@@ -61,20 +62,20 @@ def test_parse_status() -> None:
 
 def test_default_permissions() -> None:
     policy = Policy(admins=["U9"])
-    assert may(Act.DECLARE, actor="U5", incident=None, policy=policy)
-    assert may(Act.SEVERITY, actor="U5", incident=BASE, policy=policy)
-    assert may(Act.RESOLVE, actor="U1", incident=BASE, policy=policy)  # IC
-    assert may(Act.RESOLVE, actor="U2", incident=BASE, policy=policy)  # comms lead
-    assert may(Act.RESOLVE, actor="U9", incident=BASE, policy=policy)  # admin
-    assert not may(Act.RESOLVE, actor="U5", incident=BASE, policy=policy)
+    assert may(Act.DECLARE, actor="U5", incident=None, policy=policy, directory=Directory())
+    assert may(Act.SEVERITY, actor="U5", incident=BASE, policy=policy, directory=Directory())
+    assert may(Act.RESOLVE, actor="U1", incident=BASE, policy=policy, directory=Directory())  # IC
+    assert may(Act.RESOLVE, actor="U2", incident=BASE, policy=policy, directory=Directory())  # comms lead
+    assert may(Act.RESOLVE, actor="U9", incident=BASE, policy=policy, directory=Directory())  # admin
+    assert not may(Act.RESOLVE, actor="U5", incident=BASE, policy=policy, directory=Directory())
     with pytest.raises(UserError, match="Only the Incident Commander or the Communications Lead or a Tocsin admin"):
-        require(Act.RESOLVE, actor="U5", incident=BASE, policy=policy)
+        require(Act.RESOLVE, actor="U5", incident=BASE, policy=policy, directory=Directory())
 
 
 def test_permissions_can_name_people() -> None:
     policy = Policy.model_validate({"permissions": {"declare": ["U7"]}})
-    assert may(Act.DECLARE, actor="U7", incident=None, policy=policy)
-    assert not may(Act.DECLARE, actor="U8", incident=None, policy=policy)
+    assert may(Act.DECLARE, actor="U7", incident=None, policy=policy, directory=Directory())
+    assert not may(Act.DECLARE, actor="U8", incident=None, policy=policy, directory=Directory())
 
 
 def test_cadence_follows_the_last_update_and_the_severity() -> None:

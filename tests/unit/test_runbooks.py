@@ -1,5 +1,6 @@
 """Runbooks: parsing, validation with file and line, matching, checklists within Block Kit limits."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -126,6 +127,7 @@ def test_a_long_runbook_is_split_within_block_kit_limits(steps: int) -> None:
 def test_the_library_rereads_changed_files_and_skips_broken_ones(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.domain.runbooks")  # whatever an earlier test configured
     (tmp_path / "a.md").write_text("---\ntitle: A\n---\n- [ ] one\n")
     (tmp_path / "broken.md").write_text("no front matter\n")
     library = RunbookLibrary(tmp_path, Policy())

@@ -45,10 +45,13 @@ def test_socket_mode_needs_no_signing_secret() -> None:
 
 def test_describe_never_shows_secrets() -> None:
     settings = load_settings(
-        Settings, **GOOD, database_url="postgresql://tocsin:hunter2@db:5432/tocsin", alerts_token="al3rt"
+        Settings,
+        **GOOD,
+        database_url="postgresql://tocsin:hunter2@db:5432/tocsin",
+        alerts_token="al3rt-9f86d081884c7d659a2feaa0c55ad015",
     )
     described = str(settings.describe())
-    for secret in ("xoxb-1", "s3cret", "hunter2", "al3rt"):
+    for secret in ("xoxb-1", "s3cret", "hunter2", "al3rt-9f86d081884c7d659a2feaa0c55ad015"):
         assert secret not in described
     assert settings.describe()["DATABASE_URL"] == "postgresql://tocsin:***@db:5432/tocsin"
 
@@ -123,8 +126,27 @@ def test_the_design_example_policy_is_valid() -> None:
         ),
         (
             {"escalation_policies": {"p": {"tiers": [{"notify": ["schedule:ghost"]}]}}},
-            "escalation_policies.p.tiers[0].notify: unknown schedule 'ghost'",
+            "escalation_policies.p.tiers[0].notify[0]: unknown schedule 'ghost'",
         ),
+        (
+            {"escalation_policies": {"p": {"tiers": [{"notify": ["schedule:s", "user:carol"]}]}}},
+            "escalation_policies.p.tiers[0].notify[1]: 'carol' is not a user",
+        ),
+        (
+            {"escalation_policies": {"p": {"tiers": [{"notify": ["user:U1"], "after": "0s"}]}}},
+            "escalation_policies.p.tiers[0].after: must be longer than 0s",
+        ),
+        (
+            {"escalation_policies": {"p": {"ack_timeout": "0s", "tiers": [{"notify": ["user:U1"]}]}}},
+            "escalation_policies.p.ack_timeout: must be longer than 0s",
+        ),
+        (
+            {"schedules": {"s": {"users": ["U1", "not-an-email@"]}}},
+            "schedules.s.users[1]: 'not-an-email@' is not a user",
+        ),
+        ({"schedules": {"s": {"users": ["@erin"]}}}, "@names are not unique and can change"),
+        ({"services": {"checkout": {"owners": ["bob"]}}}, "services.checkout.owners[0]: 'bob' is not a user"),
+        ({"permissions": {"resolve": ["admins", "bob"]}}, "permissions.resolve[1]: 'bob' is not a user"),
         (["a", "list"], "the top level must be a mapping"),
     ],
 )

@@ -3,7 +3,7 @@
 import json
 
 from bot.domain.policy import Policy
-from bot.domain.source_message import SourceMessage, suggested_title
+from bot.domain.source_message import SourceMessage, reply_thread, suggested_title
 from bot.slack.blocks.forms import add_to_timeline_modal, declare_modal, fit_metadata
 from tests.builders import an_incident
 from tests.slack_double.blockkit import validate_view
@@ -25,6 +25,24 @@ def test_a_form_carries_the_message_within_slacks_metadata_limit() -> None:
     back = SourceMessage.from_metadata(json.loads(encoded)["message"])
     assert back is not None and (back.channel_id, back.ts, back.author) == ("C1", "1700000000.000100", "U1")
     assert message.text.startswith(back.text) and back.text
+
+
+def test_a_reply_keeps_its_thread_through_a_form_and_onto_the_timeline() -> None:
+    reply = SourceMessage("C1", "1700000000.000200", "U1", "pool exhausted", thread_ts="1700000000.000100")
+    back = SourceMessage.from_metadata(json.loads(fit_metadata({}, reply))["message"])
+    assert back == reply
+    entry = reply.entry()
+    assert entry.thread_ts == "1700000000.000100" and entry.in_thread and entry.source == "C1:1700000000.000200"
+    assert reply.thread_root == "1700000000.000100"  # a reply under it goes in its thread, not under it
+    message = SourceMessage("C1", "1700000000.000100", "U1", "checkout down")
+    assert message.thread_root == message.ts and not message.entry().in_thread
+
+
+def test_only_a_reply_is_in_a_thread() -> None:
+    assert reply_thread("1700000000.000200", "1700000000.000100") == "1700000000.000100"
+    assert reply_thread("1700000000.000100", "1700000000.000100") is None  # a thread's parent
+    for absent_or_malformed in (None, "", "yesterday", 1700000000.0001):
+        assert reply_thread("1700000000.000200", absent_or_malformed) is None
 
 
 def test_malformed_metadata_carries_no_message() -> None:

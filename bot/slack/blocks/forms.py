@@ -127,8 +127,8 @@ def fit_metadata(base: dict[str, Any], message: SourceMessage | None) -> str:
     text = message.text[:MAX_KEPT_TEXT]
     while True:
         encoded = json.dumps({**base, "message": {**message.as_metadata(), "text": text}})
-        if len(encoded) <= MAX_PRIVATE_METADATA:
-            return encoded
+        if len(encoded) <= MAX_PRIVATE_METADATA or not text:  # no text left to cut: the rest cannot fit
+            return encoded[:MAX_PRIVATE_METADATA]
         text = text[: max(0, len(text) - (len(encoded) - MAX_PRIVATE_METADATA) - 1)]
 
 

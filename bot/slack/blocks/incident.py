@@ -30,7 +30,7 @@ from bot.slack.blocks.primitives import (
     slack_date,
 )
 from bot.slack.ids import SLASH_COMMAND, Action
-from bot.slack.mrkdwn import escape, mention, trim
+from bot.slack.mrkdwn import code, escape, link, mention, trim
 
 
 def header_message(incident: Incident, policy: Policy, *, now: datetime) -> tuple[str, Blocks]:
@@ -151,7 +151,7 @@ def declared_confirmation(incident: Incident, *, created: bool) -> str:
 
 def topic(incident: Incident) -> str:
     """The channel topic: severity, status and IC (Slack allows 250 characters)."""
-    ic = f"IC <@{incident.commander}>" if incident.commander else "IC unassigned"
+    ic = f"IC {mention(incident.commander)}" if incident.commander else "IC unassigned"
     return trim(f"{incident.severity} · {incident.status.label} · {ic}", MAX_TOPIC, "…")
 
 
@@ -197,7 +197,8 @@ class Subcommand(Protocol):
 def help_message(subcommands: Sequence[Subcommand]) -> tuple[str, Blocks]:
     """Usage of every subcommand, marking those not yet available."""
     lines = [
-        f"`{SLASH_COMMAND} {s.usage}` — {s.summary}" + ("" if s.available else " _(not yet available)_")
+        f"{code(f'{SLASH_COMMAND} {s.usage}')} — {escape(s.summary)}"
+        + ("" if s.available else " _(not yet available)_")
         for s in subcommands
     ]
     body = "\n".join(lines)
@@ -208,13 +209,13 @@ def help_message(subcommands: Sequence[Subcommand]) -> tuple[str, Blocks]:
 def not_yet_available(subcommand: str) -> str:
     """The reply for a contract subcommand this version does not do yet."""
     return (
-        f":construction: `{SLASH_COMMAND} {subcommand}` isn't available in this version yet. "
+        f":construction: {code(f'{SLASH_COMMAND} {subcommand}')} isn't available in this version yet. "
         f"Try `{SLASH_COMMAND} help`."
     )
 
 
 def change_line(incident: Incident, line: str) -> tuple[str, Blocks]:
-    """A one-line notice in the incident channel (role, severity, status changes)."""
+    """A one-line notice (mrkdwn, from the builders below) in the incident channel (role, severity, status)."""
     return line, [section(line)]
 
 
@@ -229,14 +230,14 @@ def severity_changed(incident: Incident, before: str, after: str, reason: str, a
     arrow = ":arrow_up:" if before != after else ":left_right_arrow:"
     why = f": {escape(trim(reason, 500))}" if reason else ""
     return (
-        f"{arrow} *{incident_title_line(incident)}* severity {before} → *{after}* "
+        f"{arrow} *{incident_title_line(incident)}* severity {escape(before)} → *{escape(after)}* "
         f"by {mention(actor)}{why} {channel_link(incident.channel_id)}"
     )
 
 
 def status_changed(incident: Incident, before: str, actor: str) -> str:
     """The channel notice for a lifecycle move."""
-    return f":traffic_light: Status {before} → *{incident.status.label}*, set by {mention(actor)}."
+    return f":traffic_light: Status {escape(before)} → *{incident.status.label}*, set by {mention(actor)}."
 
 
 def status_update(
@@ -297,8 +298,9 @@ def timeline_page(
     blocks: Blocks = [section(head)]
     for entry in shown:
         who = f" · {mention(entry.actor)}" if entry.actor else ""
-        link = f" · <{entry.permalink}|view>" if entry.permalink else ""
-        line = f"{slack_date(entry.occurred_at, fmt)} *{entry.kind.label}*{who} — {escape(entry.text)}{link}"
+        view = f" · {link(entry.permalink, 'view')}" if entry.permalink else ""
+        kind = f"*{entry.kind.label}*" + (" _(reply in a thread)_" if entry.in_thread else "")
+        line = f"{slack_date(entry.occurred_at, fmt)} {kind}{who} — {escape(entry.text)}{view}"
         blocks.append(section(trim(line, MAX_SECTION_TEXT)))
     if page < pages:
         blocks.append(context(f"More: `{SLASH_COMMAND} timeline {incident.reference} {page + 1}`"))

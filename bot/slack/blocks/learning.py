@@ -25,8 +25,8 @@ from bot.slack.blocks.primitives import (
     section,
     text_input,
 )
-from bot.slack.ids import Action, Block, View
-from bot.slack.mrkdwn import escape, trim
+from bot.slack.ids import SLASH_COMMAND, Action, Block, View
+from bot.slack.mrkdwn import code, escape, link, mention, trim
 
 FOLLOW_UPS_SHOWN = 20  # each takes two blocks; the list stays within a message's 50
 
@@ -37,11 +37,11 @@ def postmortem_posted(incident: Incident, publication: Publication) -> tuple[str
         where = "in this channel's canvas (the canvas icon at the top of the channel)"
     else:
         name = f"{incident.reference}-postmortem-v{publication.version}.md"
-        where = f"<{publication.link}|{name}>" if publication.link else name
+        where = link(publication.link, name)
     if publication.version == 1:
         head = f":memo: *The postmortem draft for {incident_title_line(incident)} is ready* {where}."
     else:
-        superseded = f"; it supersedes {publication.superseded}" if publication.superseded else ""
+        superseded = f"; it supersedes {escape(publication.superseded)}" if publication.superseded else ""
         head = (
             f":memo: *The postmortem draft for {incident_title_line(incident)} was regenerated* "
             f"(version {publication.version}) {where}{superseded}."
@@ -49,7 +49,7 @@ def postmortem_posted(incident: Incident, publication: Publication) -> tuple[str
     numbers = " · ".join(f"{f.name}: {f.text}" for f in figures(incident) if f.value is not None)
     ask = (
         "Fill in the root cause, what went well and what could be improved; add action items with "
-        "`/incident followup <text> [@owner] [due YYYY-MM-DD]` or the button."
+        f"{code(f'{SLASH_COMMAND} followup <text> [@owner] [due YYYY-MM-DD]')} or the button."
     )
     blocks: Blocks = [section(head)]
     if numbers:
@@ -78,7 +78,7 @@ def follow_up_modal(incident: Incident) -> dict[str, Any]:
 
 
 def _describe(item: FollowUp, today: date) -> str:
-    owner = f"<@{item.owner}>" if item.owner else "_unassigned_"
+    owner = mention(item.owner)
     if item.due_on is None:
         due = "no due date"
     elif item.is_overdue(today):
@@ -97,10 +97,10 @@ def follow_up_added(item: FollowUp, today: date) -> str:
 def follow_up_list(items: Sequence[FollowUp], *, heading: str, today: date) -> tuple[str, Blocks]:
     """Follow-ups with a Done button on each open one (ephemeral)."""
     if not items:
-        text = f"{heading}: none."
+        text = f"{escape(heading)}: none."
         return text, [section(text)]
     shown = list(items[:FOLLOW_UPS_SHOWN])
-    blocks: Blocks = [section(f"*{heading}* ({len(items)})")]
+    blocks: Blocks = [section(f"*{escape(heading)}* ({len(items)})")]
     for item in shown:
         line = section(_describe(item, today))
         if item.is_open:
@@ -109,7 +109,7 @@ def follow_up_list(items: Sequence[FollowUp], *, heading: str, today: date) -> t
     if len(items) > len(shown):
         blocks.append(context(f"… and {len(items) - len(shown)} more; narrow it with `mine` or an incident."))
     assert len(blocks) <= MAX_BLOCKS_MESSAGE
-    text = heading + "\n" + "\n".join(_describe(i, today) for i in shown)
+    text = escape(heading) + "\n" + "\n".join(_describe(i, today) for i in shown)
     return trim(text, MAX_MESSAGE_TEXT), blocks
 
 
@@ -139,7 +139,7 @@ WEEKS_SHOWN = 12
 def stats_message(stats: IncidentStats, *, window: str, chart_file_id: str | None = None) -> tuple[str, Blocks]:
     """`/incident stats`: figures per severity, weekly frequency, repeats, detection, follow-ups."""
     since = f" (since {stats.since.date().isoformat()})" if stats.since else ""
-    head = f"*Incident stats · {window}{since}* · {stats.total} incident{'s' if stats.total != 1 else ''}"
+    head = f"*Incident stats · {escape(window)}{since}* · {stats.total} incident{'s' if stats.total != 1 else ''}"
     blocks: Blocks = [section(head)]
     if not stats.total:
         blocks.append(context("No incidents were declared in this window."))
@@ -180,6 +180,6 @@ def stats_message(stats: IncidentStats, *, window: str, chart_file_id: str | Non
                 "alt_text": "Mean time to resolve by severity, per week",
             }
         )
-    blocks.append(context("Definitions: `/incident help` and the README's Metrics section."))
+    blocks.append(context("Definitions: `/incident help` and the user guide's Stats section (docs/user-guide.md)."))
     text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     return trim(text, MAX_MESSAGE_TEXT), blocks

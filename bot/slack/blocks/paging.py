@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.incidents import Incident
+from bot.domain.page_digests import Digest, DigestEntry
 from bot.slack.blocks.primitives import (
     CONTROLS_BLOCK,
     MAX_SECTION_TEXT,
@@ -22,6 +23,7 @@ from bot.slack.ids import Action
 from bot.slack.mrkdwn import escape, mention, trim
 
 PAGE_BLOCK = "page"
+PAGE_DIGEST_BLOCK = "pagedigest"
 
 
 def _post_update_button(incident: Incident) -> dict[str, Any]:
@@ -56,7 +58,7 @@ def page_dm(
 ) -> tuple[str, Blocks]:
     """A page as the person paged sees it, with Acknowledge and Decline."""
     where = f" · {channel_link(channel_id)}" if channel_id else ""
-    line = f":pager: *You're being paged:* {escape(title)} · *{severity}*{where}"
+    line = f":pager: *You're being paged:* {escape(title)} · *{escape(severity)}*{where}"
     return line, [
         section(line),
         context(f"Escalation step {tier} of {total}. Acknowledge to stop it; Decline to pass it on now."),
@@ -79,10 +81,10 @@ def page_dm_settled(
     outcome: str,
     reopens: tuple[int, datetime] | None = None,
 ) -> tuple[str, Blocks]:
-    """A page DM after the page is acknowledged or given up: the outcome instead of the buttons. With
+    """A page DM after the page is acknowledged or given up: the outcome (mrkdwn) instead of the buttons. With
     an ack timeout running (`reopens`: the page and when), a button to acknowledge again and reset it."""
     where = f" · {channel_link(channel_id)}" if channel_id else ""
-    line = f":pager: {escape(title)} · *{severity}*{where}\n{outcome}"
+    line = f":pager: {escape(title)} · *{escape(severity)}*{where}\n{outcome}"
     if reopens is None:
         return line, [section(line)]
     page_id, at = reopens
@@ -107,8 +109,8 @@ def ack_timed_out(title: str, acknowledged_by: str | None, *, after: str) -> str
     """An acknowledged page was not resolved in time: it escalates again from the first tier."""
     who = f" by {mention(acknowledged_by)}" if acknowledged_by else ""
     return (
-        f":alarm_clock: The acknowledgement{who} of the page for {escape(title)} ran out after {after} and it is "
-        "not resolved, so the page is escalating again from the first tier."
+        f":alarm_clock: The acknowledgement{who} of the page for {escape(title)} ran out after {escape(after)} "
+        "and it is not resolved, so the page is escalating again from the first tier."
     )
 
 
@@ -139,3 +141,43 @@ def oncall_lines(rows: Sequence[tuple[str, str | None, datetime | None, str | No
         lines.append(f"*{escape(name)}*: {who}{after}")
     text = "\n".join(lines)
     return text, [section(trim(text, MAX_SECTION_TEXT))]
+
+
+def page_digest(digest: Digest) -> tuple[str, Blocks]:
+    """A storm's pages to one person in one DM: each page with its own Acknowledge, and Acknowledge all
+    for those still escalating."""
+    waiting = [e for e in digest.entries if e.status == "triggered"]
+    line = (
+        f":pager: *You have {len(digest.entries)} pages at once* "
+        f"({len(waiting)} still escalating). Each escalates on its own until acknowledged."
+    )
+    body: Blocks = [section(line)]
+    for entry in digest.entries:
+        body.append(_digest_entry(entry))
+    if waiting:
+        body.append(
+            {
+                "type": "actions",
+                "block_id": f"{PAGE_DIGEST_BLOCK}:{digest.id}",
+                "elements": [
+                    button(
+                        f"Acknowledge all {len(waiting)}", Action.PAGE_ACKNOWLEDGE_ALL, str(digest.id), style="primary"
+                    )
+                ],
+            }
+        )
+    listed = "; ".join(f"{escape(e.title)} ({escape(e.severity)})" for e in digest.entries[-5:])
+    return trim(f"{line} Latest: {listed}", MAX_SECTION_TEXT), body
+
+
+def _digest_entry(entry: DigestEntry) -> dict[str, Any]:
+    where = f" · {channel_link(entry.channel_id)}" if entry.channel_id else ""
+    text = f"*{escape(entry.title)}* · *{escape(entry.severity)}*{where}"
+    if entry.status != "triggered":
+        outcome = f"acknowledged by {mention(entry.acknowledged_by)}" if entry.acknowledged_by else entry.status
+        block = section(f"{text}\n:white_check_mark: {outcome}" if entry.acknowledged_by else f"{text}\n{outcome}")
+    else:
+        block = section(text)
+        block["accessory"] = button("Acknowledge", Action.PAGE_ACKNOWLEDGE, str(entry.page_id))
+    block["block_id"] = f"{PAGE_BLOCK}:{entry.page_id}"
+    return block

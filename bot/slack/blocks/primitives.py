@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.incidents import Incident
-from bot.slack.mrkdwn import escape, trim
+from bot.slack.mrkdwn import escape, is_channel_id, trim
 
 Blocks = list[dict[str, Any]]
 CONTROLS_BLOCK = "incident_controls"
@@ -25,8 +25,11 @@ MAX_TOPIC = 250
 
 
 def channel_link(channel_id: str | None, fallback: str = "(channel pending)") -> str:
-    """A channel link Slack renders with the channel's current name."""
-    return f"<#{channel_id}>" if channel_id else fallback
+    """A channel link Slack renders with the channel's current name; `fallback` (mrkdwn) without one, and
+    anything that is not a channel ID shown inert."""
+    if not channel_id:
+        return fallback
+    return f"<#{channel_id}>" if is_channel_id(channel_id) else escape(channel_id)
 
 
 def slack_date(when: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:

@@ -18,7 +18,7 @@ from bot.slack.blocks.primitives import (
     section,
 )
 from bot.slack.ids import SLASH_COMMAND
-from bot.slack.mrkdwn import escape, trim
+from bot.slack.mrkdwn import code, escape, trim
 
 RUNBOOK_BLOCK = "rb"
 RUNBOOK_STEPS = "runbook_steps"
@@ -75,7 +75,7 @@ def runbook_messages(incident_id: int, runbook: Runbook, ticked: set[str]) -> li
 def runbook_list(incident: Incident, runbooks: Sequence[Runbook], posted: set[str]) -> tuple[str, Blocks]:
     """`/incident runbook`: the matching runbooks, each with a button to post it."""
     if not runbooks:
-        text = f"No runbook matches {incident.reference}. `{SLASH_COMMAND} runbook <name>` posts any runbook."
+        text = f"No runbook matches {incident.reference}. {code(f'{SLASH_COMMAND} runbook <name>')} posts any runbook."
         return text, [section(text)]
     blocks: Blocks = [section(f"*Runbooks for {incident_title_line(incident)}*")]
     for runbook in runbooks[:45]:
@@ -84,7 +84,7 @@ def runbook_list(incident: Incident, runbooks: Sequence[Runbook], posted: set[st
             {
                 "type": "section",
                 "block_id": f"rbpost:{incident.id}:{runbook.name}"[:255],
-                "text": _text(f"*{escape(runbook.meta.title)}* · `{runbook.name}` · {state}"),
+                "text": _text(f"*{escape(runbook.meta.title)}* · {code(runbook.name)} · {state}"),
                 "accessory": button("Post", RUNBOOK_POST, runbook.name),
             }
         )
