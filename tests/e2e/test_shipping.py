@@ -360,7 +360,12 @@ async def test_the_compose_policy_checks_clean(tmp_path: Path) -> None:
 def make_dry_run(*args: str) -> str:
     """What `make` would run, as though pyproject.toml had just changed (nothing is run)."""
     done = subprocess.run(
-        ["make", "-n", "-W", "pyproject.toml", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        # --no-print-directory: run from `make test`, a nested make would add "Entering/Leaving directory" lines.
+        ["make", "--no-print-directory", "-n", "-W", "pyproject.toml", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
