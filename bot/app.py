@@ -13,7 +13,6 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.errors import ConfigError
@@ -31,6 +30,7 @@ from bot.entrypoints.payloads import well_formed_payloads
 from bot.entrypoints.timers import TICK_SECONDS, Timers
 from bot.entrypoints.workspace_guard import only_our_workspace
 from bot.runtime.background import Background
+from bot.runtime.health import database_answers
 from bot.runtime.logs import Outage
 from bot.runtime.metrics import Metrics
 from bot.runtime.slack_status import AUTH_ERRORS, AUTH_TEST, SlackStatus
@@ -149,7 +149,7 @@ class Tocsin:
     async def ready(self) -> dict[str, str]:
         """The database's state ("ok" or "unreachable"), which readiness depends on, and Slack's as detail."""
         return {
-            "database": "ok" if await _database_answers(self.engine, self.database_outage) else "unreachable",
+            "database": "ok" if await database_answers(self.engine, self.database_outage) else "unreachable",
             **await self.slack(),
         }
 
@@ -405,15 +405,3 @@ async def build(
         )
     add_routes(tocsin, signing_secret)
     return tocsin
-
-
-async def _database_answers(engine: AsyncEngine, outage: Outage) -> bool:
-    try:
-        async with asyncio.timeout(2):
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure means "not ready"; one line (per outage) says why
-        outage.failed(type(exc).__name__)
-        return False
-    outage.answered()
-    return True

@@ -14,6 +14,7 @@ them again.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import uuid
@@ -227,7 +228,8 @@ class Timers:
 
     def wake(self) -> None:
         """Tick as soon as possible (a page just started)."""
-        task = asyncio.get_running_loop().create_task(self.tick())
+        # A context of its own: a tick woken by a person's command is not that person's work (their pool).
+        task = asyncio.get_running_loop().create_task(self.tick(), context=contextvars.Context())
         self._kicks.add(task)
         task.add_done_callback(self._kicks.discard)
 
