@@ -167,7 +167,7 @@ class PageDigestRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(max_length=32, index=True)
     channel: str | None = Field(default=None, max_length=32)  # the DM, once posted
-    ts: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32, index=True)  # a settled page's DM is looked up by it
     opened_at: datetime = _when()
     last_added_at: datetime = _when()
     pages: int = 0

@@ -17,6 +17,7 @@ from storage.models import IncidentRow, PageDigestRow, PageNotificationRow, Page
 
 _PAGES = PageRow.__table__  # type: ignore[attr-defined]
 _NOTIFICATIONS = PageNotificationRow.__table__  # type: ignore[attr-defined]
+_DIGESTS = PageDigestRow.__table__  # type: ignore[attr-defined]
 # Who a step is about to page, written before its DMs go out; a row already there (the step retried, or
 # recorded) keeps its DM.
 _EXPECT = {
@@ -259,9 +260,9 @@ class PageRepository:
         if not messages:
             return {}
         stamps = sorted({ts for _, ts in messages})
-        statement = select(PageDigestRow).where(col(PageDigestRow.ts).in_(stamps))
-        found = {(r.channel or "", r.ts or ""): r.id for r in (await self._session.exec(statement)).all()}
-        return {m: found[m] for m in messages if m in found and found[m] is not None}  # type: ignore[misc]
+        statement = sa.select(_DIGESTS.c.channel, _DIGESTS.c.ts, _DIGESTS.c.id).where(_DIGESTS.c.ts.in_(stamps))
+        found = {(channel, ts): int(i) for channel, ts, i in (await self._session.exec(statement)).all()}  # type: ignore[call-overload]
+        return {m: found[m] for m in messages if m in found}
 
     async def pages_in_digest(self, digest_id: int, *, user_id: str) -> list[int]:
         """The pages of a digest that `user_id` was paged by and that are still escalating."""

@@ -23,6 +23,7 @@ from bot.settings import Settings, load_settings
 from bot.usecases.ports import utc_now
 from storage.db import session_factory
 from storage.uow import UnitOfWork
+from tests.faults.tcp_proxy import TcpProxy
 from tests.slack_double import SlackDouble
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -68,6 +69,15 @@ async def _fresh_postgres() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def proxied(postgres_url: str) -> AsyncIterator[tuple[str, TcpProxy]]:
+    """A fresh PostgreSQL database reached through a proxy the test can cut."""
+    url = make_url(postgres_url)
+    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
+    await proxy.stop()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class PageDms:
     _locks: defaultdict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
     _dirty: set[int] = field(default_factory=set)
     _refused: dict[int, tuple[float, BaseException]] = field(default_factory=dict)  # digest: when Slack failed it
-    _edits: Coalescer[int] | None = None
+    _edits: Coalescer[int] = field(init=False)
 
     def __post_init__(self) -> None:
         """Edits of one digest are coalesced: a storm of joins is a few edits, not one each."""
@@ -91,7 +91,6 @@ class PageDms:
 
     async def refresh(self, digest_id: int) -> None:
         """Show a digest as its pages are now (coalesced with other requests for it)."""
-        assert self._edits is not None
         try:
             await self._edits.request(digest_id)
         except Exception as exc:  # the next join or answer edits it again

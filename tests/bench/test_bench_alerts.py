@@ -45,7 +45,8 @@ def policy() -> dict[str, object]:
     }
 
 
-def delivery(number: int) -> dict[str, object]:
+def delivery(number: int, alerts_in_it: int = ALERTS_PER_REQUEST) -> dict[str, object]:
+    """Delivery `number`: a new alert group (its own alert name) of `alerts_in_it` alerts on one service."""
     service = f"svc-{number % len(ON_CALL)}"
     alerts = [
         {
@@ -57,7 +58,7 @@ def delivery(number: int) -> dict[str, object]:
             "generatorURL": "http://prometheus.example.com:9090/graph",
             "fingerprint": f"fp-{number}-{n}",
         }
-        for n in range(ALERTS_PER_REQUEST)
+        for n in range(alerts_in_it)
     ]
     return {
         "version": "4",

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from tests.bench.conftest import POSTGRES_URL, _fresh_postgres
-from tests.bench.test_bench_alerts import ON_CALL, TOKEN, policy
+from tests.bench.test_bench_alerts import ON_CALL, TOKEN, delivery, policy
 from tests.bench.test_bench_declare import SENDERS, start_process
 from tests.conftest import eventually
 from tests.slack_double import SlackDouble
@@ -77,30 +77,6 @@ async def watch(double: SlackDouble, seen: Watch) -> None:
         now = time.monotonic()
         seen.seen.extend(now for _ in range(len(double.responses) - len(seen.seen)))
         await asyncio.sleep(0.02)
-
-
-def storm_delivery(number: int) -> dict[str, object]:
-    service = f"svc-{number % len(ON_CALL)}"
-    alerts = [
-        {
-            "status": "firing",
-            "labels": {"alertname": f"Storm{number}", "service": service, "severity": "critical", "pod": f"p{n}"},
-            "annotations": {"summary": f"Storm alert {number}", "description": f"pod p{n} is failing"},
-            "startsAt": "2026-11-29T09:58:30.000Z",
-            "endsAt": "0001-01-01T00:00:00Z",
-            "fingerprint": f"fp-{number}-{n}",
-        }
-        for n in range(ALERTS_PER_DELIVERY)
-    ]
-    return {
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="Storm{number}"}}',
-        "status": "firing",
-        "receiver": "tocsin",
-        "groupLabels": {"alertname": f"Storm{number}"},
-        "commonLabels": {"alertname": f"Storm{number}", "service": service},
-        "alerts": alerts,
-    }
 
 
 async def load(job: dict[str, object]) -> object:
@@ -165,7 +141,7 @@ async def test_bench_storm(variant: Variant, tmp_path: Path, monkeypatch: pytest
         declaring = load({"url": double.app_url, "secret": double.signing_secret, "payloads": declares,
                           "senders": SENDERS})  # fmt: skip
         alerting = load({"url": f"http://127.0.0.1:{port}/alerts/alertmanager", "token": TOKEN,
-                         "bodies": [storm_delivery(n) for n in range(variant.alerts)],
+                         "bodies": [delivery(n, ALERTS_PER_DELIVERY) for n in range(variant.alerts)],
                          "concurrency": ALERT_CONCURRENCY})  # fmt: skip
         started = time.monotonic()
         storm = asyncio.gather(declaring, alerting)

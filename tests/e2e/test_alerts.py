@@ -9,14 +9,12 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 
 from bot.app import Tocsin
@@ -432,15 +430,6 @@ def kubernetes_alert(template: dict[str, Any], n: int) -> dict[str, Any]:
         "runbook_url": "https://runbooks.example.com/checkout/latency#p99-above-the-objective",
     }
     return {**template, "labels": labels, "annotations": annotations}
-
-
-@pytest.fixture
-async def proxied(postgres_url: str) -> AsyncIterator[tuple[str, TcpProxy]]:
-    """A fresh PostgreSQL database reached through a proxy the test can cut."""
-    url = make_url(postgres_url)
-    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
-    await proxy.stop()
 
 
 async def test_an_alert_while_the_database_refuses_connections_gets_503_with_retry_after(

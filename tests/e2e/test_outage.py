@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bot.domain.incidents import TimelineKind
 from tests.builders import declare
 from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_timeline
 from tests.faults.tcp_proxy import TcpProxy
 from tests.slack_double import SlackDouble
-
-
-@pytest.fixture
-async def proxied(postgres_url: str) -> AsyncIterator[tuple[str, TcpProxy]]:
-    """A fresh PostgreSQL database reached through a proxy the test can cut."""
-    url = make_url(postgres_url)
-    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
-    await proxy.stop()
 
 
 async def test_commands_and_events_accepted_during_an_outage_are_carried_out_when_it_ends(

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("pages", sa.Integer(), nullable=False),
     )
     op.create_index("ix_page_digests_user_id", "page_digests", ["user_id"])
+    op.create_index("ix_page_digests_ts", "page_digests", ["ts"])
     with op.batch_alter_table("page_notifications") as batch:
         batch.add_column(sa.Column("digest_id", sa.Integer(), nullable=True))
         batch.create_foreign_key("fk_page_notifications_digest", "page_digests", ["digest_id"], ["id"])
@@ -43,5 +44,6 @@ def downgrade() -> None:
         batch.drop_index("ix_page_notifications_digest_id")
         batch.drop_constraint("fk_page_notifications_digest", type_="foreignkey")
         batch.drop_column("digest_id")
+    op.drop_index("ix_page_digests_ts", "page_digests")
     op.drop_index("ix_page_digests_user_id", "page_digests")
     op.drop_table("page_digests")
