@@ -11,10 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.alerts import Alert
 from bot.domain.keys import fit_key
+from storage.core_sql import run, table_of
 from storage.models import AlertGroupRow, AlertRow
 
-_ALERTS = AlertRow.__table__  # type: ignore[attr-defined]
-_GROUPS = AlertGroupRow.__table__  # type: ignore[attr-defined]
+_ALERTS = table_of(AlertRow)
+_GROUPS = table_of(AlertGroupRow)
 
 
 def _typed(sql: str, table: sa.Table, *names: str) -> sa.TextClause:
@@ -57,9 +58,7 @@ class AlertRecords:
     async def group(self, source: str, key: str, *, now: datetime) -> tuple[AlertGroupRow, bool]:
         """The group for `key`, and whether this call created it (exactly one caller does)."""
         key = fit_key(key, GROUP_KEY_LENGTH)
-        inserted = await self._session.exec(  # type: ignore[call-overload]
-            _NEW_GROUP, params={"source": source, "group_key": key, "created_at": now}
-        )
+        inserted = await run(self._session, _NEW_GROUP, {"source": source, "group_key": key, "created_at": now})
         if (new_id := inserted.scalar_one_or_none()) is not None:  # a new group: nobody else can see it yet
             return AlertGroupRow(id=new_id, source=source, group_key=key, created_at=now, generation=0), True
         # Row-locked until commit, so concurrent deliveries for one group are handled one after another.
@@ -103,7 +102,7 @@ class AlertRecords:
             for key, (alert, times) in seen.items()
         ]
         if rows:
-            await self._session.exec(_RECORD_ALERTS, params=rows)  # type: ignore[call-overload]
+            await run(self._session, _RECORD_ALERTS, rows)
 
     async def firing_in(self, group_id: int) -> int:
         """How many alerts of a group are firing."""

@@ -88,11 +88,12 @@ async def use_wal(engine: AsyncEngine) -> None:
         return
     async with engine.connect() as connection:
         raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None  # an open connection has its driver's (aiosqlite's) connection
         deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
         while True:
             try:
                 cursor = await raw.execute("PRAGMA journal_mode = WAL")
-                if (await cursor.fetchone())[0] == "wal":
+                if (mode := await cursor.fetchone()) is not None and mode[0] == "wal":
                     return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:

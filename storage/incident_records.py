@@ -7,11 +7,15 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.domain.incidents import DetectedVia, Incident, NewIncident, RoleSpan, Status, TimelineEntry, TimelineKind
+from bot.domain.errors import AlreadyStored
+from bot.domain.incidents import Incident, NewIncident, RoleSpan, Status, TimelineEntry, TimelineKind
+from storage.core_sql import dialect_insert, run, table_of
+from storage.incident_rows import incident_from_row, timeline_values
 from storage.models import (
     HomeViewerRow,
     IncidentRow,
@@ -22,24 +26,19 @@ from storage.models import (
     WorkspaceCounter,
 )
 
-_roles = RoleAssignmentRow.__table__  # type: ignore[attr-defined]
+_roles = table_of(RoleAssignmentRow)
 # Every incident load reads its roles: built once, with the ids bound.
 _CURRENT_ROLES = sa.select(_roles.c.incident_id, _roles.c.role, _roles.c.user_id).where(
     _roles.c.incident_id.in_(sa.bindparam("ids", expanding=True)), _roles.c.ended_at.is_(None)
 )
 
 
-class IncidentRepository:
+class IncidentRecords:
     """Incidents and what hangs off them, within one session."""
 
     def __init__(self, session: AsyncSession) -> None:
         """Work inside the unit of work's session."""
         self._session = session
-
-    def _insert(self, table: type[SQLModel]) -> Any:
-        """INSERT with ON CONFLICT support for the dialect in use."""
-        insert = postgresql.insert if self._session.bind.dialect.name == "postgresql" else sqlite.insert
-        return insert(table)
 
     async def next_number(self, team_id: str) -> int:
         """Take the workspace's next incident number.
@@ -48,13 +47,13 @@ class IncidentRepository:
         behind each other and a rolled-back declaration gives its number back (no gaps).
         """
         statement = (
-            self._insert(WorkspaceCounter)
+            dialect_insert(self._session, WorkspaceCounter)
             .values(team_id=team_id, last_number=1)
             .on_conflict_do_update(
-                index_elements=[WorkspaceCounter.team_id],
-                set_={"last_number": WorkspaceCounter.last_number + 1},
+                index_elements=[col(WorkspaceCounter.team_id)],
+                set_={"last_number": col(WorkspaceCounter.last_number) + 1},
             )
-            .returning(WorkspaceCounter.last_number)
+            .returning(col(WorkspaceCounter.last_number))
         )
         result = await self._session.exec(statement)
         return int(result.scalar_one())
@@ -68,7 +67,10 @@ class IncidentRepository:
         next_update_due: datetime | None = None,
         setup_by: datetime | None = None,
     ) -> Incident:
-        """Store a new incident with its number; the declarer is its first Incident Commander."""
+        """Store a new incident with its number; the declarer is its first Incident Commander.
+
+        AlreadyStored when its declare_key is taken (the same declaration, delivered twice, won the race):
+        the session can then only be rolled back, so the caller leaves its unit of work."""
         row = IncidentRow(
             team_id=new.team_id,
             number=number,
@@ -89,7 +91,10 @@ class IncidentRepository:
             setup_at=setup_by,
         )
         self._session.add(row)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError as exc:
+            raise AlreadyStored(f"an incident with declare_key {new.declare_key!r} exists") from exc
         assert row.id is not None
         return incident_from_row(row, {})
 
@@ -206,9 +211,9 @@ class IncidentRepository:
     async def first_delivery(self, event_id: str, *, now: datetime) -> bool:
         """Mark an Events API delivery handled; False if it was already (a Slack retry, or another replica)."""
         statement = (
-            self._insert(ProcessedEventRow)
+            dialect_insert(self._session, ProcessedEventRow)
             .values(event_id=event_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=[ProcessedEventRow.event_id])
+            .on_conflict_do_nothing(index_elements=[col(ProcessedEventRow.event_id)])
         )
         return bool((await self._session.exec(statement)).rowcount)
 
@@ -216,14 +221,14 @@ class IncidentRepository:
         """Put a Slack message on the timeline for `reason` (pin, reaction, shortcut); True if it was new."""
         assert entry.source is not None
         await self._session.exec(
-            self._insert(MessageCaptureRow)
+            dialect_insert(self._session, MessageCaptureRow)
             .values(incident_id=incident_id, source=entry.source, reason=reason)
             .on_conflict_do_nothing()
         )
         added = await self._session.exec(
-            self._insert(TimelineEventRow)
+            dialect_insert(self._session, TimelineEventRow)
             .values(**timeline_values(incident_id, entry))
-            .on_conflict_do_nothing(index_elements=[TimelineEventRow.incident_id, TimelineEventRow.source])
+            .on_conflict_do_nothing(index_elements=[col(TimelineEventRow.incident_id), col(TimelineEventRow.source)])
         )
         return bool(added.rowcount)
 
@@ -266,10 +271,10 @@ class IncidentRepository:
     async def saw_home(self, team_id: str, user_id: str, *, now: datetime) -> None:
         """Remember that someone opened the App Home, to refresh it for them later."""
         await self._session.exec(
-            self._insert(HomeViewerRow)
+            dialect_insert(self._session, HomeViewerRow)
             .values(team_id=team_id, user_id=user_id, opened_at=now)
             .on_conflict_do_update(
-                index_elements=[HomeViewerRow.team_id, HomeViewerRow.user_id], set_={"opened_at": now}
+                index_elements=[col(HomeViewerRow.team_id), col(HomeViewerRow.user_id)], set_={"opened_at": now}
             )
         )
 
@@ -302,13 +307,13 @@ class IncidentRepository:
     async def timeline(self, incident_id: int, *, offset: int = 0, limit: int | None = None) -> list[TimelineEntry]:
         """An incident's timeline, oldest first (or `limit` entries of it from `offset`)."""
         statement = (
-            select(*_ENTRY_COLUMNS)
-            .where(TimelineEventRow.incident_id == incident_id)
+            sa.select(*_ENTRY_COLUMNS)
+            .where(col(TimelineEventRow.incident_id) == incident_id)
             .order_by(col(TimelineEventRow.occurred_at), col(TimelineEventRow.id))
             .offset(offset)
             .limit(limit)
         )
-        return [TimelineEntry(TimelineKind(kind), *rest) for kind, *rest in (await self._session.exec(statement)).all()]
+        return [TimelineEntry(TimelineKind(kind), *rest) for kind, *rest in (await run(self._session, statement)).all()]
 
     async def timeline_extent(self, incident_id: int) -> tuple[int, datetime | None, datetime | None]:
         """How many entries an incident's timeline holds, and the first and last entry's times."""
@@ -337,11 +342,11 @@ class IncidentRepository:
             return {}
         roles: dict[int, dict[str, str]] = {}
         params = {"ids": list(incident_ids)}
-        for incident_id, role, user_id in await self._session.exec(_CURRENT_ROLES, params=params):  # type: ignore[call-overload]
+        for incident_id, role, user_id in await run(self._session, _CURRENT_ROLES, params):
             roles.setdefault(incident_id, {})[role] = user_id
         return roles
 
-    async def _many(self, statement: Any) -> list[Incident]:
+    async def _many(self, statement: SelectOfScalar[IncidentRow]) -> list[Incident]:
         rows = list((await self._session.exec(statement)).all())
         roles = await self.roles_of([r.id for r in rows if r.id is not None])
         return [incident_from_row(row, roles.get(row.id or 0, {})) for row in rows]
@@ -351,46 +356,6 @@ class IncidentRepository:
             return None
         roles = await self.roles_of([row.id])
         return incident_from_row(row, roles.get(row.id, {}))
-
-
-def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> Incident:
-    """An incident from its row (an ORM object or a plain row of the same columns) and current roles."""
-    assert row.id is not None
-    return Incident(
-        id=row.id,
-        team_id=row.team_id,
-        number=row.number,
-        title=row.title,
-        severity=row.severity,
-        status=Status(row.status),
-        declared_by=row.declared_by,
-        declared_at=row.declared_at,
-        description=row.description,
-        detected_via=DetectedVia(row.detected_via) if row.detected_via else None,
-        started_at=row.started_at,
-        channel_id=row.channel_id,
-        channel_name=row.channel_name,
-        channel_topic=row.channel_topic,
-        header_ts=row.header_ts,
-        roles=dict(roles),
-        acknowledged_at=row.acknowledged_at,
-        acknowledged_by=row.acknowledged_by,
-        identified_at=row.identified_at,
-        mitigated_at=row.mitigated_at,
-        resolved_at=row.resolved_at,
-        resolution_summary=row.resolution_summary,
-        customer_impact=row.customer_impact,
-        cause=row.cause,
-        last_update_at=row.last_update_at,
-        next_update_due=row.next_update_due,
-        service=row.service,
-        detected_at=row.detected_at,
-        reminder_at=row.reminder_at,
-        reminders_sent=row.reminders_sent,
-        setup_attempts=row.setup_attempts,
-        private=row.private,
-        moved_from=row.moved_from,
-    )
 
 
 _OPEN_STATUSES = [s.value for s in Status if s.is_open]
@@ -403,17 +368,3 @@ _ENTRY_COLUMNS = (  # TimelineEntry's fields, in its order
     col(TimelineEventRow.permalink),
     col(TimelineEventRow.thread_ts),
 )
-
-
-def timeline_values(incident_id: int, entry: TimelineEntry) -> dict[str, Any]:
-    """A timeline entry as the columns of its row."""
-    return {
-        "incident_id": incident_id,
-        "kind": entry.kind.value,
-        "occurred_at": entry.occurred_at,
-        "actor": entry.actor,
-        "text": entry.text,
-        "source": entry.source,
-        "permalink": entry.permalink,
-        "thread_ts": entry.thread_ts,
-    }

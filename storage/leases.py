@@ -59,12 +59,12 @@ class Lease:
     ) -> Sequence[sa.Row[Any]]:
         """Take up to `limit` rows due by `now` for `lease`; the claimed rows, as they now are."""
         params = {"now": now, "limit": limit, "token": token, "lease_end": now + lease}
-        return (await session.exec(self._claim, params=params)).all()  # type: ignore[call-overload,no-any-return]
+        return (await session.exec(self._claim, params=params)).all()
 
     async def release(self, session: AsyncSession, row_id: int, *, token: str) -> None:
         """Give a claim back without changing the timer."""
-        await session.exec(self._release, params={"row_id": row_id, "token": token})  # type: ignore[call-overload]
+        await session.exec(self._release, params={"row_id": row_id, "token": token})
 
     async def release_all(self, session: AsyncSession, *, token: str) -> None:
         """Give back every claim a tick still holds (it is stopping before it could fire them)."""
-        await session.exec(self._release_all, params={"token": token})  # type: ignore[call-overload]
+        await session.exec(self._release_all, params={"token": token})

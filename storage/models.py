@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -32,7 +32,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _when(*, nullable: bool = False, index: bool = False) -> datetime:
-    return Field(sa_type=UTCDateTime, nullable=nullable, index=index)  # type: ignore[no-any-return]
+    # Field() is typed Any so that a field's default reads as the field's type: here, a datetime.
+    return cast(datetime, Field(sa_type=UTCDateTime, nullable=nullable, index=index))
 
 
 class WorkspaceCounter(SQLModel, table=True):

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.core_sql import table_of
 from storage.leases import Lease
 from storage.models import OutboxRow, UTCDateTime
 
-_outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+_outbox = table_of(OutboxRow)
 WAITING_POST = Lease(_outbox, due="due_at", claim="claim", until="claimed_until")
 _mine = (_outbox.c.id == sa.bindparam("row_id"), _outbox.c.claim == sa.bindparam("token"))
 SENT = sa.delete(_outbox).where(*_mine)
@@ -89,13 +91,13 @@ class OutboxRecords:
 
     async def sent(self, post_id: int, *, token: str) -> None:
         """The post went out (or was given up): it leaves the outbox."""
-        await self._session.exec(SENT, params={"row_id": post_id, "token": token})  # type: ignore[call-overload]
+        await self._session.exec(SENT, params={"row_id": post_id, "token": token})
 
     async def again_later(self, post_id: int, *, token: str, due: datetime, error: str) -> None:
         """Refused again: try once more at `due`."""
         params = {"row_id": post_id, "token": token, "due": due, "error": error[:100]}
-        await self._session.exec(AGAIN_LATER, params=params)  # type: ignore[call-overload]
+        await self._session.exec(AGAIN_LATER, params=params)
 
     async def waiting(self) -> int:
         """How many posts are waiting."""
-        return int((await self._session.exec(sa.select(sa.func.count()).select_from(_outbox))).one()[0])  # type: ignore[call-overload]
+        return int((await self._session.exec(select(sa.func.count()).select_from(_outbox))).one())

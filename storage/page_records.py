@@ -3,27 +3,31 @@ storage/timer_records.py). Never commits."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.escalation import ACKNOWLEDGED, CANCELLED, TRIGGERED, Notification, Page, Plan
 from bot.domain.page_digests import MAX_DIGEST_PAGES, Digest, DigestEntry
+from storage.core_sql import DialectInsert, dialect_of, inserts_by_dialect, run, table_of
 from storage.models import IncidentRow, PageDigestRow, PageNotificationRow, PageRow
 
-_PAGES = PageRow.__table__  # type: ignore[attr-defined]
-_NOTIFICATIONS = PageNotificationRow.__table__  # type: ignore[attr-defined]
-_DIGESTS = PageDigestRow.__table__  # type: ignore[attr-defined]
+_PAGES = table_of(PageRow)
+_NOTIFICATIONS = table_of(PageNotificationRow)
+_DIGESTS = table_of(PageDigestRow)
+
+
+def _keep_existing(insert: DialectInsert) -> DialectInsert:
+    return insert.on_conflict_do_nothing(index_elements=["page_id", "round", "tier", "user_id"])
+
+
 # Who a step is about to page, written before its DMs go out; a row already there (the step retried, or
 # recorded) keeps its DM.
-_EXPECT = {
-    name: insert(_NOTIFICATIONS).on_conflict_do_nothing(index_elements=["page_id", "round", "tier", "user_id"])
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+_EXPECT = inserts_by_dialect(_NOTIFICATIONS, _keep_existing)
 
 
 class Stopped(NamedTuple):
@@ -33,7 +37,7 @@ class Stopped(NamedTuple):
     timeouts_stopped: list[int]
 
 
-class PageRepository:
+class PageRecords:
     """Pages within one session."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -165,7 +169,7 @@ class PageRepository:
             }
             for u in users
         ]
-        await self._session.exec(_EXPECT[self._session.bind.dialect.name], params=rows)  # type: ignore[call-overload]
+        await self._session.exec(_EXPECT[dialect_of(self._session)], params=rows)
 
     async def notifications(self, page_id: int) -> list[Notification]:
         """Everyone a page has notified so far (or is notifying now; the DM's channel is None until sent)."""
@@ -176,15 +180,15 @@ class PageRepository:
         ]
 
     # ----- digests: a storm's pages to one person in one DM -----------------------------------------
-    async def recent_dms(self, user_id: str, *, since: datetime, other_than: int) -> int:
-        """How many page DMs `user_id` was sent (or is being sent) since `since`, for pages other than one."""
+    async def recent_dms(self, user_id: str, *, since: datetime, other_than: Collection[int]) -> int:
+        """How many page DMs `user_id` was sent (or is being sent) since `since`, for pages other than these."""
         statement = (
             select(sa.func.count())
             .select_from(PageNotificationRow)
             .where(
                 col(PageNotificationRow.user_id) == user_id,
                 col(PageNotificationRow.sent_at) >= since,
-                col(PageNotificationRow.page_id) != other_than,
+                col(PageNotificationRow.page_id).not_in(other_than),
             )
         )
         return int((await self._session.exec(statement)).one())
@@ -244,14 +248,14 @@ class PageRepository:
         if row is None or row.id is None:
             return None
         statement = (
-            sa.select(_PAGES, IncidentRow.channel_id)
+            sa.select(_PAGES, col(IncidentRow.channel_id))
             .join(_NOTIFICATIONS, _NOTIFICATIONS.c.page_id == _PAGES.c.id)
             .outerjoin(IncidentRow, col(IncidentRow.id) == _PAGES.c.incident_id)
             .where(_NOTIFICATIONS.c.digest_id == digest_id)
             .order_by(_PAGES.c.id)
         )
         entries: dict[int, DigestEntry] = {}
-        for r in (await self._session.exec(statement)).all():  # type: ignore[call-overload]
+        for r in (await run(self._session, statement)).all():
             entries[r.id] = DigestEntry(r.id, r.title, r.severity, r.status, r.acknowledged_by, r.channel_id)
         return Digest(row.id, row.user_id, row.channel, row.ts, tuple(entries.values()))
 
@@ -261,7 +265,7 @@ class PageRepository:
             return {}
         stamps = sorted({ts for _, ts in messages})
         statement = sa.select(_DIGESTS.c.channel, _DIGESTS.c.ts, _DIGESTS.c.id).where(_DIGESTS.c.ts.in_(stamps))
-        found = {(channel, ts): int(i) for channel, ts, i in (await self._session.exec(statement)).all()}  # type: ignore[call-overload]
+        found = {(channel, ts): int(i) for channel, ts, i in (await run(self._session, statement)).all()}
         return {m: found[m] for m in messages if m in found}
 
     async def pages_in_digest(self, digest_id: int, *, user_id: str) -> list[int]:
@@ -277,7 +281,7 @@ class PageRepository:
             .distinct()
             .order_by(_PAGES.c.id)
         )
-        return [int(i) for i in (await self._session.exec(statement)).scalars()]  # type: ignore[call-overload]
+        return [int(i) for i in (await run(self._session, statement)).scalars()]
 
 
 def page_from_row(row: PageRow | sa.Row[Any]) -> Page:

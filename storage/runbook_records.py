@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.core_sql import dialect_insert
 from storage.models import RunbookPostRow, RunbookTickRow
 
 
@@ -18,10 +18,6 @@ class RunbookRecords:
     def __init__(self, session: AsyncSession) -> None:
         """Work inside the unit of work's session."""
         self._session = session
-
-    def _insert(self, table: type) -> sa.Insert:
-        insert = postgresql.insert if self._session.bind.dialect.name == "postgresql" else sqlite.insert
-        return insert(table)  # type: ignore[no-any-return]
 
     async def posted(self, incident_id: int) -> dict[str, list[tuple[str, str]]]:
         """Runbook name → its messages' (channel, ts), in part order."""
@@ -40,7 +36,7 @@ class RunbookRecords:
         inserted = False
         for part, (channel, ts) in enumerate(parts):
             result = await self._session.exec(
-                self._insert(RunbookPostRow)
+                dialect_insert(self._session, RunbookPostRow)
                 .values(incident_id=incident_id, runbook=runbook, part=part, channel=channel, ts=ts)
                 .on_conflict_do_nothing()
             )
@@ -57,7 +53,7 @@ class RunbookRecords:
     async def tick(self, incident_id: int, runbook: str, step: str, *, user_id: str, now: datetime) -> bool:
         """Tick a step; False when it was already ticked (someone else was first)."""
         result = await self._session.exec(
-            self._insert(RunbookTickRow)
+            dialect_insert(self._session, RunbookTickRow)
             .values(incident_id=incident_id, runbook=runbook, step=step, ticked_by=user_id, ticked_at=now)
             .on_conflict_do_nothing()
         )

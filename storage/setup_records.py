@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.incidents import Incident
-from storage.incident_records import IncidentRepository, incident_from_row
+from storage.core_sql import table_of
+from storage.incident_records import IncidentRecords
+from storage.incident_rows import incident_from_row
 from storage.leases import Lease
 from storage.models import IncidentRow, UTCDateTime
 
-_incidents = IncidentRow.__table__  # type: ignore[attr-defined]
+_incidents = table_of(IncidentRow)
 UNFINISHED_SETUP = Lease(_incidents, due="setup_at", claim="setup_claim", until="setup_claimed_until")
 _by_id = _incidents.c.id == sa.bindparam("row_id")
 _UNCLAIMED_OR_OURS = sa.or_(_incidents.c.setup_claim.is_(None), _incidents.c.setup_claim == sa.bindparam("token"))
@@ -49,7 +51,7 @@ RETRY_LATER = (
 class SetupRecords:
     """The unfinished-set-up timer, within one session."""
 
-    def __init__(self, session: AsyncSession, incidents: IncidentRepository) -> None:
+    def __init__(self, session: AsyncSession, incidents: IncidentRecords) -> None:
         """Work inside the unit of work's session (incidents: for the roles of a claimed incident)."""
         self._session = session
         self._incidents = incidents
@@ -64,16 +66,16 @@ class SetupRecords:
 
     async def progress(self, incident_id: int, *, finish_by: datetime, token: str | None = None) -> None:
         """A step was recorded: nobody else should take the set-up over before `finish_by`."""
-        await self._session.exec(PROGRESS, params={"row_id": incident_id, "due": finish_by, "token": token})  # type: ignore[call-overload]
+        await self._session.exec(PROGRESS, params={"row_id": incident_id, "due": finish_by, "token": token})
 
     async def keep_alive(self, incident_id: int, *, until: datetime, token: str | None = None) -> None:
         """The set-up is still running here: nobody else should take it over before `until`."""
-        await self._session.exec(KEEP_ALIVE, params={"row_id": incident_id, "due": until, "token": token})  # type: ignore[call-overload]
+        await self._session.exec(KEEP_ALIVE, params={"row_id": incident_id, "due": until, "token": token})
 
     async def finished(self, incident_id: int, *, token: str | None = None) -> None:
         """Every step is done: the set-up timer stops."""
-        await self._session.exec(FINISHED, params={"row_id": incident_id, "token": token})  # type: ignore[call-overload]
+        await self._session.exec(FINISHED, params={"row_id": incident_id, "token": token})
 
     async def retry_later(self, incident_id: int, *, due: datetime, token: str | None = None) -> None:
         """Some steps failed for now: try again at `due`."""
-        await self._session.exec(RETRY_LATER, params={"row_id": incident_id, "due": due, "token": token})  # type: ignore[call-overload]
+        await self._session.exec(RETRY_LATER, params={"row_id": incident_id, "due": due, "token": token})

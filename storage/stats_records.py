@@ -13,7 +13,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.incidents import Status
@@ -40,7 +40,7 @@ def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     return f"date_part('epoch', {compiler.process(when, **kw)})"  # a float (EXTRACT gives numeric)
 
 
-class StatsQueries:
+class StatsRecords:
     """The metrics of one workspace over a window, within one session."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -56,7 +56,7 @@ class StatsQueries:
         in_window = [col(IncidentRow.team_id) == team_id]
         if since is not None:
             in_window.append(col(IncidentRow.declared_at) >= since)
-        window = sa.select(
+        window: sa.Select[Any] = sa.select(  # typed by the cast to WindowIncident below
             col(IncidentRow.severity).label("severity"),
             epoch_seconds(col(IncidentRow.declared_at)).label("declared"),
             epoch_seconds(col(IncidentRow.started_at)).label("started"),
@@ -75,12 +75,12 @@ class StatsQueries:
     async def open_by_severity(self) -> dict[str, int]:
         """Open incidents per severity, every workspace (for the /metrics gauge)."""
         open_statuses = [s.value for s in Status if s.is_open]
-        rows = await self._rows(
-            sa.select(col(IncidentRow.severity), sa.func.count())
+        statement = (
+            select(col(IncidentRow.severity), sa.func.count())
             .where(col(IncidentRow.status).in_(open_statuses))
             .group_by(col(IncidentRow.severity))
         )
-        return {severity: int(n) for severity, n in rows}
+        return {severity: int(n) for severity, n in (await self._session.exec(statement)).all()}
 
     async def _follow_ups(self, team_id: str, *, overdue_before: date) -> tuple[int, int]:
         """Follow-ups not done in the workspace, and how many of them are overdue (read from the
@@ -89,11 +89,8 @@ class StatsQueries:
             col(IncidentRow.id) == col(FollowUpRow.incident_id), col(IncidentRow.team_id) == team_id
         )
         overdue = sa.case((col(FollowUpRow.due_on) < overdue_before, 1), else_=0)
-        statement = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(overdue), 0)).where(
+        statement = select(sa.func.count(), sa.func.coalesce(sa.func.sum(overdue), 0)).where(
             col(FollowUpRow.done_at).is_(None), of_team
         )
         count, late = (await self._session.exec(statement)).one()
         return int(count), int(late)
-
-    async def _rows(self, statement: sa.Select[Any]) -> list[Any]:
-        return list((await self._session.exec(statement)).all())

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.escalation import ACKNOWLEDGED, EXHAUSTED, TRIGGERED, Page
+from bot.domain.events import DomainEvent, PageExhausted, Subject, new_event
 from bot.domain.follow_ups import FollowUp
 from bot.domain.incidents import Incident
 from bot.domain.timer_results import (
@@ -32,15 +32,18 @@ from bot.domain.timer_results import (
     TimerKind,
     TimerResult,
 )
-from storage.followup_records import follow_up_from_row
-from storage.incident_records import IncidentRepository, incident_from_row, timeline_values
+from storage.core_sql import DialectInsert, dialect_of, inserts_by_dialect, run, table_of
+from storage.event_records import EventRecords
+from storage.follow_up_records import follow_up_from_row
+from storage.incident_records import IncidentRecords
+from storage.incident_rows import incident_from_row, timeline_values
 from storage.leases import Lease
 from storage.models import FollowUpRow, IncidentRow, PageNotificationRow, PageRow, TimelineEventRow, UTCDateTime
 from storage.page_records import page_from_row
 
-_incidents = IncidentRow.__table__  # type: ignore[attr-defined]
-_pages = PageRow.__table__  # type: ignore[attr-defined]
-_follow_ups = FollowUpRow.__table__  # type: ignore[attr-defined]
+_incidents = table_of(IncidentRow)
+_pages = table_of(PageRow)
+_follow_ups = table_of(FollowUpRow)
 
 UPDATE_REMINDER = Lease(_incidents, due="reminder_at", claim="reminder_claim", until="reminder_claimed_until")
 PAGE_STEP = Lease(
@@ -53,7 +56,7 @@ PAGE_STEP = Lease(
 FOLLOW_UP_REMINDER = Lease(_follow_ups, due="remind_at", claim="claim", until="claimed_until")
 LEASES: dict[TimerKind, Lease] = {"reminder": UPDATE_REMINDER, "page": PAGE_STEP, "follow_up": FOLLOW_UP_REMINDER}
 
-_with_ids = sa.bindparam("ids", expanding=True)
+_with_ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 CHANNELS = sa.select(_incidents.c.id, _incidents.c.channel_id).where(_incidents.c.id.in_(_with_ids))
 NUMBERS = sa.select(_incidents.c.id, _incidents.c.number).where(_incidents.c.id.in_(_with_ids))
 
@@ -94,22 +97,17 @@ FINISH_FOLLOW_UP = FOLLOW_UP_REMINDER.finishing(
     remind_at=_when("next_at"),
     reminders_sent=_follow_ups.c.reminders_sent + 1,
 )
-ADD_TIMELINE = sa.insert(TimelineEventRow.__table__)  # type: ignore[attr-defined]
+ADD_TIMELINE = sa.insert(table_of(TimelineEventRow))
 
 
-def _add_notifications(insert: Any) -> sa.Insert:
+def _add_notifications(statement: DialectInsert) -> DialectInsert:
     # A step recorded twice (a retried tick) stays once; a step sent again after an ack timeout re-opened
     # the page keeps its newest DM, the one to settle when it is acknowledged again.
-    statement = insert(PageNotificationRow.__table__)  # type: ignore[attr-defined]
     newest = {"channel": statement.excluded.channel, "ts": statement.excluded.ts, "sent_at": statement.excluded.sent_at}
-    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=["page_id", "round", "tier", "user_id"], set_=newest
-    )
+    return statement.on_conflict_do_update(index_elements=["page_id", "round", "tier", "user_id"], set_=newest)
 
 
-ADD_NOTIFICATIONS = {
-    name: _add_notifications(insert) for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+ADD_NOTIFICATIONS = inserts_by_dialect(table_of(PageNotificationRow), _add_notifications)
 
 
 @dataclass(slots=True)
@@ -128,26 +126,33 @@ class Claimed:
 class TimerRecords:
     """Claiming and recording timers within one session."""
 
-    def __init__(self, session: AsyncSession, incidents: IncidentRepository) -> None:
-        """Work inside the unit of work's session (incidents: for the roles of a claimed incident)."""
+    def __init__(self, session: AsyncSession, incidents: IncidentRecords, events: EventRecords) -> None:
+        """Work inside the unit of work's session (incidents: for the roles of a claimed incident; events:
+        the log a page that ran out of steps is recorded in)."""
         self._session = session
         self._incidents = incidents
+        self._events = events
 
     async def claim(
         self, *, now: datetime, lease: timedelta, token: str, limit: int, follow_ups: bool = True
     ) -> Claimed:
         """Take up to `limit` due timers of each kind for `lease`, with what firing them needs to know;
         replicas skip each other's rows. Nothing due: one statement per kind of timer."""
-        claim = {"now": now, "lease": lease, "token": token, "limit": limit}
+
+        async def due(timer: Lease) -> Sequence[sa.Row[Any]]:
+            return await timer.claim_due(self._session, now=now, lease=lease, token=token, limit=limit)
+
         claimed = Claimed()
-        if rows := await UPDATE_REMINDER.claim_due(self._session, **claim):
+        if rows := await due(UPDATE_REMINDER):
             roles = await self._incidents.roles_of([r.id for r in rows])
             claimed.reminders = {r.id: incident_from_row(r, roles.get(r.id, {})) for r in rows}
-        if rows := await PAGE_STEP.claim_due(self._session, **claim):
-            channels = dict((await self._lookup(CHANNELS, {r.incident_id for r in rows if r.incident_id})).all())
+        if rows := await due(PAGE_STEP):
+            channels: dict[int, str | None] = await self._by_id(
+                CHANNELS, {r.incident_id for r in rows if r.incident_id}
+            )
             claimed.pages = {r.id: (page_from_row(r), channels.get(r.incident_id)) for r in rows}
-        if follow_ups and (rows := await FOLLOW_UP_REMINDER.claim_due(self._session, **claim)):
-            numbers = dict((await self._lookup(NUMBERS, {r.incident_id for r in rows})).all())
+        if follow_ups and (rows := await due(FOLLOW_UP_REMINDER)):
+            numbers: dict[int, int] = await self._by_id(NUMBERS, {r.incident_id for r in rows})
             claimed.follow_ups = {r.id: follow_up_from_row(r, numbers[r.incident_id]) for r in rows}
         return claimed
 
@@ -156,14 +161,16 @@ class TimerRecords:
         for lease in LEASES.values():
             await lease.release_all(self._session, token=token)
 
-    async def _lookup(self, statement: sa.Select[Any], ids: set[int]) -> sa.Result[Any]:
-        return await self._session.exec(statement, params={"ids": sorted(ids)})  # type: ignore[call-overload,no-any-return]
+    async def _by_id(self, statement: sa.Select[Any], ids: set[int]) -> dict[int, Any]:
+        # Incident id -> the one other column `statement` reads (CHANNELS, NUMBERS), for these incidents.
+        return {row_id: value for row_id, value in (await run(self._session, statement, {"ids": sorted(ids)})).all()}
 
     async def record(self, results: Sequence[TimerResult], *, token: str) -> list[bool]:
         """Record what a tick's timers did; for each, whether its row was still as claimed (taken)."""
         taken = [False] * len(results)
         entries: list[dict[str, Any]] = []
         notified: list[dict[str, Any]] = []
+        exhausted: list[DomainEvent] = []
         for i in sorted(range(len(results)), key=lambda i: _lock_order(results[i])):
             result = results[i]
             taken[i] = await self._move_on(result, token)
@@ -175,12 +182,14 @@ class TimerRecords:
                 # A step that was sent stays on record even when an acknowledgement overtook it.
                 if result.entry is not None and result.page.incident_id and (taken[i] or not result.exhausted):
                     entries.append(timeline_values(result.page.incident_id, result.entry))
+                if result.exhausted and taken[i]:
+                    exhausted.append(_exhausted(result))
                 notified.extend(_notification(result, *n) for n in result.notified)
         if entries:
-            await self._session.exec(ADD_TIMELINE, params=entries)  # type: ignore[call-overload]
+            await self._session.exec(ADD_TIMELINE, params=entries)
         if notified:
-            add = ADD_NOTIFICATIONS[self._session.bind.dialect.name]
-            await self._session.exec(add, params=notified)  # type: ignore[call-overload]
+            await self._session.exec(ADD_NOTIFICATIONS[dialect_of(self._session)], params=notified)
+        await self._events.append(*exhausted)
         return taken
 
     async def _move_on(self, result: TimerResult, token: str) -> bool:
@@ -188,7 +197,7 @@ class TimerRecords:
             await LEASES[result.kind].release(self._session, result.row_id, token=token)
             return True
         statement, params = _moving_on(result)
-        outcome = await self._session.exec(statement, params={**params, "token": token})  # type: ignore[call-overload]
+        outcome = await self._session.exec(statement, params={**params, "token": token})
         return bool(outcome.rowcount)
 
 
@@ -207,6 +216,12 @@ def _moving_on(
     if isinstance(result, AckTimedOut):  # the first tier is due at once
         return REOPEN_PAGE, {"row_id": result.page.id, "due_at": result.due_at, "next_at": result.sent_at}
     return FINISH_FOLLOW_UP, {"row_id": result.follow_up_id, "due_at": result.due_at, "next_at": result.next_at}
+
+
+def _exhausted(result: PageStepped) -> DomainEvent:
+    page = result.page
+    subject = Subject(incident_id=page.incident_id, page_id=page.id)
+    return new_event(PageExhausted(page_id=page.id), subject=subject, actor=None, at=result.sent_at)
 
 
 def _lock_order(result: TimerResult) -> tuple[str, int]:

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.alert_records import AlertRecords
 from storage.db import READ_ONLY
-from storage.followup_records import FollowUpRecords
-from storage.incident_records import IncidentRepository
+from storage.event_records import EventRecords
+from storage.follow_up_records import FollowUpRecords
+from storage.incident_records import IncidentRecords
 from storage.outbox_records import OutboxRecords
-from storage.page_records import PageRepository
+from storage.page_records import PageRecords
 from storage.postmortem_records import PostmortemRecords
 from storage.runbook_records import RunbookRecords
 from storage.setup_records import SetupRecords
-from storage.stats_records import StatsQueries
+from storage.stats_records import StatsRecords
 from storage.summary_records import SummaryRecords
 from storage.timer_records import TimerRecords
+from storage.writer_queue import WriterQueue
+
+WriterLock = asyncio.Lock | WriterQueue  # SQLite's writer in this process: in turn, or urgent work first
 
 # Commits made by the work running in this context (a list, so tasks it spawns count into it too): work
 # that failed before committing anything can safely be tried again.
@@ -29,7 +34,8 @@ _commits: ContextVar[list[int] | None] = ContextVar("tocsin_commits", default=No
 
 
 # The writer lock this context holds (a nested unit of work in the same task must not wait for it).
-_holding: ContextVar[asyncio.Lock | None] = ContextVar("tocsin_writer_lock", default=None)
+_holding: ContextVar[WriterLock | None] = ContextVar("tocsin_writer_lock", default=None)
+_READ_ONLY_OPTIONS: Mapping[str, Any] = {READ_ONLY: True}  # an option of ours, not one SQLAlchemy knows
 
 
 def count_commits() -> list[int]:
@@ -42,35 +48,43 @@ def count_commits() -> list[int]:
 class UnitOfWork:
     """`async with uow:` opens a session; leaving without `commit()` rolls everything back."""
 
-    incidents: IncidentRepository
-    pages: PageRepository
+    incidents: IncidentRecords
+    pages: PageRecords
     runbooks: RunbookRecords
     alerts: AlertRecords
     follow_ups: FollowUpRecords
     postmortems: PostmortemRecords
-    stats: StatsQueries
+    stats: StatsRecords
     timers: TimerRecords
     setups: SetupRecords
     outbox: OutboxRecords
+    summaries: SummaryRecords
+    events: EventRecords
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
         read_only: bool = False,
-        writer_lock: asyncio.Lock | None = None,
+        writer_lock: WriterLock | None = None,
+        events_committed: Callable[[], None] | None = None,
     ) -> None:
         """Make sessions from the given factory; a `read_only` unit of work never takes SQLite's write lock.
 
-        `writer_lock` (SQLite): writers queue on it in this process, first come first served, instead of
-        sleeping and retrying on SQLite's busy timeout, whose growing sleeps made the slowest writes of a
-        burst wait seconds. Other processes on the same file still meet SQLite's own lock.
+        `events_committed()` is called after a commit that appended events (the event log's subscribers
+        wake at once instead of at their next look).
+
+        `writer_lock`: writers queue on it in this process (storage.writer_queue: urgent work first). On
+        SQLite it holds one writer, instead of sleeping and retrying on SQLite's busy timeout, whose growing
+        sleeps made the slowest writes of a burst wait seconds (other processes on the same file still meet
+        SQLite's own lock); on PostgreSQL as many as the pool has connections.
         """
         self._sessions = sessions
         self._session: AsyncSession | None = None
         self._read_only = read_only
         self._writer_lock = writer_lock
-        self._locked: tuple[asyncio.Lock, object] | None = None
+        self._events_committed = events_committed
+        self._locked: tuple[WriterLock, Token[WriterLock | None]] | None = None
 
     async def __aenter__(self) -> Self:
         """Start a session and its repositories."""
@@ -80,15 +94,16 @@ class UnitOfWork:
             self._locked = (lock, _holding.set(lock))
         self._session = self._sessions()
         if self._read_only:
-            await self._session.connection(execution_options={READ_ONLY: True})
-        self.incidents = IncidentRepository(self._session)
-        self.pages = PageRepository(self._session)
+            await self._session.connection(execution_options=_READ_ONLY_OPTIONS)
+        self.incidents = IncidentRecords(self._session)
+        self.pages = PageRecords(self._session)
         self.runbooks = RunbookRecords(self._session)
         self.alerts = AlertRecords(self._session)
         self.follow_ups = FollowUpRecords(self._session)
         self.postmortems = PostmortemRecords(self._session)
-        self.stats = StatsQueries(self._session)
-        self.timers = TimerRecords(self._session, self.incidents)
+        self.stats = StatsRecords(self._session)
+        self.events = EventRecords(self._session)
+        self.timers = TimerRecords(self._session, self.incidents, self.events)
         self.setups = SetupRecords(self._session, self.incidents)
         self.outbox = OutboxRecords(self._session)
         self.summaries = SummaryRecords(self._session)
@@ -109,7 +124,7 @@ class UnitOfWork:
                 if self._locked is not None:
                     lock, token = self._locked
                     self._locked = None
-                    _holding.reset(token)  # type: ignore[arg-type]
+                    _holding.reset(token)
                     lock.release()
 
     async def commit(self) -> None:
@@ -118,3 +133,6 @@ class UnitOfWork:
         await self._session.commit()
         if (counter := _commits.get()) is not None:
             counter[0] += 1
+        if self.events.appended and self._events_committed is not None:
+            self.events.appended = 0
+            self._events_committed()

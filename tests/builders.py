@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.incidents import Incident, Status
 from tests.conftest import settle
 from tests.slack_double import SlackDouble
 from tests.slack_double.server import Channel
+from tests.values import BUILT_AT as BUILT_AT  # tests import these from here too
+from tests.values import an_incident as an_incident
 
-PAGING_POLICY = {
+PAGING_POLICY: dict[str, Any] = {
     "schedules": {
         "payments-primary": {
             "timezone": "Europe/London",
@@ -52,22 +52,3 @@ async def declare(
     await double.slash_command(user, double.channel_named("general").id, text, via=via)
     await settle(tocsin)
     return max((c for c in double.channels.values() if c.name.startswith("inc-")), key=lambda c: c.id)
-
-
-BUILT_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def an_incident(**changes: Any) -> Incident:
-    """A SEV2 incident under investigation, declared an hour before BUILT_AT, with both roles held."""
-    values: dict[str, Any] = {
-        "id": 1,
-        "team_id": "T",
-        "number": 7,
-        "title": "t",
-        "severity": "SEV2",
-        "status": Status.INVESTIGATING,
-        "declared_by": "U1",
-        "declared_at": BUILT_AT - timedelta(hours=1),
-        "roles": {"incident_commander": "U1", "comms_lead": "U2"},
-    }
-    return Incident(**(values | changes))

@@ -8,7 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,14 @@ from sqlalchemy.engine import make_url
 from bot.app import Tocsin, build
 from bot.domain.incidents import Incident, TimelineEntry
 from bot.domain.policy import Policy
+from bot.entrypoints.timers import Timers
 from bot.settings import Settings, load_settings
 from bot.usecases.ports import utc_now
 from storage.db import session_factory
 from storage.uow import UnitOfWork
 from tests.faults.tcp_proxy import TcpProxy
 from tests.slack_double import SlackDouble
+from tests.values import FakeClock as FakeClock  # tests import it from here
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 NO_POSTGRES = "TEST_DATABASE_URL is not set; PostgreSQL tests need a server (CI sets it)"
@@ -163,12 +165,20 @@ async def eventually(
 SETTLE_WITHIN = 60.0  # generous: a loaded 2-core machine runs a busy test's work many times slower than an idle one
 
 
+def timers_of(tocsin: Tocsin) -> Timers:
+    """An app's timer clock, which tests drive with `tick()`."""
+    assert tocsin.timers is not None, "the app was built without timers"
+    return tocsin.timers
+
+
 async def settle(tocsin: Tocsin) -> None:
-    """Wait until the work acknowledged so far (and any timer tick it woke) has finished."""
+    """Wait until the work acknowledged so far (and any timer tick it woke, and the event-log subscribers'
+    work it led to) has finished."""
     for _ in range(3):
         assert await tocsin.deps.background.wait_idle(SETTLE_WITHIN), "accepted work did not finish"
-        assert tocsin.timers is not None
-        await tocsin.timers.idle()
+        await timers_of(tocsin).idle()
+        if tocsin.events is not None:
+            assert await tocsin.events.idle(SETTLE_WITHIN), "the event log's subscribers did not catch up"
 
 
 async def stored_incident(tocsin: Tocsin, number: int, team_id: str = "T0TOCSIN") -> Incident:
@@ -184,20 +194,6 @@ async def stored_timeline(tocsin: Tocsin, number: int, team_id: str = "T0TOCSIN"
     incident = await stored_incident(tocsin, number, team_id)
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
         return await uow.incidents.timeline(incident.id)
-
-
-class FakeClock:
-    """The time the app sees; tests move it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture

@@ -71,9 +71,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack()
         received = deps.clock()
-        urgent = _opens_a_modal(parsed)
         deps.background.submit(
-            body, lambda: run_command(parsed, command, deps, at=received), lane=PEOPLE, urgent=urgent
+            body,
+            lambda: run_command(parsed, command, deps, at=received),
+            lane=PEOPLE,
+            long=isinstance(parsed, Declare),  # it makes a channel: quick replies go first
+            urgent=_opens_a_modal(parsed),
         )
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
-
-from bot.domain.errors import UsageError, UserError
+from bot.domain.errors import SlackError, SlackRefused, UsageError, UserError
+from bot.domain.slack_values import ReplyTarget
 from bot.runtime.background import StillUnreachable
-from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.slack.gateway import SlackGateway, slack_error
 from bot.slack.mrkdwn import code
 
 log = logging.getLogger(__name__)
@@ -52,12 +50,12 @@ async def report_error(error: BaseException, body: dict[str, Any], slack: SlackG
     target = ReplyTarget(user_id, channel_id, _text(body.get("response_url")))
     try:
         await slack.reply(target, reply_for(error))
-    except (SlackApiError, aiohttp.ClientError) as exc:
+    except SlackError as exc:
         log.warning("could not tell %s about an error: %s", user_id, exc)
 
 
 def _too_late_for_a_form(error: BaseException) -> bool:
-    return isinstance(error, SlackApiError) and slack_error(error) in TRIGGER_ERRORS
+    return isinstance(error, SlackRefused) and error.error in TRIGGER_ERRORS
 
 
 def _field(part: Any, key: str) -> Any:

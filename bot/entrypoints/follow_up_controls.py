@@ -14,7 +14,7 @@ from bot.domain.numbers import parse_id
 from bot.entrypoints.deps import Needs
 from bot.entrypoints.listening import Request, accepted
 from bot.runtime.background import PEOPLE, Background
-from bot.slack.blocks import learning as review_blocks
+from bot.slack.blocks.follow_ups import follow_up_modal
 from bot.slack.blocks.forms import form_incident_id
 from bot.slack.gateway import SlackGateway
 from bot.slack.ids import Action, Block, View
@@ -48,7 +48,7 @@ def register(app: AsyncApp, deps: FollowUpDeps) -> None:
     async def add_follow_up(request: Request) -> None:
         incident_id = _number(request.action.get("value"), "That button isn't attached to an incident any more.")
         incident = await deps.response.get(incident_id)
-        await deps.slack.open_view(request.body["trigger_id"], review_blocks.follow_up_modal(incident))
+        await deps.slack.open_view(request.body["trigger_id"], follow_up_modal(incident))
 
     @app.action(Action.POSTMORTEM_DONE)
     @work

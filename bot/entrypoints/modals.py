@@ -62,7 +62,10 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         reply_to = ReplyTarget(user_id, _origin_channel(view))
         source = SourceMessage.from_metadata(form_metadata(view, "message"))  # declared from a message
         deps.background.submit(
-            body, lambda: deps.incidents.declare(new, reply_to=reply_to, from_message=source), lane=PEOPLE
+            body,
+            lambda: deps.incidents.declare(new, reply_to=reply_to, from_message=source),
+            lane=PEOPLE,
+            long=True,  # it makes a channel: quick replies go first
         )
 
     @app.view(View.POST_UPDATE)

@@ -18,13 +18,14 @@ import contextvars
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_sdk.errors import SlackApiError
 
+from bot.domain.errors import SlackRefused, slack_error
 from bot.domain.timer_results import (
     AckTimedOut,
     FollowUpReminded,
@@ -34,13 +35,17 @@ from bot.domain.timer_results import (
     TimerResult,
 )
 from bot.runtime.background import transient
-from bot.slack.gateway import slack_error
+from bot.runtime.doorbell import Doorbell
 from bot.usecases.declare import IncidentService
 from bot.usecases.follow_ups import FollowUpService
 from bot.usecases.outbox import Outbox
 from bot.usecases.paging import Pager
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.ports import Clock
 from bot.usecases.reminders import Reminders
+from storage.writer_queue import writes_first
+
+if TYPE_CHECKING:  # a type only: the tick claims and records timers through storage's own unit of work
+    from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +67,14 @@ STALLED_WHILE_RUNNING = 300.0  # …or one tick has run this long (a slow Slack 
 class Timers:
     """Claims, fires and records due reminders, page steps and follow-up reminders."""
 
-    uow: UnitOfWorkFactory
+    uow: Callable[[], UnitOfWork]  # the timers' and the set-up sweep's claims are storage's, not a use case's
     reminders: Reminders
     pager: Pager
     clock: Clock
     follow_ups: FollowUpService | None = None
     incidents: IncidentService | None = None  # finishes set-ups a declare left undone
     outbox: Outbox | None = None  # sends posts Slack refused for now
+    pages_started: Doorbell | None = None  # rung when a page starts: its first step goes out at once
     lease: timedelta = LEASE
     batch: int = BATCH
     record_within: float = RECORD_WITHIN
@@ -82,6 +88,11 @@ class Timers:
     _quiet_until: float = 0.0
     _pages_waiting_for_slack: bool = False
 
+    def __post_init__(self) -> None:
+        """Tick whenever a page starts."""
+        if self.pages_started is not None:
+            self.pages_started.answer_with(self.wake)
+
     async def tick(self) -> int:
         """Fire everything due now; returns how many timers fired. One tick at a time per process.
 
@@ -89,6 +100,7 @@ class Timers:
         once it answers again, whatever came due meanwhile fires, once."""
         if time.monotonic() < self._quiet_until:
             return 0
+        writes_first()  # page steps are on their way to people: SQLite's writer serves them before bulk work
         async with self._lock:
             self.last_tick = time.monotonic()
             try:
@@ -152,7 +164,7 @@ class Timers:
             async with limit:
                 try:
                     return await sending
-                except SlackApiError as exc:  # Slack refused: the lease expires and a later tick retries
+                except SlackRefused as exc:  # Slack refused: the lease expires and a later tick retries
                     log.warning("%s did not fire (%s); it will be retried", what, slack_error(exc))
                 except Exception:  # one failure must not stop the tick; the lease retries it later
                     log.exception("%s did not fire; it will be retried", what)

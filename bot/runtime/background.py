@@ -7,7 +7,9 @@ place to wait for everything Slack was told we accepted.
 
 People first: work a person is waiting for (a command, a click, a form, a shortcut) has the `people`
 lane and its own workers; everything else (alert intake, Events API events, refreshes) the `bulk` lane.
-A storm that fills the bulk lane never delays a person. And a job that waits for Slack's pace gives its
+A storm that fills the bulk lane never delays a person. Within the people lane, a quick reply (a list, an
+update, a click) goes ahead of a declare's channel set-up, so a storm of two hundred declares never holds
+one person's `/incident list` behind every channel still to be made. And a job that waits for Slack's pace gives its
 worker back while it waits (bot.runtime.worker_slot), so hundreds of posts queued for one channel hold
 no worker at all.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -65,12 +68,17 @@ def _what(exc: BaseException) -> str:
     return "the database" if isinstance(exc, DBAPIError) or not isinstance(exc, aiohttp.ClientError) else "Slack"
 
 
+QUICK, LONG = 0, 1  # a job's rank in its lane: quick ones first, in the order they came
+
+
 @dataclass
 class _Queue:
-    """One lane: its queue of jobs and the workers that take them."""
+    """One lane: its queue of jobs (by rank, then by arrival) and the workers that take them."""
 
     name: Lane
-    jobs: asyncio.Queue[tuple[Job, dict[str, Any], bool]] = field(default_factory=asyncio.Queue)
+    jobs: asyncio.PriorityQueue[tuple[int, int, Job, dict[str, Any], bool, bool]] = field(
+        default_factory=asyncio.PriorityQueue
+    )
     workers: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -85,6 +93,7 @@ class Background:
         count_commits: Callable[[], list[int]],
         workers: int = DEFAULT_WORKERS,
         first_delivery: FirstDelivery | None = None,
+        hurry: Callable[[], None] | None = None,
     ) -> None:
         """Jobs that fail are passed to `on_error` with the request body they came from.
 
@@ -95,11 +104,16 @@ class Background:
         new: a request replayed with the same signature, or delivered twice, runs once.
 
         `workers` is per lane.
+
+        `hurry()`, called in a quick people-lane job's own context before it runs, lets its database
+        writes go ahead of bulk ones (SQLite's writer queue: storage.writer_queue.writes_first).
         """
         self._first_delivery = first_delivery
+        self._hurry = hurry
         self._count_commits = count_commits
         self.retry_window = RETRY_WINDOW
         self._lanes = {lane: _Queue(lane) for lane in LANES}
+        self._arrivals = itertools.count()
         self._metrics = metrics
         self._on_error = on_error
         self._size = workers
@@ -117,25 +131,36 @@ class Background:
             ]
 
     def submit(
-        self, body: dict[str, Any], job: Job, *, lane: Lane = BULK, urgent: bool = False, retry: bool = True
+        self,
+        body: dict[str, Any],
+        job: Job,
+        *,
+        lane: Lane = BULK,
+        long: bool = False,
+        urgent: bool = False,
+        retry: bool = True,
     ) -> None:
         """Accept a job from the request `body`; never blocks the ack.
 
         `lane=PEOPLE` for work a person is waiting for (it never queues behind bulk work); the default is
-        the bulk lane. `urgent` jobs start at once instead of queueing: opening a modal must use its
-        trigger_id within 3 seconds, whatever else is waiting. `retry=False`: a job whose Slack calls come
-        before its database writes is not tried again when the database fails (that would post twice).
+        the bulk lane. `long` work (a declare, which makes a channel) waits behind every quick job queued
+        in its lane, whenever they came. `urgent` jobs start at once instead of queueing: opening a modal
+        must use its trigger_id within 3 seconds, whatever else is waiting. `retry=False`: a job whose
+        Slack calls come before its database writes is not tried again when the database fails (that
+        would post twice). A quick people-lane job runs hurried (see `hurry`).
         """
+        hurried = lane == PEOPLE and not long  # a person waits on it, and it is short
         self._pending += 1
         self._idle.clear()
         self._metrics.work_in_flight.inc()
         if urgent:
-            task = asyncio.create_task(self._run(job, body, retry=retry))
+            task = asyncio.create_task(self._run(job, body, retry=retry, hurried=hurried))
             self._urgent.add(task)
             task.add_done_callback(self._urgent.discard)
         else:
             self._metrics.work_queued.labels(lane).inc()
-            self._lanes[lane].jobs.put_nowait((job, body, retry))
+            rank = LONG if long else QUICK
+            self._lanes[lane].jobs.put_nowait((rank, next(self._arrivals), job, body, retry, hurried))
 
     @property
     def pending(self) -> int:
@@ -166,10 +191,10 @@ class Background:
         """Take the lane's jobs one at a time: each runs as a task of its own, and the worker moves on
         when it finishes or gives the worker back to wait for Slack."""
         while True:
-            job, body, retry = await lane.jobs.get()
+            _, _, job, body, retry, hurried = await lane.jobs.get()
             self._metrics.work_queued.labels(lane.name).dec()
             slot = asyncio.Event()
-            task = asyncio.create_task(self._run(job, body, retry=retry, slot=slot))
+            task = asyncio.create_task(self._run(job, body, retry=retry, slot=slot, hurried=hurried))
             self._jobs.add(task)
             task.add_done_callback(self._jobs.discard)
             await slot.wait()
@@ -179,9 +204,17 @@ class Background:
                 task.add_done_callback(functools.partial(_count_down, waiting))
 
     async def _run(
-        self, job: Job, body: dict[str, Any], *, retry: bool = True, slot: asyncio.Event | None = None
+        self,
+        job: Job,
+        body: dict[str, Any],
+        *,
+        retry: bool = True,
+        slot: asyncio.Event | None = None,
+        hurried: bool = False,
     ) -> None:
         worker_slot.hold(slot)  # this task's own context: what it starts inherits it, urgent jobs hold none
+        if hurried and self._hurry is not None:
+            self._hurry()
         try:
             key = delivery_key(body)
             if key is not None and self._first_delivery is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,3 +22,13 @@ async def database_answers(engine: AsyncEngine, outage: Outage) -> bool:
         return False
     outage.answered()
     return True
+
+
+@dataclass
+class Identity:
+    """The bot's identity in its workspace, from auth.test (filled in at start, read by Bolt's authorize)."""
+
+    bot_user_id: str | None = None
+    bot_id: str | None = None
+    team_id: str | None = None
+    enterprise_id: str | None = None

@@ -54,6 +54,30 @@ class Metrics:
             buckets=(0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300),
             registry=self.registry,
         )
+        self.events_delivered = Counter(
+            "tocsin_events_delivered",
+            "Events of the event log a durable subscriber handled",
+            ["subscriber"],
+            registry=self.registry,
+        )
+        self.subscriber_failures = Counter(
+            "tocsin_subscriber_failures",
+            "Times a durable subscriber failed to handle an event (each is tried again with backoff)",
+            ["subscriber"],
+            registry=self.registry,
+        )
+        self.subscriber_lag = Gauge(
+            "tocsin_subscriber_lag_seconds",
+            "How long ago the oldest event a durable subscriber has still to handle happened (0: none waiting)",
+            ["subscriber"],
+            registry=self.registry,
+        )
+        self.subscriber_backlog = Gauge(
+            "tocsin_subscriber_backlog",
+            "Events a durable subscriber has still to handle",
+            ["subscriber"],
+            registry=self.registry,
+        )
         self.open_incidents = Gauge(
             "tocsin_open_incidents",
             "Incidents not yet resolved, read from the database",

@@ -9,9 +9,9 @@ import io
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from bot.domain.errors import ChartError
 
-class ChartError(Exception):
-    """A chart could not be drawn; the message says why, on one line."""
+__all__ = ["ChartError", "mttr_by_week_png"]
 
 
 def mttr_by_week_png(

@@ -10,21 +10,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.domain.alerts import Alert, AlertBatch, decide, most_severe
 from bot.domain.escalation import NewPage, Plan, plan_for_policy
+from bot.domain.events import AlertFiring, AlertResolved, DomainEvent, Subject, new_event
 from bot.domain.incidents import DetectedVia, Incident, NewIncident, TimelineEntry, TimelineKind
 from bot.domain.keys import fit_key
 from bot.domain.notice_digests import AlertNotice
 from bot.domain.policy import Policy
-from bot.runtime.background import Background
 from bot.runtime.logs import event
-from bot.slack.gateway import SlackGateway
-from bot.slack.mrkdwn import escape
 from bot.usecases.alert_notices import AlertNotices
 from bot.usecases.declare import IncidentService
+from bot.usecases.message_ports import Messages
 from bot.usecases.paging import Pager
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.ports import BackgroundWork, Clock, Slack, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 # A repeat delivery of a big group (Alertmanager sends the whole group again every repeat_interval) puts a
@@ -71,18 +71,19 @@ class AlertIntake:
     """Handles one webhook delivery."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     pager: Pager
     incidents: IncidentService
-    background: Background
+    background: BackgroundWork  # work the webhook is answered without waiting for
     workspace: Callable[[], tuple[str, str]]  # (team id, bot user id) from auth.test
     notices: AlertNotices = field(init=False)
 
     def __post_init__(self) -> None:
         """A new group that does not declare is told in its route's channel, gathered there in a storm."""
-        self.notices = AlertNotices(self.slack, self.policy, self.clock)
+        self.notices = AlertNotices(self.slack, self.messages, self.policy, self.clock)
 
     async def receive(self, batch: AlertBatch) -> dict[str, object]:
         """Store the batch; start, update or stand down what it calls for. Returns a short summary.
@@ -113,6 +114,8 @@ class AlertIntake:
                 page = route.new_page(route.plan, generation)
                 page_id = await self.pager.store(uow, None, page)
                 await uow.alerts.link(group.id, page_id=page_id)
+            incident_id = None if created or refired else group.incident_id  # a new occurrence is not the old one's
+            await uow.events.append(*_alert_events(group.id, incident_id, batch, route, firing, firing_before, now))
             await uow.commit()
         if starting and route is not None:
             event(
@@ -159,7 +162,7 @@ class AlertIntake:
                 severity=decision.severity,
                 declared_by=bot_user,
                 declare_key=fit_key(f"alert:{batch.source}:{generation}:{batch.group_key}", 255),
-                description=escape(route.lead.description)[:2000],
+                description=self.messages.escape(route.lead.description)[:2000],
                 detected_via=DetectedVia.MONITORING,
                 started_at=min(starts) if starts else None,
                 detected_at=min(starts) if starts else None,
@@ -190,6 +193,28 @@ class AlertIntake:
                 TimelineEntry(TimelineKind.ALERT, self.clock(), None, f"Declared from an alert: {new.title}"),
             )
             await uow.commit()
+
+
+def _alert_events(
+    group_id: int,
+    incident_id: int | None,
+    batch: AlertBatch,
+    route: _Route | None,
+    firing: int,
+    firing_before: int,
+    now: datetime,
+) -> list[DomainEvent]:
+    """What a delivery records: its group firing (new, or again after it had resolved), or resolved."""
+    subject = Subject(incident_id, alert_group_id=group_id)
+    if firing > 0 and firing_before == 0 and route is not None:
+        data: AlertFiring | AlertResolved = AlertFiring(
+            group_id=group_id, source=batch.source, title=route.title[:200], firing=firing
+        )
+    elif firing == 0 and firing_before > 0:
+        data = AlertResolved(group_id=group_id, source=batch.source)
+    else:
+        return []
+    return [new_event(data, subject=subject, actor=None, at=now)]
 
 
 def _timeline_notes(batch: AlertBatch) -> list[str]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.domain.errors import slack_error
 from bot.domain.notice_digests import AlertNotice, ChannelNotices, NoticeDigest
 from bot.domain.policy import Policy
 from bot.runtime import worker_slot
 from bot.runtime.coalesce import Coalescer
-from bot.slack import blocks
-from bot.slack.gateway import SlackGateway, slack_error
-from bot.usecases.ports import Clock
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack
 
 log = logging.getLogger("bot.usecases.alert_intake")
 
@@ -29,7 +29,8 @@ DIGEST_EDIT_INTERVAL = 2.0  # seconds between edits of one digest (chat.update i
 class AlertNotices:
     """Alert notices, gathered per channel in a storm."""
 
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     _channels: dict[str, ChannelNotices] = field(default_factory=dict)
@@ -49,7 +50,7 @@ class AlertNotices:
         placed = notices.place(notice, self.clock())  # no await before it: notices are placed in turn
         try:
             if placed.digest is None:
-                await self.slack.post(channel, *blocks.alert_notice(notice))
+                await self.slack.post(channel, *self.messages.alert_notice(notice))
             elif placed.opened:
                 await self._post(notices, channel, placed.digest)
             else:
@@ -61,7 +62,7 @@ class AlertNotices:
     async def _post(self, notices: ChannelNotices, channel: str, digest: NoticeDigest) -> None:
         shown = digest.total
         try:
-            digest.where = await self.slack.post_to_edit(channel, *blocks.alert_digest(digest, self.policy))
+            digest.where = await self.slack.post_to_edit(channel, *self.messages.alert_digest(digest, self.policy))
         except Exception:
             notices.drop(digest)  # the next notice opens another
             raise
@@ -72,6 +73,6 @@ class AlertNotices:
         if digest.where is None:  # not posted yet: its poster edits it once it is
             return
         try:
-            await self.slack.update_message(*digest.where, *blocks.alert_digest(digest, self.policy))
+            await self.slack.update_message(*digest.where, *self.messages.alert_digest(digest, self.policy))
         except Exception as exc:  # one line per failed edit; the next notice to join edits it again
             log.warning("alert digest in %s was not updated: %s", digest.where[0], slack_error(exc))

@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.errors import slack_error
 from bot.domain.incidents import Incident
 from bot.domain.policy import Policy
-from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
+from bot.domain.slack_values import ReplyTarget
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
+from bot.usecases.ports import Slack
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ TELL_WHEN_DELAYED_SECONDS = 3.0
 class Announcer:
     """Posts a change's notice where it belongs, then refreshes the views of the incident."""
 
-    slack: SlackGateway
+    slack: Slack
     policy: Policy
     header: HeaderKeeper
     home: HomeKeeper
@@ -69,7 +71,7 @@ class Announcer:
     async def run(self, steps: list[Awaitable[Any]], incident: Incident, actor_reply: ReplyTarget | None) -> None:
         """Run Slack calls at once; tell the author when their post waits on Slack's pace, log failures."""
         if actor_reply is not None and incident.channel_id:
-            wait = self.slack.pacer.wait_for(incident.channel_id)
+            wait = self.slack.wait_before_post(incident.channel_id)
             if wait > TELL_WHEN_DELAYED_SECONDS:
                 await self.slack.reply(
                     actor_reply,

@@ -13,9 +13,8 @@ from typing import Any
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.source_message import SourceMessage, reply_thread
 from bot.runtime.logs import event
-from bot.slack.gateway import SlackGateway
-from bot.slack.mrkdwn import plain_from_slack
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,8 @@ class MessageCapture:
     """The capture use cases."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     clock: Clock
 
     async def capture(
@@ -45,7 +45,7 @@ class MessageCapture:
             kind=TimelineKind.MESSAGE,
             occurred_at=_ts_time(ts),
             actor=message.get("user"),
-            text=plain_from_slack(message.get("text", "")),
+            text=self.messages.plain_from_slack(message.get("text", "")),
             source=_source(channel_id, ts),
             permalink=message.get("permalink"),
             thread_ts=reply_thread(ts, message.get("thread_ts")),
@@ -86,7 +86,7 @@ class MessageCapture:
             if await uow.incidents.by_channel(channel_id) is None:
                 return
             if await uow.incidents.first_delivery(event_id, now=self.clock()):
-                await uow.incidents.edit_message(_source(channel_id, ts), text=plain_from_slack(text))
+                await uow.incidents.edit_message(_source(channel_id, ts), text=self.messages.plain_from_slack(text))
                 await uow.commit()
 
     async def message_deleted(self, *, event_id: str, channel_id: str, ts: str) -> None:

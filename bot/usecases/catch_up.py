@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from bot.domain.incidents import Incident, TimelineKind
 from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
 from bot.domain.summary import HUMAN_KINDS, IncidentSummary, RunbookProgress, summarise
 from bot.runtime.logs import event
-from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.runbooks import RunbookService
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ class CatchUp:
     """Builds and sends incident summaries."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     runbooks: RunbookService
@@ -69,7 +70,7 @@ class CatchUp:
         found = await self.summary(incident.id)
         if found is None:
             return
-        message = blocks.incident_summary(found, self.policy)
+        message = self.messages.catch_up_message(found, self.policy)
         if share and reply_to.channel_id and reply_to.channel_id == incident.channel_id:
             await self.slack.post(incident.channel_id, *message)
         else:
@@ -101,7 +102,9 @@ class CatchUp:
         found = await self.summary(incident.id)
         if found is None:
             return False
-        await self.slack.reply(ReplyTarget(user_id, incident.channel_id), *blocks.incident_summary(found, self.policy))
+        await self.slack.reply(
+            ReplyTarget(user_id, incident.channel_id), *self.messages.catch_up_message(found, self.policy)
+        )
         event(
             log,
             "%s: summary shown to %s, who joined",
@@ -119,10 +122,10 @@ class CatchUp:
         found = await self.summary(incident.id)
         if found is None:
             return
-        _, body = blocks.incident_summary(found, self.policy)
-        title = blocks.incident_title_line(found.incident)
+        _, body = self.messages.catch_up_message(found, self.policy)
+        title = self.messages.incident_title_line(found.incident)
         intro = f":wave: You're now the Incident Commander of {title}. Where it stands:"
-        await self.slack.dm(new_commander, intro, [blocks.section(intro), *body])
+        await self.slack.dm(new_commander, intro, [self.messages.section(intro), *body])
 
     async def _just_given_a_role(self, incident: Incident, user_id: str, joined_at: datetime) -> bool:
         async with self.uow(read_only=True) as uow:

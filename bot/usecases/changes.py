@@ -4,14 +4,11 @@ same transaction; log one line. Shared by the respond and lifecycle use cases.""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from bot.domain.errors import NotFoundError, UserError
 from bot.domain.incidents import Incident
 from bot.runtime.logs import event
-
-if TYPE_CHECKING:
-    from storage.uow import UnitOfWork
+from bot.usecases.ports import UnitOfWork
 
 
 async def locked(uow: UnitOfWork, incident_id: int, in_channel: str | None = None) -> Incident:

@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-
-from sqlalchemy.exc import IntegrityError
+from datetime import datetime
 
 from bot.domain import cadence
+from bot.domain.errors import AlreadyStored, slack_error
+from bot.domain.events import DomainEvent, IncidentDeclared, IncidentRoleAssigned, incident_event
 from bot.domain.incidents import IC_ROLE, Incident, NewIncident, TimelineEntry, TimelineKind
 from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
 from bot.domain.privacy import private_by_default
+from bot.domain.slack_values import ReplyTarget
 from bot.domain.source_message import SourceMessage
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.runtime.worker_slot import give_back
-from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
 from bot.usecases.directory import UserDirectory, permission_directory
-from bot.usecases.ports import Clock, UnitOfWorkFactory, utc_now
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory, utc_now
 from bot.usecases.setup import IncidentSetup
 from bot.usecases.setup_run import SETUP_GRACE
 from bot.usecases.visibility import Visibility, hidden_from
@@ -45,7 +46,8 @@ class IncidentService:
     """The incident use cases with their dependencies."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     metrics: Metrics
     setup: IncidentSetup | None = None  # only recording (tests of storage) needs none
@@ -77,7 +79,7 @@ class IncidentService:
         incident, created = await self.record_declaration(new)
         if not created:
             if reply_to is not None:
-                await self.slack.reply(reply_to, blocks.declared_confirmation(incident, created=False))
+                await self.slack.reply(reply_to, self.messages.declared_confirmation(incident, created=False))
             return DeclareOutcome(incident, created=False)
         self.metrics.incidents_declared.labels(incident.severity).inc()
         event(
@@ -107,8 +109,8 @@ class IncidentService:
         """A reply in the source message's thread (a reply's own thread), so its readers find the incident
         (public ones only)."""
         source = "a reply in this thread" if message.thread_ts else "this message"
-        text = f":rotating_light: {blocks.incident_title_line(incident)} was declared from {source}: "
-        text += blocks.channel_link(incident.channel_id)
+        text = f":rotating_light: {self.messages.incident_title_line(incident)} was declared from {source}: "
+        text += self.messages.channel_link(incident.channel_id)
         try:
             await self.slack.post(message.channel_id, text, thread_ts=message.thread_root)
         except Exception as exc:  # not a member of a private channel, say: the incident stands anyway
@@ -146,7 +148,7 @@ class IncidentService:
                 incident = await uow.incidents.add(
                     new, number=number, now=now, next_update_due=due, setup_by=now + SETUP_GRACE
                 )
-            except IntegrityError:
+            except AlreadyStored:
                 duplicate = True  # the same request, delivered twice, won the race
             else:
                 duplicate = False
@@ -162,6 +164,7 @@ class IncidentService:
                 )
                 if new.first_entry is not None:  # the message it was declared from, at the time it was posted
                     await uow.incidents.capture(incident.id, new.first_entry, reason=f"shortcut:{new.declared_by}")
+                await uow.events.append(*declared_events(incident, new, at=now))
                 await uow.commit()
         if duplicate:
             async with self.uow() as uow:
@@ -169,3 +172,20 @@ class IncidentService:
             assert existing is not None
             return existing, False
         return replace(incident, roles={IC_ROLE: new.declared_by}), True
+
+
+def declared_events(incident: Incident, new: NewIncident, *, at: datetime) -> tuple[DomainEvent, ...]:
+    """What declaring records: the incident, and its declarer as Incident Commander."""
+    declared = IncidentDeclared(
+        title=new.title,
+        severity=new.severity,
+        status=incident.status.value,
+        service=new.service,
+        detected_via=new.detected_via.value if new.detected_via else None,
+        description=new.description,
+    )
+    commander = IncidentRoleAssigned(role=IC_ROLE, user=new.declared_by)
+    return (
+        incident_event(declared, incident, actor=new.declared_by, at=at),
+        incident_event(commander, incident, actor=new.declared_by, at=at),
+    )

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain.errors import slack_error
 from bot.domain.policy import Policy
 from bot.domain.policy_users import permission_users
 from bot.domain.user_refs import Directory, is_email, parse_user_ref
-from bot.slack.gateway import SlackGateway, slack_error
-from bot.usecases.ports import Clock
+from bot.usecases.ports import Clock, Slack
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class Resolved:
 class UserDirectory:
     """Resolves user references (IDs, e-mail addresses) to Slack user IDs, remembering the answers."""
 
-    slack: SlackGateway
+    slack: Slack
     policy: Policy
     clock: Clock
     _known: dict[str, tuple[datetime, Resolved]] = field(default_factory=dict, init=False, repr=False)

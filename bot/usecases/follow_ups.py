@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotFoundError
+from bot.domain.events import FollowUpClosed, FollowUpCreated, Subject, incident_event, new_event
 from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
 from bot.domain.timer_results import FollowUpReminded, Released, TimerResult
 from bot.runtime.metrics import Metrics
-from bot.slack.blocks import learning as review_blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway
-from bot.slack.mrkdwn import escape
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.visibility import Visibility, hidden_from
 
 log = logging.getLogger(__name__)
@@ -28,12 +27,12 @@ class FollowUpService:
     """Action items from incidents."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     metrics: Metrics
     # Called with the incident id after a follow-up is added or closed (the published postmortem shows them).
-    after_change: Callable[[int], Awaitable[None]] | None = None
     visibility: Visibility | None = None  # who may see a private incident's follow-ups (none: nobody outside)
 
     @property
@@ -57,16 +56,17 @@ class FollowUpService:
             due = f", due {item.due_on.isoformat()}" if item.due_on else ""
             note = f"Follow-up added: {item.text}{owner}{due}"
             await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
+            created = FollowUpCreated(follow_up_id=new_id, text=item.text, owner=item.owner, due_on=item.due_on)
+            await uow.events.append(incident_event(created, incident, actor=actor, at=now))
             await uow.commit()
         added = await self.get(new_id)
         if incident.private and item.owner and incident.channel_id:  # the owner's reminders tell its text
             await self.slack.invite(incident.channel_id, [item.owner])
-        line = review_blocks.follow_up_added(added, self.today())
+        line = self.messages.follow_up_added(added, self.today())
         if incident.channel_id:
             await self.slack.post(incident.channel_id, line)
         elif reply_to is not None:
             await self.slack.reply(reply_to, line)
-        await self._changed(incident.id)
         return added
 
     async def get(self, follow_up_id: int) -> FollowUp:
@@ -95,7 +95,7 @@ class FollowUpService:
         if private:  # a private incident's follow-ups show only to its channel's members
             hidden = await hidden_from(self.visibility, actor, private)
             items = [item for item in items if item.incident_id not in hidden]
-        return review_blocks.follow_up_list(items, heading=heading, today=self.today())
+        return self.messages.follow_up_list(items, heading=heading, today=self.today())
 
     async def mark_done(self, follow_up_id: int, *, actor: str, reply_to: ReplyTarget) -> None:
         """Close a follow-up (its reminders stop); a second click says it was already done."""
@@ -106,18 +106,15 @@ class FollowUpService:
             if closed:
                 note = f"Follow-up done: {item.text}"
                 await uow.incidents.record(item.incident_id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
+                done = FollowUpClosed(follow_up_id=follow_up_id)
+                await uow.events.append(new_event(done, subject=Subject(item.incident_id), actor=actor, at=now))
             await uow.commit()
         if not closed:
             current = await self.get(follow_up_id)
             by = f" by <@{current.done_by}>" if current.done_by else ""
             await self.slack.reply(reply_to, f"That follow-up was already marked done{by}.")
             return
-        await self.slack.reply(reply_to, f":white_check_mark: Done: {escape(item.text)}")
-        await self._changed(item.incident_id)
-
-    async def _changed(self, incident_id: int) -> None:
-        if self.after_change is not None:
-            await self.after_change(incident_id)
+        await self.slack.reply(reply_to, f":white_check_mark: Done: {self.messages.escape(item.text)}")
 
     async def send_reminder(self, item: FollowUp, *, now: datetime) -> TimerResult:
         """DM the owner (or, with no owner, the incident's commander) that `item` (as the tick claimed it)
@@ -131,7 +128,7 @@ class FollowUpService:
                 incident = await uow.incidents.get(item.incident_id)
             who = incident.commander if incident else None
         if who is not None:
-            await self.slack.dm(who, *review_blocks.follow_up_reminder(item, today=now.astimezone(self.zone).date()))
+            await self.slack.dm(who, *self.messages.follow_up_reminder(item, today=now.astimezone(self.zone).date()))
         following = next_reminder(item.due_on, after=now, zone=self.zone) if who is not None else None
         return FollowUpReminded(follow_up_id=item.id, due_at=due_at, next_at=following, sent_at=self.clock())
 

@@ -13,16 +13,16 @@ import logging
 from dataclasses import dataclass
 
 from bot.domain.errors import UserError
+from bot.domain.events import IncidentMadePublic, incident_event
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
 from bot.runtime.logs import event
-from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway
-from bot.slack.mrkdwn import code
 from bot.usecases.changes import committed, locked
 from bot.usecases.directory import UserDirectory, permission_directory
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.setup import IncidentSetup
 from bot.usecases.setup_run import SETUP_GRACE
 
@@ -36,7 +36,7 @@ def refuse_making_private(incident: Incident) -> None:
     raise UserError(
         f"{incident.reference} has been public since it was declared: its title, channel and announcements "
         "have been seen. For a restricted response, declare a private incident "
-        f"({code('/incident declare --private sev1 <title>')}) and mention it here."
+        "(`/incident declare --private sev1 &lt;title&gt;`) and mention it here."
     )
 
 
@@ -45,7 +45,8 @@ class GoingPublic:
     """Moves a private incident into a new public channel."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     setup: IncidentSetup
@@ -77,6 +78,7 @@ class GoingPublic:
             note = f"Made public (the private channel was #{current.channel_name})"
             await uow.incidents.record(current.id, TimelineEntry(TimelineKind.VISIBILITY, now, actor, note))
             public = await committed(uow, current.id)
+            await uow.events.append(incident_event(IncidentMadePublic(), public, actor=actor, at=now))
             await uow.commit()
         event(log, "%s made public by %s", current.reference, actor, incident=current.reference, actor=actor)
         await self.setup.run(public, reply_to=None, page_service=False)
@@ -85,5 +87,5 @@ class GoingPublic:
         if moved is None or moved.channel_id is None:
             said = f":warning: {current.reference} is public; Slack has not made its channel yet (Tocsin keeps trying)."
         else:
-            said = f":unlock: {current.reference} is public now: {blocks.channel_link(moved.channel_id)}."
+            said = f":unlock: {current.reference} is public now: {self.messages.channel_link(moved.channel_id)}."
         await self.slack.reply(reply_to, said)

@@ -10,16 +10,26 @@ from datetime import datetime
 from bot.domain import cadence
 from bot.domain.drafts import ResolutionDraft
 from bot.domain.errors import UserError
+from bot.domain.events import (
+    DomainEvent,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentStatusChanged,
+    PageCancelled,
+    about,
+    incident_event,
+    new_event,
+)
 from bot.domain.incidents import Incident, Status, TimelineEntry, TimelineKind
 from bot.domain.lifecycle import check_move, stamps_for
 from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
 from bot.runtime.metrics import Metrics
-from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget
 from bot.usecases.announce import Announcer
 from bot.usecases.changes import committed, locked, log_change
 from bot.usecases.directory import UserDirectory, permission_directory
+from bot.usecases.message_ports import Messages
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 from bot.usecases.postmortems import PostmortemService
@@ -32,6 +42,7 @@ class Lifecycle:
     """Moving an incident through its lifecycle."""
 
     uow: UnitOfWorkFactory
+    messages: Messages
     policy: Policy
     clock: Clock
     announce: Announcer  # the fan-out after each change (shared with the respond use cases)
@@ -62,12 +73,14 @@ class Lifecycle:
                 current.id,
                 TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, f"{current.status.label} → {status.label}"),
             )
+            moved = IncidentStatusChanged(previous=current.status.value, status=status.value)
+            await uow.events.append(incident_event(moved, current, actor=actor, at=now))
             changed = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, f"status {current.status.label} → {status.label}", actor)
-        notice = blocks.status_changed(changed, current.status.label, actor)
+        notice = self.messages.status_changed(changed, current.status.label, actor)
         await self.announce.tell(
-            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+            changed, self.messages.change_line(changed, notice), self.announce.channels(changed), author=actor
         )
         return changed
 
@@ -105,6 +118,7 @@ class Lifecycle:
                 count = len(stopped.cancelled)
                 note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
                 await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            await uow.events.append(*resolved_events(current, draft, stopped.cancelled, actor=actor, at=now))
             resolved = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, "resolved", actor)
@@ -115,7 +129,7 @@ class Lifecycle:
         if self.metrics is not None:
             seconds = (now - resolved.declared_at).total_seconds()
             self.metrics.time_to_resolve.labels(resolved.severity).observe(max(0.0, seconds))
-        notice = blocks.resolution(resolved, actor=actor, now=now)
+        notice = self.messages.resolution(resolved, actor=actor, now=now)
         await self.announce.tell(
             resolved, notice, self.announce.channels(resolved, stakeholders=True), actor_reply=reply_to, author=actor
         )
@@ -139,6 +153,8 @@ class Lifecycle:
             await uow.incidents.update(current.id, status=Status.CLOSED.value)
             entry = TimelineEntry(TimelineKind.STATUS_CHANGED, now, actor, "Resolved → Postmortem done")
             await uow.incidents.record(current.id, entry)
+            closed = IncidentStatusChanged(previous=Status.RESOLVED.value, status=Status.CLOSED.value)
+            await uow.events.append(incident_event(closed, current, actor=actor, at=now))
             changed = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, "postmortem done", actor)
@@ -146,7 +162,7 @@ class Lifecycle:
             f":white_check_mark: <@{actor}> marked the postmortem of {changed.reference} done; the incident is closed."
         )
         await self.announce.tell(
-            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+            changed, self.messages.change_line(changed, notice), self.announce.channels(changed), author=actor
         )
         return changed
 
@@ -165,14 +181,31 @@ class Lifecycle:
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
             )
+            back = IncidentStatusChanged(previous=Status.RESOLVED.value, status=Status.INVESTIGATING.value)
+            reopened = IncidentReopened(status=Status.INVESTIGATING.value)
+            await uow.events.append(*(incident_event(e, current, actor=actor, at=now) for e in (back, reopened)))
             changed = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, "reopened", actor)
-        notice = blocks.reopened(changed, reason, actor)
+        notice = self.messages.reopened(changed, reason, actor)
         await self.announce.tell(
             changed,
-            blocks.change_line(changed, notice),
+            self.messages.change_line(changed, notice),
             self.announce.channels(changed, stakeholders=True),
             author=actor,
         )
         return changed
+
+
+def resolved_events(
+    incident: Incident, draft: ResolutionDraft, cancelled_pages: list[int], *, actor: str, at: datetime
+) -> list[DomainEvent]:
+    """What resolving records: the status moving on, the resolution, and each page it stood down."""
+    moved = IncidentStatusChanged(previous=incident.status.value, status=Status.RESOLVED.value)
+    events = [incident_event(e, incident, actor=actor, at=at) for e in (moved, IncidentResolved(summary=draft.summary))]
+    reason = "the incident was resolved"
+    events += [
+        new_event(PageCancelled(page_id=page, reason=reason), subject=about(incident, page_id=page), actor=actor, at=at)
+        for page in cancelled_pages
+    ]
+    return events

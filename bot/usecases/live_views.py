@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.domain.errors import slack_error
 from bot.domain.policy import Policy
 from bot.runtime.coalesce import Coalescer
-from bot.slack import blocks
-from bot.slack.gateway import SlackGateway, slack_error
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.visibility import Visibility
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ class HeaderKeeper:
     """Re-renders an incident's header message and channel topic from the stored incident."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     min_interval: float = HEADER_EDIT_INTERVAL
@@ -58,9 +59,9 @@ class HeaderKeeper:
             return
         calls = []
         if incident.header_ts:
-            text, body = blocks.header_message(incident, self.policy, now=self.clock())
+            text, body = self.messages.header_message(incident, self.policy, now=self.clock())
             calls.append(self.slack.update_message(incident.channel_id, incident.header_ts, text, body))
-        topic = blocks.topic(incident)
+        topic = self.messages.topic(incident)
         if topic != incident.channel_topic:
             calls.append(self._set_topic(incident_id, incident.channel_id, topic))
         for result in await asyncio.gather(*calls, return_exceptions=True):
@@ -79,7 +80,8 @@ class HomeKeeper:
     """Publishes the App Home tab: on opening, and to recent viewers when incidents change."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     visibility: Visibility
@@ -107,10 +109,10 @@ class HomeKeeper:
         now = self.clock()
         async with self.uow(read_only=True) as uow:
             incidents = await uow.incidents.open_incidents(
-                team_id, severity_order=self.policy.severity_names, limit=blocks.HOME_SHOWN, hidden=hidden
+                team_id, severity_order=self.policy.severity_names, limit=self.messages.HOME_SHOWN, hidden=hidden
             )
             counts = await uow.incidents.open_counts(team_id, hidden=hidden)
-        return blocks.home_view(incidents, self.policy, now=now, counts=counts)
+        return self.messages.home_view(incidents, self.policy, now=now, counts=counts)
 
     async def refresh(self, team_id: str) -> None:
         """Re-publish the Home tab for everyone who opened it recently."""

@@ -9,11 +9,11 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.slack.gateway import Blocks, SlackGateway, slack_error
-from bot.slack.mrkdwn import escape
-from bot.slack.web_client import retryable
-from bot.usecases.ports import Clock, UnitOfWorkFactory
-from storage.outbox_records import WaitingPost
+from bot.domain.errors import retryable, slack_error
+from bot.domain.slack_values import Blocks
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
+from bot.usecases.record_ports import WaitingPost
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ class Outbox:
     """Posting with a durable second chance."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     clock: Clock
 
     async def post(
@@ -119,7 +120,7 @@ class Outbox:
         if post.author is None:
             return
         note = (
-            f":warning: Tocsin could not post this to {_where(post.channel)} after {post.attempts + 1} tries "
+            f":warning: Tocsin could not post this to {self._where(post.channel)} after {post.attempts + 1} tries "
             f"(Slack said {error}):\n{_quote(post.text)}"
         )
         try:
@@ -127,9 +128,8 @@ class Outbox:
         except Exception as exc:
             log.warning("could not tell %s that a post was dropped: %s", post.author, slack_error(exc))
 
-
-def _where(channel: str) -> str:
-    return escape(channel) if channel.startswith("#") else f"<#{channel}>"
+    def _where(self, channel: str) -> str:
+        return self.messages.escape(channel) if channel.startswith("#") else f"<#{channel}>"
 
 
 def _quote(text: str, limit: int = 1500) -> str:

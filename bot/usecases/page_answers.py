@@ -1,45 +1,43 @@
-"""Answering a page: acknowledge (one conditional UPDATE; the page stops escalating), decline, cancel,
-and keeping the page's DMs showing what became of it. Part of Pager (paging.py)."""
+"""Answering a page: acknowledge (one conditional UPDATE; the page stops escalating), acknowledge a
+digest's pages all at once, decline, cancel, and the DMs of pages stopped along with their incident.
+Part of paging (paging.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from bot.domain.durations import format_duration
-from bot.domain.errors import NotFoundError, UserError
-from bot.domain.escalation import ACKNOWLEDGED, Notification, Page, Plan
+from bot.domain.errors import NotFoundError, UserError, slack_error
+from bot.domain.escalation import ACKNOWLEDGED, Page
+from bot.domain.events import PageAcknowledged, PageCancelled, Subject, new_event
 from bot.domain.incidents import TimelineEntry, TimelineKind
-from bot.domain.policy import Policy
-from bot.domain.timer_results import Notified
+from bot.domain.slack_values import ReplyTarget
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
-from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
-from bot.usecases.page_dms import PageDms
-from bot.usecases.ports import Clock, UnitOfWorkFactory
-
-if TYPE_CHECKING:
-    from storage.uow import UnitOfWork
+from bot.usecases.message_ports import Messages
+from bot.usecases.page_dms import PageDms, delivered
+from bot.usecases.page_notices import post_notice
+from bot.usecases.ports import Clock, Slack, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("bot.usecases.paging")
 
 ALL_AT_ONCE = 8  # pages acknowledged together by Acknowledge all, at a time
 
 
+@dataclass
 class PageAnswers:
-    """What people do with a page once it reached them (mixed into Pager, which provides the fields)."""
+    """What people do with a page once it reached them, and what its DMs then show."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
-    policy: Policy
+    slack: Slack
+    messages: Messages
     clock: Clock
     metrics: Metrics
-    wake: Callable[[], None]
     dms: PageDms
+    wake: Callable[[], None]  # asks the timers to tick now (a declined page's next tier is due)
 
     async def get(self, page_id: int) -> Page:
         """A page by id."""
@@ -97,16 +95,21 @@ class PageAnswers:
                 note = f"Acknowledgement renewed by <@{actor}>"
                 await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.ACKNOWLEDGED, now, actor, note))
             notified = await uow.pages.notifications(page_id)
+            if first and page is not None:
+                subject = Subject(page.incident_id, page_id=page_id)
+                await uow.events.append(
+                    new_event(PageAcknowledged(page_id=page_id), subject=subject, actor=actor, at=now)
+                )
             await uow.commit()
         if page is None:
             raise NotFoundError("That page no longer exists.")
         if renewed and reopens_at is not None:
-            until = blocks.slack_date(reopens_at)
+            until = self.messages.slack_date(reopens_at)
             await self.slack.reply(
                 reply_to, f"Acknowledged again: unless it is resolved, the page escalates again {until}."
             )
             channel_id = incident.channel_id if incident else None
-            await self._settle_dms(page, delivered(notified), channel_id)
+            await self.dms.settle(page, delivered(notified), channel_id)
             return False
         if incident_first and incident is not None:  # the incident's first acknowledgement: time to acknowledge
             seconds = max(0.0, (now - incident.declared_at).total_seconds())
@@ -120,12 +123,11 @@ class PageAnswers:
         reference = incident.reference if incident else None
         event(log, "page %s acknowledged by %s", page_id, actor, incident=reference, actor=actor, page=page_id)
         channel_id = incident.channel_id if incident else None
-        calls = [self._settle_dms(page, delivered(notified), channel_id)]
+        calls = [self.dms.settle(page, delivered(notified), channel_id)]
         if channel_id:
             calls.append(self.slack.invite(channel_id, [actor]))
-            calls.append(
-                self._post(channel_id, f":white_check_mark: <@{actor}> acknowledged the page; escalation stopped.")
-            )
+            acknowledged = f":white_check_mark: <@{actor}> acknowledged the page; escalation stopped."
+            calls.append(post_notice(self.slack, self.messages, channel_id, acknowledged))
         for result in await asyncio.gather(*calls, return_exceptions=True):
             if isinstance(result, BaseException):
                 log.warning("page %s acknowledged, but a Slack call failed: %s", page_id, slack_error(result))
@@ -141,10 +143,14 @@ class PageAnswers:
             if stopped.cancelled and page and page.incident_id:
                 note = f"Page cancelled: {reason}"
                 await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+            if stopped.cancelled and page:
+                subject = Subject(page.incident_id, page_id=page_id)
+                cancelled = PageCancelled(page_id=page_id, reason=reason)
+                await uow.events.append(new_event(cancelled, subject=subject, actor=None, at=now))
             notified = await uow.pages.notifications(page_id)
             await uow.commit()
         if page is not None and (stopped.cancelled or stopped.timeouts_stopped):  # buttons go, the DMs say why
-            await self._settle_dms(page, delivered(notified), None, reason=reason)
+            await self.dms.settle(page, delivered(notified), None, reason=reason)
         return bool(stopped.cancelled)
 
     async def settle_stopped(self, page_ids: Sequence[int], *, reason: str) -> None:
@@ -154,7 +160,7 @@ class PageAnswers:
                 page = await uow.pages.get(page_id)
                 notified = await uow.pages.notifications(page_id)
             if page is not None:
-                await self._settle_dms(page, delivered(notified), None, reason=reason)
+                await self.dms.settle(page, delivered(notified), None, reason=reason)
 
     async def decline(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
         """Pass the page on: the next tier is notified now."""
@@ -174,52 +180,6 @@ class PageAnswers:
         event(log, "page %s declined by %s; escalating now", page_id, actor, page=page_id, actor=actor)
         await self.slack.reply(reply_to, "Declined: the next step of the escalation is being notified now.")
         self.wake()
-
-    async def _settle_dms(
-        self, page: Page, sent: Sequence[Notified], channel_id: str | None, *, reason: str = ""
-    ) -> None:
-        if page.acknowledged_by:
-            outcome = f":white_check_mark: Acknowledged by <@{page.acknowledged_by}>."
-        else:
-            outcome = f"This page was {page.status}" + (f": {reason}." if reason else ".")
-        reopens = (page.id, page.next_step_at) if page.status == ACKNOWLEDGED and page.next_step_at else None
-        await self._update_dms(page, sent, channel_id, outcome=outcome, reopens=reopens)
-
-    async def _update_dms(
-        self,
-        page: Page,
-        sent: Sequence[Notified],
-        channel_id: str | None,
-        *,
-        outcome: str,
-        reopens: tuple[int, datetime] | None = None,
-    ) -> None:
-        text, body = blocks.page_dm_settled(
-            title=page.title, severity=page.severity, channel_id=channel_id, outcome=outcome, reopens=reopens
-        )
-        messages = [(c, ts) for _, c, ts in sent if c and ts]
-        digests = await self.dms.digests_among(messages)  # a digest DM is shown anew, not replaced
-        updates = [self.slack.update_message(c, ts, text, body) for c, ts in messages if (c, ts) not in digests]
-        for result in await asyncio.gather(
-            *updates, *(self.dms.refresh(d) for d in set(digests.values())), return_exceptions=True
-        ):
-            if isinstance(result, BaseException):
-                log.warning("page %s: a DM was not updated: %s", page.id, slack_error(result))
-
-    async def _post(self, channel: str, text: str) -> None:
-        try:
-            await self.slack.post(channel, text, [blocks.section(text)])
-        except Exception as exc:  # paging goes on even when a channel post fails or is delayed
-            log.warning("paging notice to %s failed: %s", channel, slack_error(exc))
-
-
-def timeout_text(plan: Plan) -> str:
-    return format_duration(plan.ack_timeout) if plan.ack_timeout else "its timeout"
-
-
-def delivered(notified: Sequence[Notification]) -> list[Notified]:
-    """The DMs a page's notifications left (those that failed left none), to update when it settles."""
-    return [(n.user_id, n.channel, n.ts) for n in notified if n.channel]
 
 
 async def require_recipient(uow: UnitOfWork, page_id: int, actor: str) -> None:

@@ -1,326 +1,143 @@
 """Paging: start a page, notify each tier in turn until someone acknowledges, repeat, give up loudly.
 
-Steps are fired by the timer tick (bot/entrypoints/timers.py) from due times stored on the page; acknowledging is
-one conditional UPDATE, so an acknowledgement racing a step leaves the page acknowledged and nothing
-escalating, with the step already sent shown as such.
+`Pager` is what the surfaces, the timers and the other use cases are given; it is made of one part per
+thing paging does, each with only the collaborators it needs:
+
+- `PageStarts` (page_starts.py): storing a page due now and waking the timers;
+- `PageSteps` (page_steps.py): the timer's side, sending a due step or re-opening a timed-out acknowledgement;
+- `PageAnswers` (page_answers.py): acknowledge, acknowledge all, decline, cancel;
+- `PageDms` (page_dms.py): the DMs, gathered into a digest in a storm and settled once a page is answered;
+- `OnCallLookup` (oncall.py): who the schedules have on call.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime
 
-from bot.domain.errors import UserError
-from bot.domain.escalation import (
-    ACKNOWLEDGED,
-    NewPage,
-    Page,
-    Tier,
-    next_step,
-    plan_for_policy,
-    plan_for_user,
-    targets,
-    total_steps,
-)
-from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
-from bot.domain.oncall import next_handoff, on_call
+from bot.domain.escalation import NewPage, Page
+from bot.domain.incidents import Incident
 from bot.domain.policy import Policy
-from bot.domain.timer_results import AckTimedOut, Notified, PageDeferred, PageStepped, Released, TimerResult
-from bot.runtime.logs import event
+from bot.domain.slack_values import ReplyTarget
+from bot.domain.timer_results import AckTimedOut, PageStepped, TimerResult
 from bot.runtime.metrics import Metrics
-from bot.slack import blocks
-from bot.slack.gateway import SlackGateway, slack_error
-from bot.slack.mrkdwn import escape
-from bot.slack.web_client import retryable
 from bot.usecases.directory import UserDirectory
-from bot.usecases.page_answers import PageAnswers, delivered, timeout_text
+from bot.usecases.message_ports import Messages
+from bot.usecases.oncall import OnCallLookup, OnCallRow
+from bot.usecases.page_answers import PageAnswers
 from bot.usecases.page_dms import PageDms
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.page_starts import PageStarts
+from bot.usecases.page_steps import PageSteps
+from bot.usecases.ports import Clock, Slack, UnitOfWork, UnitOfWorkFactory
 
-if TYPE_CHECKING:
-    from storage.uow import UnitOfWork
 
-log = logging.getLogger(__name__)
-
-STEP_RETRY = timedelta(seconds=5)  # a step none of whose DMs reached Slack is tried again this soon
+def _no_timers() -> None:
+    """Nothing to wake (a pager built without timers)."""
 
 
 @dataclass
-class Pager(PageAnswers):
-    """The paging use cases: starting a page and its steps (answering it: page_answers.py)."""
+class Pager:
+    """The paging use cases, each answered by the part that does it."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     metrics: Metrics
-    wake: Callable[[], None] = lambda: None  # asks the timers to tick now (set by the composition root)
+    wake: Callable[[], None] = _no_timers  # asks the timers to tick now
+    directory: UserDirectory | None = None  # whose the users named by e-mail are (shared, so its cache is)
     dms: PageDms = field(init=False)
+    starts: PageStarts = field(init=False)
+    steps: PageSteps = field(init=False)
+    answers: PageAnswers = field(init=False)
+    on_call: OnCallLookup = field(init=False)
 
     def __post_init__(self) -> None:
-        """Page DMs go out through the storm-aware sender (a digest per person when pages pile up)."""
-        self.dms = PageDms(self.uow, self.slack)
+        """The parts, sharing the DMs (one storm-aware sender, so one digest per person)."""
+        self.dms = PageDms(self.uow, self.slack, self.messages)
+        self.starts = PageStarts(self.uow, self.policy, self.clock, wake=self.wake)
+        self.steps = PageSteps(
+            self.uow,
+            self.slack,
+            self.messages,
+            self.policy,
+            self.clock,
+            self.metrics,
+            self.dms,
+            wake=self.wake,
+            directory=self.directory,
+        )
+        self.answers = PageAnswers(
+            self.uow, self.slack, self.messages, self.clock, self.metrics, self.dms, wake=self.wake
+        )
+        self.on_call = OnCallLookup(self.policy, self.clock)
 
-    directory: UserDirectory | None = None  # whose the users named by e-mail are (shared, so its cache is)
-
-    # ----- starting --------------------------------------------------------------------------
+    # ----- starting (PageStarts) -------------------------------------------------------------------
     async def page_service(self, incident: Incident | None, *, service: str, actor: str, team_id: str) -> int:
         """Page a service's on-call through its escalation policy."""
-        named = self.policy.services.get(service)
-        if named is None:
-            known = ", ".join(sorted(self.policy.services)) or "none are configured"
-            raise UserError(f"There is no service called “{service}” ({known}).")
-        if named.escalation_policy is None:
-            raise UserError(f"The {service} service has no escalation_policy to page.")
-        plan = plan_for_policy(named.escalation_policy, self.policy)
-        return await self.start(incident, NewPage(plan, f"service:{service}", actor, team_id))
+        return await self.starts.page_service(incident, service=service, actor=actor, team_id=team_id)
 
     async def page_user(self, incident: Incident | None, *, user_id: str, actor: str, team_id: str) -> int:
         """Page one person."""
-        return await self.start(incident, NewPage(plan_for_user(user_id), f"user:{user_id}", actor, team_id))
+        return await self.starts.page_user(incident, user_id=user_id, actor=actor, team_id=team_id)
 
     async def start(self, incident: Incident | None, page: NewPage) -> int:
         """Store a page (its first step due now) and wake the timers."""
-        async with self.uow() as uow:
-            page_id = await self.store(uow, incident, page)
-            await uow.commit()
-        self.started(page_id, incident, page)
-        return page_id
+        return await self.starts.start(incident, page)
 
     async def store(self, uow: UnitOfWork, incident: Incident | None, page: NewPage) -> int:
         """Store a page in the caller's unit of work (call `started` once it commits)."""
-        now = self.clock()
-        page_id = await uow.pages.start(
-            team_id=page.team_id,
-            incident_id=incident.id if incident else None,
-            title=page.title or (page_title(incident) if incident else page.source),
-            severity=page.severity or (incident.severity if incident else self.policy.default_severity),
-            source=page.source,
-            plan=page.plan,
-            created_by=page.actor,
-            now=now,
-            dedup_key=page.dedup_key,
-        )
-        if incident:
-            note = f"Page started: {page.source} ({page.plan.name})"
-            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, now, page.actor, note))
-        return page_id
+        return await self.starts.store(uow, incident, page)
 
     def started(self, page_id: int, incident: Incident | None, page: NewPage) -> None:
         """A stored page committed: log it and let the timers send its first step now."""
-        reference = incident.reference if incident else None
-        event(
-            log,
-            "page %s started: %s (%s) by %s",
-            page_id,
-            page.source,
-            page.plan.name,
-            page.actor,
-            incident=reference,
-            actor=page.actor,
-            team=page.team_id,
-        )
-        self.wake()
+        self.starts.started(page_id, incident, page)
 
-    # ----- the timer's step ----------------------------------------------------------------------
+    # ----- the timer's side (PageSteps) ------------------------------------------------------------
     async def send_step(self, page: Page, channel_id: str | None, *, now: datetime) -> TimerResult:
-        """Notify the next tier of `page` (as the tick claimed it, with its incident's channel); what to
-        record. Giving up is announced only after it is recorded (`recorded`)."""
-        if page.status == ACKNOWLEDGED and page.next_step_at is not None:
-            return await self._ack_timed_out(page, channel_id, now=now)
-        if not page.active:
-            return Released("page", page.id)
-        step = next_step(page.plan, page.severity, self.policy, tier=page.tier, round=page.round, now=now)
-        steps_total = total_steps(page.plan, page.severity, self.policy)
-        if step.exhausted:
-            note = f"Nobody acknowledged the page after {steps_total} steps"
-            return PageStepped(
-                page=page,
-                channel_id=channel_id,
-                round=step.round,
-                steps=steps_total,
-                tier=step.tier_index,
-                notified=(),
-                next_tier=page.tier,
-                next_round=page.round,
-                next_at=None,
-                exhausted=True,
-                entry=TimelineEntry(TimelineKind.PAGE, now, None, note),
-                sent_at=self.clock(),
-            )
-        assert step.tier is not None
-        users = await self._resolve(step.tier, page, channel_id, now)
-        number = step.round * (steps_total // (page.plan.repeat + 1)) + step.tier_index + 1
-        dm = blocks.page_dm(
-            page_id=page.id,
-            title=page.title,
-            severity=page.severity,
-            channel_id=channel_id,
-            tier=number,
-            total=steps_total,
-        )
-        async with self.uow() as uow:  # write-ahead: whoever answers this DM is someone the page paged
-            await uow.pages.expect(page.id, round=step.round, tier=step.tier_index, users=users, now=now)
-            await uow.commit()
-        sending = (self.dms.send(u, page, dm, round=step.round, tier=step.tier_index, now=now) for u in users)
-        dms = await asyncio.gather(*sending, return_exceptions=True)
-        if users and all(isinstance(sent, BaseException) and retryable(sent) for sent in dms):
-            # Slack is unreachable or busy for every DM: nobody was reached, so the page does not move on
-            # to the next tier; the step is tried again shortly (paged late rather than skipped).
-            reason = slack_error(next(s for s in dms if isinstance(s, BaseException)))
-            return PageDeferred(page.id, now + STEP_RETRY, reason)
-        notified: list[Notified] = []
-        for user, sent in zip(users, dms, strict=True):
-            if isinstance(sent, BaseException):
-                log.warning("page %s: could not DM %s: %s", page.id, user, slack_error(sent))
-                notified.append((user, None, None))
-            else:
-                notified.append((user, sent[0], sent[1]))
-        if channel_id and users:
-            notice = blocks.paging_notice(users, tier=number, total=steps_total, plan=page.plan.name)
-            await self._post(channel_id, notice)
-        who = ", ".join(f"<@{u}>" for u in users) or "nobody (no one on call)"
-        return PageStepped(
-            page=page,
-            channel_id=channel_id,
-            round=step.round,
-            steps=steps_total,
-            tier=step.tier_index,
-            notified=tuple(notified),
-            next_tier=step.next_tier,
-            next_round=step.next_round,
-            # Nobody to notify in this tier: move straight on rather than wait out its timeout.
-            next_at=step.next_at if users else now,
-            exhausted=False,
-            entry=TimelineEntry(TimelineKind.PAGE, now, None, f"Paged {who} (step {number} of {steps_total})"),
-            sent_at=self.clock(),
-        )
-
-    async def _ack_timed_out(self, page: Page, channel_id: str | None, *, now: datetime) -> AckTimedOut:
-        # The DMs showing the acknowledgement, read while the page is still acknowledged and ours: once it
-        # re-opens, the first tier's new DMs take their place in the page's record.
-        async with self.uow(read_only=True) as uow:
-            notified = await uow.pages.notifications(page.id)
-        after = timeout_text(page.plan)
-        who = f" by <@{page.acknowledged_by}>" if page.acknowledged_by else ""
-        note = f"Acknowledgement{who} timed out after {after}: the page escalates again from the first tier"
-        assert page.next_step_at is not None
-        return AckTimedOut(
-            page=page,
-            channel_id=channel_id,
-            due_at=page.next_step_at,
-            notified=tuple(delivered(notified)),
-            entry=TimelineEntry(TimelineKind.PAGE, now, None, note),
-            sent_at=self.clock(),
-        )
+        """Notify the next tier of `page`, or re-open it; what to record."""
+        return await self.steps.send_step(page, channel_id, now=now)
 
     async def recorded(self, result: PageStepped, *, taken: bool) -> None:
         """The step is on record. `taken`: the page was still escalating (not answered meanwhile)."""
-        page, channel_id = result.page, result.channel_id
-        if result.exhausted:
-            if taken:  # announced once: only the tick that marked the page exhausted
-                event(log, "page %s exhausted: nobody acknowledged after %d steps", page.id, result.steps, page=page.id)
-                notice = blocks.page_exhausted(page.title, channel_id, steps=result.steps)
-                where = ([channel_id] if channel_id else []) + (
-                    [self.policy.broadcast_channel]
-                    if self.policy.broadcast_channel and not await self._for_a_private_incident(page)
-                    else []
-                )
-                await asyncio.gather(*(self._post(c, notice) for c in where))
-            return
-        reached = ", ".join(n[0] for n in result.notified) or "nobody on call"
-        event(log, "page %s: step %d sent to %s", page.id, result.tier + 1, reached, page=page.id)
-        due_at = page.next_step_at or result.sent_at
-        self.metrics.timer_lateness.labels("page").observe(max(0.0, (result.sent_at - due_at).total_seconds()))
-        if not taken:
-            # Acknowledged while this step was being sent: show these DMs as settled too.
-            settled = await self.get(page.id)
-            await self._settle_dms(settled, [n for n in result.notified if n[1]], channel_id)
-
-    async def _for_a_private_incident(self, page: Page) -> bool:
-        if page.incident_id is None:
-            return False
-        async with self.uow(read_only=True) as uow:
-            incident = await uow.incidents.get(page.incident_id)
-        return incident is not None and incident.private
+        await self.steps.recorded(result, taken=taken)
 
     async def reopened(self, result: AckTimedOut, *, taken: bool) -> None:
-        """The ack timeout is on record. `taken`: the page was re-opened (not acknowledged again or
-        stopped meanwhile), so the channel and whoever acknowledged are told, and the first tier is due."""
-        if not taken:
-            return
-        page = result.page
-        event(log, "page %s: the acknowledgement timed out; escalating again", page.id, page=page.id)
-        notice = blocks.ack_timed_out(page.title, page.acknowledged_by, after=timeout_text(page.plan))
-        calls: list[Awaitable[object]] = [self._post(result.channel_id, notice)] if result.channel_id else []
-        if page.acknowledged_by:  # PagerDuty re-notifies whoever acknowledged
-            calls.append(self.slack.dm(page.acknowledged_by, notice, [blocks.section(notice)]))
-        # The DMs that showed the acknowledgement (and its Acknowledge again button) say it ran out.
-        ran_out = ":alarm_clock: The acknowledgement ran out before this was resolved; the page is escalating again."
-        calls.append(self._update_dms(page, result.notified, result.channel_id, outcome=ran_out))
-        for outcome in await asyncio.gather(*calls, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                log.warning("page %s re-opened, but a Slack call failed: %s", page.id, slack_error(outcome))
-        self.wake()  # the first tier is due now
+        """The ack timeout is on record. `taken`: the page was re-opened."""
+        await self.steps.reopened(result, taken=taken)
 
-    async def _resolve(self, tier: Tier, page: Page, channel_id: str | None, now: datetime) -> list[str]:
-        """The user IDs a tier means now; whoever it names but cannot be paged is reported, never skipped
-        silently: a warning, a line on the incident's timeline and in its channel."""
-        wanted = targets(tier, page.plan, now)
-        directory = self.directory or UserDirectory(self.slack, self.policy, self.clock)
-        found, members = await asyncio.gather(
-            directory.resolve_all(wanted.users),
-            asyncio.gather(*(self.slack.group_members(g) for g in wanted.groups), return_exceptions=True),
-        )
-        users = [r.user_id for r in found if r.user_id]
-        missed = [*wanted.unusable, *((r.ref, r.problem or "unknown") for r in found if r.user_id is None)]
-        for group, answer in zip(wanted.groups, members, strict=True):
-            if isinstance(answer, BaseException):
-                missed.append((f"group:{group}", f"Slack said {slack_error(answer)}"))
-            else:
-                users.extend(answer)
-        if missed:
-            await self._report_unpaged(page, channel_id, [f"could not page {who}: {why}" for who, why in missed], now)
-        return list(dict.fromkeys(users))  # each person once, in order
+    # ----- answering (PageAnswers) -----------------------------------------------------------------
+    async def get(self, page_id: int) -> Page:
+        """A page by id."""
+        return await self.answers.get(page_id)
 
-    async def _report_unpaged(self, page: Page, channel_id: str | None, lines: list[str], now: datetime) -> None:
-        for line in lines:
-            log.warning("page %s: %s", page.id, line)
-        said = [line[:1].upper() + line[1:] for line in lines]
-        if page.incident_id is not None:
-            async with self.uow() as uow:
-                for text in said:
-                    await uow.incidents.record(page.incident_id, TimelineEntry(TimelineKind.PAGE, now, None, text))
-                await uow.commit()
-        if channel_id:
-            await self._post(channel_id, "\n".join(f":warning: {escape(text)}" for text in said))
+    async def acknowledge(
+        self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None, quiet: bool = False
+    ) -> bool:
+        """Stop the escalation; whether this was the page's first acknowledgement."""
+        return await self.answers.acknowledge(page_id, actor=actor, reply_to=reply_to, at=at, quiet=quiet)
 
-    def on_call_now(self, service: str | None) -> list[tuple[str, str | None, datetime | None, str | None]]:
+    async def acknowledge_all(
+        self, digest_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+    ) -> None:
+        """Acknowledge every page of a digest DM that paged `actor` and is still escalating."""
+        await self.answers.acknowledge_all(digest_id, actor=actor, reply_to=reply_to, at=at)
+
+    async def decline(self, page_id: int, *, actor: str, reply_to: ReplyTarget, at: datetime | None = None) -> None:
+        """Pass the page on: the next tier is notified now."""
+        await self.answers.decline(page_id, actor=actor, reply_to=reply_to, at=at)
+
+    async def cancel(self, page_id: int, *, reason: str) -> bool:
+        """Stop a page (its alerts resolved); False when it was not escalating."""
+        return await self.answers.cancel(page_id, reason=reason)
+
+    async def settle_stopped(self, page_ids: Sequence[int], *, reason: str) -> None:
+        """Pages stopped along with something else (their incident was resolved): their DMs say why."""
+        await self.answers.settle_stopped(page_ids, reason=reason)
+
+    # ----- on call (OnCallLookup) ------------------------------------------------------------------
+    def on_call_now(self, service: str | None) -> list[OnCallRow]:
         """For `/incident oncall`: each schedule (of a service, or all) with who is on call and the next handoff."""
-        return _on_call_rows(self.policy, service, self.clock())
-
-
-def _on_call_rows(
-    policy: Policy, service: str | None, now: datetime
-) -> list[tuple[str, str | None, datetime | None, str | None]]:
-    names = list(policy.schedules)
-    if service is not None:
-        escalation = policy.escalation_policies.get(policy.services[service].escalation_policy or "")
-        refs = [r for tier in escalation.tiers for r in tier.notify] if escalation else []
-        names = [r.partition(":")[2] for r in refs if r.startswith("schedule:")]
-    rows = []
-    for name in dict.fromkeys(names):
-        schedule = policy.schedules[name]
-        handoff = next_handoff(schedule, now)
-        rows.append((name, on_call(schedule, now), handoff.at if handoff else None, handoff.user if handoff else None))
-    return rows
-
-
-def page_title(incident: Incident) -> str:
-    """What a page says of its incident: reference and title, or for a private incident only that it is
-    one (the person paged is invited when they acknowledge)."""
-    return "a private incident" if incident.private else f"{incident.reference}: {incident.title}"
+        return self.on_call.now(service)

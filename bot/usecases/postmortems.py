@@ -10,16 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jinja2
-from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import NotFoundError, UserError
+from bot.domain.errors import NotFoundError, SlackRefused, UserError, slack_error
+from bot.domain.events import PostmortemPublished, incident_event
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
 from bot.domain.postmortem import PostmortemFacts, Publication, canvas_mention, plain_mention, render_draft
 from bot.runtime.logs import event
-from bot.slack.blocks import learning as review_blocks
-from bot.slack.gateway import SlackGateway, slack_error
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +39,12 @@ class PostmortemService:
     """Builds the draft from the database and publishes it in the incident channel."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
     policy: Policy
     clock: Clock
     template: jinja2.Template
+    # What the summary of a publication is shown with (`tocsin postmortem`, which only drafts, has none).
+    messages: Messages | None = None
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
     async def facts(self, incident_id: int) -> PostmortemFacts:
@@ -72,6 +73,8 @@ class PostmortemService:
         """Post (or regenerate) the draft in the incident channel, with a short summary message and a link."""
         if not incident.channel_id:
             raise UserError(f"{incident.reference} has no channel to post its postmortem in.")
+        if self.messages is None:
+            raise RuntimeError("publishing a postmortem needs the message catalogue")
         lock = self._locks.setdefault(incident.id, asyncio.Lock())
         async with lock:  # one publication at a time per incident in this process
             facts = await self.facts(incident.id)
@@ -92,6 +95,8 @@ class PostmortemService:
                     incident.id,
                     TimelineEntry(TimelineKind.POSTMORTEM, self.clock(), actor, f"Postmortem draft {verb} as {where}"),
                 )
+                published = PostmortemPublished(draft_version=publication.version, published_as=publication.kind)
+                await uow.events.append(incident_event(published, incident, actor=actor, at=self.clock()))
                 await uow.commit()
         event(
             log,
@@ -103,7 +108,7 @@ class PostmortemService:
             actor=actor,
             team=incident.team_id,
         )
-        summary = review_blocks.postmortem_posted(facts.incident, publication)
+        summary = self.messages.postmortem_posted(facts.incident, publication)
         await self.slack.post(incident.channel_id, *summary)
         return publication
 
@@ -125,7 +130,7 @@ class PostmortemService:
                 return
             try:
                 await self.slack.replace_canvas(previous[1], markdown)
-            except SlackApiError as exc:
+            except SlackRefused as exc:
                 log.warning(
                     "%s: the postmortem canvas was not refreshed (%s)", facts.incident.reference, slack_error(exc)
                 )
@@ -148,7 +153,7 @@ class PostmortemService:
             title = f"{incident.reference} postmortem (draft)"
             try:
                 canvas_id = await self.slack.create_channel_canvas(incident.channel_id, title, markdown)
-            except SlackApiError as exc:
+            except SlackRefused as exc:
                 if slack_error(exc) != "channel_canvas_already_exists":
                     raise
                 # Someone made the channel's canvas by hand: the draft goes into it rather than nowhere.
@@ -158,7 +163,7 @@ class PostmortemService:
                 await self.slack.replace_canvas(existing, markdown)
                 canvas_id = existing
             return Publication(CANVAS, canvas_id, version)
-        except SlackApiError as exc:
+        except SlackRefused as exc:
             if previous is not None:
                 raise  # the canvas we made before is refused now: say so rather than post a duplicate file
             log.info("%s: canvas refused (%s); posting the draft as a file", incident.reference, slack_error(exc))

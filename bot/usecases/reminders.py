@@ -12,9 +12,8 @@ from bot.domain.policy import Policy
 from bot.domain.timer_results import Released, ReminderSent, TimerResult
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
-from bot.slack import blocks
-from bot.slack.gateway import SlackGateway
-from bot.usecases.ports import Clock
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +22,8 @@ log = logging.getLogger(__name__)
 class Reminders:
     """Sends the update reminder an incident's timer says is due."""
 
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     metrics: Metrics
     clock: Clock
@@ -37,12 +37,14 @@ class Reminders:
         if level == 0:
             target = incident.roles.get("comms_lead") or incident.commander
             if incident.channel_id:
-                await self.slack.post(incident.channel_id, *blocks.reminder_nag(incident, target=target, due_at=due_at))
+                await self.slack.post(
+                    incident.channel_id, *self.messages.reminder_nag(incident, target=target, due_at=due_at)
+                )
             next_at = due_at + self._interval(incident)
             note = "Update overdue: the channel was reminded"
         else:
             if incident.commander:
-                await self.slack.dm(incident.commander, *blocks.reminder_dm(incident, due_at=due_at))
+                await self.slack.dm(incident.commander, *self.messages.reminder_dm(incident, due_at=due_at))
             next_at = None
             note = "Update still overdue: the Incident Commander was messaged"
         return ReminderSent(

@@ -9,31 +9,35 @@ header, topic and App Home are then brought up to date (coalesced).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.domain import cadence
 from bot.domain.drafts import UpdateDraft
 from bot.domain.errors import NotFoundError, UserError
-from bot.domain.incidents import IC_ROLE, Incident, Target, TimelineEntry, TimelineKind
+from bot.domain.events import (
+    IncidentNoteAdded,
+    IncidentRoleAssigned,
+    IncidentSeverityChanged,
+    IncidentUpdated,
+    incident_event,
+)
+from bot.domain.incidents import Incident, Target, TimelineEntry, TimelineKind
 from bot.domain.permissions import Act, require, require_role_change
 from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
 from bot.runtime.metrics import Metrics
-from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway
 from bot.usecases.announce import Announcer
 from bot.usecases.changes import committed, locked, log_change
 from bot.usecases.directory import UserDirectory, permission_directory
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
+from bot.usecases.message_ports import Messages
 from bot.usecases.outbox import Outbox
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.runbooks import RunbookService
 from bot.usecases.visibility import Visibility
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,8 @@ class ResponseService:
     """The in-incident use cases."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
     header: HeaderKeeper
@@ -52,7 +57,6 @@ class ResponseService:
     runbooks: RunbookService | None = None
     metrics: Metrics | None = None
     visibility: Visibility | None = None  # who may see a private incident (none: nobody outside it)
-    on_new_commander: Callable[[Incident, str], Awaitable[None]] | None = None  # a handover's new IC
     directory: UserDirectory | None = None  # whose the e-mail addresses in admins and permissions are
     announce: Announcer = field(init=False)
 
@@ -120,16 +124,20 @@ class ResponseService:
                 current.id,
                 TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, actor, f"{named.name}: <@{user_id}>{handover}"),
             )
+            assigned = IncidentRoleAssigned(role=role, user=user_id, previous=previous)
+            await uow.events.append(incident_event(assigned, current, actor=actor, at=now))
             changed = await committed(uow, current.id)
             await uow.commit()
         log_change(log, changed, f"{user_id} is {named.name}", actor)
         invite = [self.slack.invite(changed.channel_id, [user_id])] if changed.channel_id else []
-        notice = blocks.role_assigned(named.name, user_id, previous, actor)
+        notice = self.messages.role_assigned(named.name, user_id, previous, actor)
         also: list[Awaitable[object]] = list(invite)
-        if previous and role == IC_ROLE and self.on_new_commander is not None:  # the new IC hears where it stands
-            also.append(self.on_new_commander(changed, user_id))
         await self.announce.tell(
-            changed, blocks.change_line(changed, notice), self.announce.channels(changed), also=also, author=actor
+            changed,
+            self.messages.change_line(changed, notice),
+            self.announce.channels(changed),
+            also=also,
+            author=actor,
         )
         return changed
 
@@ -162,13 +170,15 @@ class ResponseService:
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.SEVERITY_CHANGED, now, actor, f"{before} → {severity}{why}")
             )
+            changed_severity = IncidentSeverityChanged(previous=before, severity=severity)
+            await uow.events.append(incident_event(changed_severity, current, actor=actor, at=now))
             changed = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, f"severity {before} → {severity}", actor)
-        notice = blocks.severity_changed(changed, before, severity, reason, actor)
+        notice = self.messages.severity_changed(changed, before, severity, reason, actor)
         channels = self.announce.channels(changed, upgraded_from=before)  # an upgrade tells its new stakeholders
         await self.announce.tell(
-            changed, blocks.change_line(changed, notice), channels, actor_reply=reply_to, author=actor
+            changed, self.messages.change_line(changed, notice), channels, actor_reply=reply_to, author=actor
         )
         if self.runbooks is not None:  # runbooks follow the incident: a new severity may bring new ones
             await self.runbooks.post_matching(changed)
@@ -195,7 +205,7 @@ class ResponseService:
             changed = await committed(uow, incident_id)
             await uow.commit()
         if not first:
-            when = blocks.slack_date(changed.acknowledged_at) if changed.acknowledged_at else "earlier"
+            when = self.messages.slack_date(changed.acknowledged_at) if changed.acknowledged_at else "earlier"
             await self.slack.reply(
                 reply_to, f"{changed.reference} was already acknowledged by <@{changed.acknowledged_by}> ({when})."
             )
@@ -206,7 +216,7 @@ class ResponseService:
             self.metrics.time_to_acknowledge.labels(changed.severity).observe(max(0.0, seconds))
         notice = f":eyes: <@{actor}> acknowledged {changed.reference}."
         await self.announce.tell(
-            changed, blocks.change_line(changed, notice), self.announce.channels(changed), author=actor
+            changed, self.messages.change_line(changed, notice), self.announce.channels(changed), author=actor
         )
         return changed
 
@@ -237,12 +247,14 @@ class ResponseService:
             if not current.status.is_open:
                 due = None
             await uow.incidents.set_update_due(current.id, due, last_update_at=now)
-            text = blocks.update_text(known=draft.known, doing=draft.doing)
+            text = self.messages.update_text(known=draft.known, doing=draft.doing)
             await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
+            update = IncidentUpdated(status=current.status.value, text=text)
+            await uow.events.append(incident_event(update, current, actor=actor, at=now))
             posted = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, "status update posted", actor)
-        message = blocks.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
+        message = self.messages.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
         await self.announce.tell(
             posted, message, self.announce.channels(posted, stakeholders=True), actor_reply=reply_to, author=actor
         )
@@ -256,6 +268,7 @@ class ResponseService:
         async with self.uow() as uow:
             await uow.incidents.record(incident_id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
             noted = await committed(uow, incident_id)
+            await uow.events.append(incident_event(IncidentNoteAdded(text=text), noted, actor=actor, at=now))
             await uow.commit()
         log_change(log, noted, "note added", actor)
         await self.slack.reply(reply_to, f":memo: Added to the {noted.reference} timeline.")
@@ -265,8 +278,8 @@ class ResponseService:
         """A page of the timeline, ready to show."""
         async with self.uow(read_only=True) as uow:
             total, first, last = await uow.incidents.timeline_extent(incident.id)
-            page = min(page, blocks.timeline_pages(total))
-            offset = (page - 1) * blocks.TIMELINE_PAGE
-            shown = await uow.incidents.timeline(incident.id, offset=offset, limit=blocks.TIMELINE_PAGE)
+            page = min(page, self.messages.timeline_pages(total))
+            offset = (page - 1) * self.messages.TIMELINE_PAGE
+            shown = await uow.incidents.timeline(incident.id, offset=offset, limit=self.messages.TIMELINE_PAGE)
         multi_day = first is not None and last is not None and first.date() != last.date()
-        return blocks.timeline_page(incident, shown, page, total=total, multi_day=multi_day)
+        return self.messages.timeline_page(incident, shown, page, total=total, multi_day=multi_day)

@@ -8,14 +8,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.errors import UserError
+from bot.domain.errors import UserError, slack_error
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.runbooks import Runbook, RunbookLibrary
+from bot.domain.slack_values import ReplyTarget
 from bot.runtime.coalesce import Coalescer
-from bot.slack import blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
-from bot.slack.mrkdwn import escape
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,8 @@ class RunbookService:
     """The runbook use cases."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     library: RunbookLibrary
     clock: Clock
     _refresh: Coalescer[tuple[int, str]] = field(init=False)
@@ -52,7 +52,7 @@ class RunbookService:
         runbook = self.library.all().get(name)
         if runbook is None:
             known = ", ".join(sorted(self.library.all())) or "none"
-            raise UserError(f"There is no runbook called “{escape(name[:60])}” (available: {known}).")
+            raise UserError(f"There is no runbook called “{self.messages.escape(name[:60])}” (available: {known}).")
         async with self.uow(read_only=True) as uow:
             posted = await uow.runbooks.posted(incident.id)
         if name in posted:
@@ -64,7 +64,7 @@ class RunbookService:
         """`/incident runbook`: matching runbooks with a Post button each."""
         async with self.uow(read_only=True) as uow:
             posted = await uow.runbooks.posted(incident.id)
-        return blocks.runbook_list(incident, self.matching(incident), set(posted))
+        return self.messages.runbook_list(incident, self.matching(incident), set(posted))
 
     async def toggle(
         self, incident_id: int, runbook_name: str, step_id: str, *, ticked: bool, actor: str, at: datetime | None = None
@@ -93,7 +93,7 @@ class RunbookService:
         if incident.channel_id is None:
             return
         parts: list[tuple[str, str]] = []
-        for text, body in blocks.runbook_messages(incident.id, runbook, set()):
+        for text, body in self.messages.runbook_messages(incident.id, runbook, set()):
             parts.append((incident.channel_id, await self.slack.post(incident.channel_id, text, body)))
         async with self.uow() as uow:
             if await uow.runbooks.remember_post(incident.id, runbook.name, parts):
@@ -109,10 +109,10 @@ class RunbookService:
             ticked = await uow.runbooks.ticked(incident_id, name)
         if runbook is None:
             return
-        messages = blocks.runbook_messages(incident_id, runbook, ticked)
+        checklist = self.messages.runbook_messages(incident_id, runbook, ticked)
         calls = [
             self.slack.update_message(channel, ts, text, body)
-            for (channel, ts), (text, body) in zip(posted, messages, strict=False)
+            for (channel, ts), (text, body) in zip(posted, checklist, strict=False)
         ]
         for result in await asyncio.gather(*calls, return_exceptions=True):
             if isinstance(result, BaseException):

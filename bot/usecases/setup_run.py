@@ -1,18 +1,24 @@
-"""One pass over an incident's set-up: what it has recorded so far, what failed, and the hold that keeps
-another replica's sweep from taking it over while it runs."""
+"""One pass over an incident's set-up: what its steps are given (`SetupTools`), what it has recorded so
+far and what failed (`SetupRun`), the hold that keeps another replica's sweep from taking it over while it
+runs, and how steps are put together (`together`, `then`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
+from bot.domain.errors import retryable, slack_error
 from bot.domain.incidents import Incident
-from bot.slack.gateway import slack_error
-from bot.slack.web_client import retryable
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
+from bot.usecases.live_views import HeaderKeeper, HomeKeeper
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
+from bot.usecases.runbooks import RunbookService
 
 log = logging.getLogger("bot.usecases.setup")
 
@@ -37,13 +43,38 @@ class Problem:
         return f"{self.step}: {self.error}"
 
 
+class ServicePaging(Protocol):
+    """How a set-up pages a service's on-call (paging's PageStarts)."""
+
+    async def page_service(self, incident: Incident | None, *, service: str, actor: str, team_id: str) -> int:
+        """Page a service's on-call through its escalation policy; the page's id."""
+        ...
+
+
+@dataclass(frozen=True)
+class SetupTools:
+    """What the set-up's steps are given; the live views, paging and runbooks are optional (a step that
+    needs one it was not given has nothing to do)."""
+
+    uow: UnitOfWorkFactory
+    slack: Slack
+    messages: Messages
+    policy: Policy
+    clock: Clock
+    header: HeaderKeeper | None = None
+    home: HomeKeeper | None = None
+    pager: ServicePaging | None = None
+    runbooks: RunbookService | None = None
+
+
 @dataclass
 class SetupRun:
-    """One pass over the set-up: the incident as it is recorded so far, and what failed."""
+    """One pass over the set-up: the incident as it is recorded so far, whom to tell, and what failed."""
 
     incident: Incident
     token: str | None
     resumed: bool
+    reply_to: ReplyTarget | None = None  # the declarer's request (a resumed set-up has none)
     problems: list[Problem] = field(default_factory=list)
     parts: int = 1  # parts still running; the last one to finish concludes
     alive: asyncio.Task[None] | None = None  # renews the set-up's hold until the run concludes
@@ -68,6 +99,29 @@ class SetupRun:
         """Note a failed step (logged once)."""
         log.warning("set-up of %s: %s failed: %s", self.incident.reference, step, slack_error(exc))
         self.problems.append(Problem(step, slack_error(exc), retryable(exc)))
+
+
+# A set-up step: it does its part with the tools, notes a failure on the run (never raises one Slack
+# gave), and says whether it is done, so the steps that need it may follow.
+Step = Callable[[SetupTools, SetupRun], Awaitable[bool]]
+
+
+def together(*steps: Step) -> Step:
+    """The steps run at once (each its own branch: one's pace never holds another); done when all are."""
+
+    async def all_of(tools: SetupTools, run: SetupRun) -> bool:
+        return all(await asyncio.gather(*(step(tools, run) for step in steps)))
+
+    return all_of
+
+
+def then(first: Step, *after: Step) -> Step:
+    """`first`, and once it is done the `after` steps together; done when all are."""
+
+    async def in_turn(tools: SetupTools, run: SetupRun) -> bool:
+        return await first(tools, run) and await together(*after)(tools, run)
+
+    return in_turn
 
 
 async def keep_alive(run: SetupRun, *, uow: UnitOfWorkFactory, clock: Clock) -> None:

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackApiError
-
+from bot.domain.errors import ChartError, SlackRefused, slack_error
 from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
 from bot.domain.stats import IncidentStats
-from bot.slack import charts
-from bot.slack.blocks import learning as review_blocks
-from bot.slack.gateway import ReplyTarget, SlackGateway, slack_error
-from bot.usecases.ports import Clock, UnitOfWorkFactory
+from bot.usecases.message_ports import Messages
+from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +23,8 @@ class StatsReport:
     """Computes and shows incident metrics."""
 
     uow: UnitOfWorkFactory
-    slack: SlackGateway
+    slack: Slack
+    messages: Messages
     policy: Policy
     clock: Clock
 
@@ -49,9 +48,9 @@ class StatsReport:
         colours = {s.name: s.colour for s in self.policy.severities}
         try:
             return await asyncio.to_thread(
-                charts.mttr_by_week_png, stats.weekly_mttr, self.policy.severity_names, colours
+                self.messages.mttr_by_week_png, stats.weekly_mttr, self.policy.severity_names, colours
             )
-        except charts.ChartError as exc:  # the figures still go out without the picture
+        except ChartError as exc:  # the figures still go out without the picture
             log.warning("the stats chart could not be drawn, so the figures go without it (%s)", exc)
             return None
 
@@ -64,7 +63,7 @@ class StatsReport:
         window = f"last {days} days" if days is not None else "all time"
         png = await self.chart(stats)
         chart_id = await self._upload(png) if png is not None else None
-        message = review_blocks.stats_message(stats, window=window, chart_file_id=chart_id)
+        message = self.messages.stats_message(stats, window=window, chart_file_id=chart_id)
         if share and reply_to.channel_id:
             await self.slack.post(reply_to.channel_id, *message)
         else:
@@ -75,7 +74,7 @@ class StatsReport:
             uploaded = await self.slack.upload(
                 filename="mttr-by-week.png", content=png, title="MTTR by severity, per week"
             )
-        except SlackApiError as exc:  # the figures still go out without the picture
+        except SlackRefused as exc:  # the figures still go out without the picture
             log.warning("the stats chart could not be uploaded (%s)", slack_error(exc))
             return None
         return uploaded.id

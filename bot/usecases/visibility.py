@@ -7,26 +7,29 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from bot.domain.errors import slack_error
 from bot.domain.incidents import Incident
 from bot.domain.privacy import Audience, is_insider
-from bot.slack.gateway import SlackGateway, slack_error
+from bot.runtime.member_cache import MEMBERS_TTL_SECONDS, MemberCache
+from bot.usecases.ports import Slack
 
 log = logging.getLogger(__name__)
-
-MEMBERS_TTL_SECONDS = 30.0  # how long a channel's member list is trusted before asking Slack again
-MAX_REMEMBERED_CHANNELS = 1000
 
 
 @dataclass
 class Visibility:
     """Answers "may this person see this incident?" for private incidents (public ones: always)."""
 
-    slack: SlackGateway
+    slack: Slack
     ttl: float = MEMBERS_TTL_SECONDS
     monotonic: Callable[[], float] = time.monotonic
-    _members: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict, init=False)
+    members: MemberCache | None = None  # shared with the gateway, which forgets a channel it invites to
+
+    def __post_init__(self) -> None:
+        """A cache of its own unless given the shared one."""
+        self._members = self.members or MemberCache(self.ttl, self.monotonic)
 
     async def may_see(self, incident: Incident, user_id: str) -> bool:
         """Whether `user_id` may see `incident`: anyone a public one; a private one, its channel's members
@@ -54,17 +57,14 @@ class Visibility:
 
     def forget(self, channel_id: str) -> None:
         """Membership changed (someone joined, left or was invited): ask Slack next time."""
-        self._members.pop(channel_id, None)
+        self._members.forget(channel_id)
 
     async def _members_of(self, channel_id: str) -> frozenset[str]:
-        now = self.monotonic()
         cached = self._members.get(channel_id)
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1]
+        if cached is not None:
+            return cached
         members = frozenset(await self.slack.channel_members(channel_id))
-        if len(self._members) >= MAX_REMEMBERED_CHANNELS:
-            self._members = {k: v for k, v in self._members.items() if now - v[0] < self.ttl}
-        self._members[channel_id] = (now, members)
+        self._members.put(channel_id, members)
         return members
 
 

@@ -58,6 +58,15 @@ DELETE FROM pages WHERE id IN (SELECT id FROM old_pages);
 DELETE FROM page_digests
 WHERE last_added_at < '2024-01-01 00:00:00+00'                                          -- CUT-OFF
   AND NOT EXISTS (SELECT 1 FROM page_notifications n WHERE n.digest_id = page_digests.id);
+-- The event log's entries about what is deleted, and any of their deliveries still waiting.
+CREATE TEMP TABLE old_events AS
+SELECT seq FROM events
+WHERE incident_id IN (SELECT id FROM old_incidents)
+   OR (incident_id IS NULL AND page_id IN (SELECT id FROM old_pages))
+   OR (incident_id IS NULL AND page_id IS NULL AND alert_group_id IN (SELECT id FROM old_groups));
+DELETE FROM event_deliveries WHERE event_seq IN (SELECT seq FROM old_events);
+DELETE FROM events WHERE seq IN (SELECT seq FROM old_events);
+DROP TABLE old_events;
 DELETE FROM message_captures WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM timeline_events WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM role_assignments WHERE incident_id IN (SELECT id FROM old_incidents);

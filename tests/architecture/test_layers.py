@@ -1,5 +1,6 @@
-"""The layers hold: what each folder may import, and no import cycles. Read from the source with `ast`
-(imports under `if TYPE_CHECKING:` are types only and left out), so the test needs nothing imported."""
+"""The layers hold: what each folder may import, and no import cycles. Read from the source with `ast`,
+so the test needs nothing imported. Imports under `if TYPE_CHECKING:` are types only and left out, except
+where a layer may not even name a thing (the use cases know Slack and the database only by their ports)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,20 @@ PROJECT = ("bot", "storage")
 # Third-party libraries the pure domain may use: models (pydantic), the files it reads (PyYAML), the
 # postmortem template (Jinja2) and channel-name transliteration (anyascii). No Slack, HTTP or database.
 DOMAIN_LIBRARIES = {"pydantic", "yaml", "jinja2", "anyascii"}
+# What the use cases never import, not even for a type or inside a function: they reach Slack, the database
+# and the process only through bot/usecases/ports.py (and its message catalogue and stores).
+NOT_FOR_USE_CASES = (
+    "bot.slack",
+    "bot.entrypoints",
+    "bot.app",
+    "bot.wiring",
+    "storage",
+    "sqlalchemy",
+    "sqlmodel",
+    "slack_sdk",
+    "slack_bolt",
+    "aiohttp",
+)
 
 
 def modules() -> dict[str, Path]:
@@ -34,12 +49,13 @@ def _type_checking_only(node: ast.If) -> bool:
     )
 
 
-def imports(path: Path, *, top_level_only: bool = False) -> Iterator[str]:
-    """Every module `path` imports at run time (`top_level_only`: not inside functions)."""
+def imports(path: Path, *, top_level_only: bool = False, types_too: bool = False) -> Iterator[str]:
+    """Every module `path` imports at run time, inside functions too (`top_level_only`: not inside them);
+    `types_too`: and under `if TYPE_CHECKING:`."""
 
     def visit(nodes: list[ast.stmt]) -> Iterator[str]:
         for node in nodes:
-            if isinstance(node, ast.If) and _type_checking_only(node):
+            if isinstance(node, ast.If) and _type_checking_only(node) and not types_too:
                 continue
             if isinstance(node, ast.Import):
                 yield from (alias.name for alias in node.names)
@@ -51,7 +67,7 @@ def imports(path: Path, *, top_level_only: bool = False) -> Iterator[str]:
             for field in ("body", "orelse", "finalbody", "handlers"):
                 children = getattr(node, field, None)
                 if isinstance(children, list):
-                    yield from visit([c for c in children if isinstance(c, ast.stmt | ast.ExceptHandler)])
+                    yield from visit([c for c in children if isinstance(c, ast.stmt)])
 
     tree = ast.parse(path.read_text(), str(path))
     yield from visit(tree.body)
@@ -94,28 +110,51 @@ def test_storage_imports_nothing_of_bot_but_the_domain() -> None:
     assert wrong == []
 
 
-def test_use_cases_never_import_entry_points_and_slack_helpers_never_import_use_cases() -> None:
+def test_slack_helpers_and_the_runtime_never_import_use_cases_entry_points_or_storage() -> None:
     known = modules()
     rules = {
-        "bot.usecases": ("bot.entrypoints", "bot.app"),
-        "bot.slack": ("bot.entrypoints", "bot.usecases", "bot.app", "storage"),
-        "bot.runtime": ("bot.entrypoints", "bot.usecases", "bot.slack", "bot.app", "storage"),
+        "bot.slack": ("bot.entrypoints", "bot.usecases", "bot.app", "bot.wiring", "storage"),
+        "bot.runtime": ("bot.entrypoints", "bot.usecases", "bot.slack", "bot.app", "bot.wiring", "storage"),
     }
     wrong = [
         f"{name} imports {imported}"
         for name, path in known.items()
         for layer, forbidden in rules.items()
         if under(name, layer)
-        for imported in project_imports(path, known)
+        for imported in project_imports(path, known, types_too=True)
         if under(imported, *forbidden)
     ]
     assert wrong == []
 
 
+def test_use_cases_import_no_slack_no_database_and_no_storage_not_even_for_types_or_in_functions() -> None:
+    wrong = [
+        f"{name} imports {imported}"
+        for name, path in modules().items()
+        if under(name, "bot.usecases")
+        for imported in imports(path, types_too=True)
+        if under(imported, *NOT_FOR_USE_CASES)
+    ]
+    assert wrong == []
+
+
+def test_imports_are_seen_inside_functions_and_type_checking_blocks_when_asked(tmp_path: Path) -> None:
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from storage.uow import UnitOfWork\n"
+        "def later() -> None:\n    import sqlalchemy\n"
+        "class Kept:\n    async def call(self) -> None:\n        from slack_sdk.errors import SlackApiError\n"
+    )
+    assert "storage.uow" not in set(imports(source))
+    assert {"storage.uow", "sqlalchemy", "slack_sdk.errors"} <= set(imports(source, types_too=True))
+    assert {"sqlalchemy", "slack_sdk.errors"}.isdisjoint(imports(source, top_level_only=True))
+
+
 def test_bot_holds_only_the_layers_and_the_process_modules() -> None:
     top = {p.name for p in (ROOT / "bot").iterdir() if not p.name.startswith((".", "__pycache__"))}
     layers = {"entrypoints", "usecases", "domain", "slack", "runtime"}
-    assert top == layers | {"__init__.py", "__main__.py", "app.py", "settings.py"}
+    assert top == layers | {"__init__.py", "__main__.py", "app.py", "wiring.py", "settings.py"}
 
 
 def test_there_are_no_import_cycles() -> None:

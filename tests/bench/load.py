@@ -5,7 +5,8 @@ as Slack signs), prints the ack latencies in milliseconds as a JSON list.
 
 With {"url", "token", "bodies": [JSON bodies], "concurrency": N} instead (an alert sender such as
 Alertmanager), it POSTs the bodies as JSON with at most N in flight and prints
-{"latencies": [ms], "seconds": wall time of the whole run}.
+{"latencies": [ms], "seconds": wall time of the whole run, "answered": {alert group name: when its webhook
+was answered, on the machine's monotonic clock (the same in every process)}}.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hmac
 import json
 import sys
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -50,25 +52,29 @@ async def post_json(url: str, token: str, bodies: list[object], concurrency: int
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
+    answered: dict[str, float] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         health = url.split("/alerts/")[0] + "/livez"
         await asyncio.gather(*(session.get(health) for _ in range(concurrency)))
 
         async def sender() -> None:
             while not queue.empty():
-                data = json.dumps(queue.get_nowait()).encode()
+                body = queue.get_nowait()
+                data = json.dumps(body).encode()
                 started = time.perf_counter()
                 async with session.post(url, data=data, headers=headers) as response:
                     await response.read()
                     assert response.status == 200, response.status
                 latencies.append((time.perf_counter() - started) * 1000)
+                if isinstance(body, dict) and isinstance(name := body.get("groupLabels", {}).get("alertname"), str):
+                    answered[name] = time.monotonic()
 
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(concurrency)))
-        return {"latencies": latencies, "seconds": time.perf_counter() - started}
+        return {"latencies": latencies, "seconds": time.perf_counter() - started, "answered": answered}
 
 
-def _post_share(job: dict) -> list[float]:
+def _post_share(job: dict[str, Any]) -> list[float]:
     return asyncio.run(post_all(job["url"], job["secret"], job["payloads"]))
 
 

@@ -19,6 +19,9 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.bench.test_bench_declare import start_process
 from tests.slack_double import SlackDouble
@@ -71,17 +74,19 @@ def delivery(number: int, alerts_in_it: int = ALERTS_PER_REQUEST) -> dict[str, o
     }
 
 
-async def send(url: str) -> dict[str, object]:
+async def send(url: str) -> dict[str, Any]:
+    """Post REQUESTS deliveries from another process: its `{"latencies": [ms, ...], "seconds": s}`."""
     load = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.bench.load", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
     )
     job = {"url": url, "token": TOKEN, "bodies": [delivery(n) for n in range(REQUESTS)], "concurrency": CONCURRENCY}
     out, _ = await asyncio.wait_for(load.communicate(json.dumps(job).encode()), 300)
     assert load.returncode == 0
-    return json.loads(out)
+    result: dict[str, Any] = json.loads(out)
+    return result
 
 
-async def test_bench_alert_storm(bench_db: str, tmp_path: Path, monkeypatch) -> None:
+async def test_bench_alert_storm(bench_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     double = await SlackDouble().start()
     for user in ON_CALL:
         double.add_user(user, user.lower())

@@ -32,7 +32,9 @@ SENDERS = int(os.environ.get("BENCH_SENDERS", "4"))
 
 def rss_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+    found = re.search(r"VmRSS:\s+(\d+) kB", status)
+    assert found is not None
+    return int(found.group(1)) / 1024
 
 
 async def start_process(
@@ -52,6 +54,7 @@ async def start_process(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
     )
+    assert process.stderr is not None
     while True:
         line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
         assert line, "tocsin exited"
@@ -65,8 +68,13 @@ _DRAINS: set[asyncio.Task[None]] = set()
 
 
 async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.read(65536):
-        pass
+    # BENCH_TOCSIN_LOG=path keeps Tocsin's log (with when each line was read) for a closer look.
+    kept: list[str] = []
+    while line := await stream.readline():
+        if os.environ.get("BENCH_TOCSIN_LOG"):
+            kept.append(f"{time.monotonic():.3f} {line.decode(errors='replace')}")
+    if kept:
+        await asyncio.to_thread(Path(os.environ["BENCH_TOCSIN_LOG"]).write_text, "".join(kept))
 
 
 async def send_from_another_process(double: SlackDouble, payloads: list[dict[str, str]]) -> list[float]:
@@ -76,7 +84,8 @@ async def send_from_another_process(double: SlackDouble, payloads: list[dict[str
     job = {"url": double.app_url, "secret": double.signing_secret, "payloads": payloads, "senders": SENDERS}
     out, _ = await asyncio.wait_for(load.communicate(json.dumps(job).encode()), 120)
     assert load.returncode == 0
-    return json.loads(out)
+    latencies: list[float] = json.loads(out)
+    return latencies
 
 
 async def bare_bolt_latencies(double: SlackDouble, payloads: list[dict[str, str]]) -> list[float]:
@@ -89,6 +98,7 @@ async def bare_bolt_latencies(double: SlackDouble, payloads: list[dict[str, str]
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
+    assert bare.stdout is not None and bare.stdin is not None
     port = int(await asyncio.wait_for(bare.stdout.readline(), 30))
     tocsin_url = double.app_url
     double.app_url = f"http://127.0.0.1:{port}/slack/events"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build
 from bot.domain.incidents import Status
@@ -73,16 +74,16 @@ def incident_rows() -> list[dict[str, Any]]:
     return rows
 
 
-async def fill(engine: Any) -> int:
+async def fill(engine: AsyncEngine) -> int:
     """Store the history; the id of the incident with the long timeline."""
     async with engine.begin() as connection:
         rows = incident_rows()
         for start in range(0, len(rows), 5_000):
-            await connection.execute(sa.insert(IncidentRow.__table__), rows[start : start + 5_000])
+            await connection.execute(sa.insert(IncidentRow), rows[start : start + 5_000])
         ids = (await connection.execute(sa.text("SELECT id FROM incidents WHERE resolved_at IS NULL"))).scalars()
-        open_ids = list(ids)
+        open_ids: list[int] = list(ids)
         await connection.execute(
-            sa.insert(RoleAssignmentRow.__table__),
+            sa.insert(RoleAssignmentRow),
             [
                 {"incident_id": i, "role": "commander", "user_id": "U0ALICE", "assigned_by": "U0ALICE"}
                 | {"assigned_at": NOW}
@@ -100,7 +101,7 @@ async def fill(engine: Any) -> int:
             }
             for n in range(TIMELINE)
         ]
-        await connection.execute(sa.insert(TimelineEventRow.__table__), entries)
+        await connection.execute(sa.insert(TimelineEventRow), entries)
     return long_one
 
 

@@ -13,6 +13,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.bench.test_bench_declare import rss_mib, send_from_another_process, start_process
 from tests.conftest import eventually
 from tests.slack_double import SlackDouble
@@ -22,7 +24,7 @@ BATCH = 100
 STEP = 2_000
 
 
-async def test_bench_memory(bench_db: str, tmp_path: Path, monkeypatch) -> None:
+async def test_bench_memory(bench_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # No broadcast channel: 10,000 announcements at Slack's pace of about one a second would be a
     # backlog of hours, which measures the queue rather than what each incident costs.
     config = tmp_path / "tocsin.yml"
@@ -45,7 +47,11 @@ async def test_bench_memory(bench_db: str, tmp_path: Path, monkeypatch) -> None:
             ]
             await send_from_another_process(double, payloads)
             done = sent + BATCH
-            await eventually(lambda done=done: len(double.calls_to("pins.add")) >= done, within=300)
+
+            def all_pinned(done: int = done) -> bool:
+                return len(double.calls_to("pins.add")) >= done
+
+            await eventually(all_pinned, within=300)
             if (sent + BATCH) % STEP == 0:
                 readings.append((sent + BATCH, rss_mib(process.pid)))
                 print(

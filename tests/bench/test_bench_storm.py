@@ -6,7 +6,9 @@ real `tocsin run` process.
 
 Reports when each person-facing reply was sent (the list, the update in its channel, the page's DM, each
 declarer's confirmation), when the last storm channel was made and usable (its declarer invited), how
-many posts #incidents received (and when the last one went out), and when each page DM went out.
+many posts #incidents received (and when the last one went out), when each page DM went out, and how long
+after its webhook was answered each alert's page first showed in a DM (a post of its own, or a digest's
+post or edit).
 
 Variants: SQLite with 100 declares + 300 alert groups, PostgreSQL (TEST_DATABASE_URL) with 200 + 500,
 both with the Slack double answering at once and its rate limits off (Tocsin still keeps Slack's pace of
@@ -23,18 +25,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.bench.conftest import POSTGRES_URL, _fresh_postgres
 from tests.bench.test_bench_alerts import ON_CALL, TOKEN, delivery, policy
 from tests.bench.test_bench_declare import SENDERS, start_process
-from tests.conftest import eventually
+from tests.conftest import POSTGRES_URL, _fresh_postgres, eventually
 from tests.slack_double import SlackDouble
 
 ALERTS_PER_DELIVERY = 2
@@ -86,6 +89,19 @@ async def load(job: dict[str, object]) -> object:
     out, _ = await asyncio.wait_for(sender.communicate(json.dumps(job).encode()), 900)
     assert sender.returncode == 0
     return json.loads(out)
+
+
+def paged_after_alert(calls: list[Any], answered: dict[str, float]) -> list[float]:
+    """For each alert group, seconds from its webhook's answer to the first DM post or edit naming it."""
+    shown: dict[str, float] = {}
+    for call in calls:
+        if call.error or call.method not in ("chat.postMessage", "chat.update"):
+            continue
+        if call.args.get("channel") not in ON_CALL and not str(call.args.get("channel", "")).startswith("D"):
+            continue
+        for number in re.findall(r"Storm alert (\d+)\b", json.dumps(call.args)):
+            shown.setdefault(f"Storm{number}", call.ended)
+    return [shown[name] - at for name, at in answered.items() if name in shown]
 
 
 def p99(values: list[float]) -> float:
@@ -154,6 +170,8 @@ async def test_bench_storm(variant: Variant, tmp_path: Path, monkeypatch: pytest
         list_sent = await person_at(2, "list", general)
         update_sent = await person_at(4, "update Storm in progress [person-update]", before.id)
         page_sent = await person_at(6, "page @paged", before.id)
+        declare_acks: Any
+        alert_result: Any
         declare_acks, alert_result = await storm
         assert isinstance(alert_result, dict)
         sent = time.monotonic() - started
@@ -165,7 +183,9 @@ async def test_bench_storm(variant: Variant, tmp_path: Path, monkeypatch: pytest
             return None
 
         await eventually(lambda: reply_of(PERSON) is not None, within=900, what="the person's list answered")
-        list_answered = reply_of(PERSON) - list_sent
+        answered_at = reply_of(PERSON)
+        assert answered_at is not None
+        list_answered = answered_at - list_sent
 
         def storm_channels() -> list[float]:
             return [c.ended for c in double.calls[first_call:] if c.method == "conversations.create" and not c.error]
@@ -196,7 +216,8 @@ async def test_bench_storm(variant: Variant, tmp_path: Path, monkeypatch: pytest
             if r["user_id"] in declarers and i < len(replies.seen)
         ]
         refused = sum(1 for c in calls if c.error == "ratelimited")
-        alert_ms = alert_result["latencies"]
+        page_shown = paged_after_alert(calls, alert_result["answered"])
+        alert_ms: list[float] = alert_result["latencies"]
         print(
             f"\n[{variant.name}] load sent in {sent:.1f} s; declare acks p99 {p99(declare_acks):.0f} ms, "
             f"alert webhooks p99 {p99(alert_ms):.0f} ms"
@@ -210,6 +231,8 @@ async def test_bench_storm(variant: Variant, tmp_path: Path, monkeypatch: pytest
             f"\n[{variant.name}] #incidents received {len(broadcast)} posts by {WATCH_SECONDS:.0f} s after that "
             f"(the last at {(broadcast[-1].ended - started) if broadcast else 0:.1f} s); page DMs to the "
             f"{len(ON_CALL)} on-call people: {spread(page_dms)}; {refused} calls answered 429"
+            f"\n[{variant.name}] each alert's page shown in a DM after its webhook was answered: "
+            f"{spread(page_shown)} of {variant.alerts} (target < 10 s)"
         )
     finally:
         watcher.cancel()

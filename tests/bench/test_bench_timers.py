@@ -14,11 +14,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.escalation import TRIGGERED, plan_for_user
 from bot.domain.policy import Policy
 from bot.entrypoints.timers import Timers
 from bot.runtime.metrics import Metrics
+from bot.slack import messages
 from bot.slack.gateway import SlackGateway
 from bot.slack.web_client import build_web_client
 from bot.usecases.paging import Pager
@@ -34,7 +36,7 @@ RUN_SECONDS = float(os.environ.get("BENCH_TIMER_SECONDS", "60"))
 TICK = 0.5
 
 
-async def seed(engine, channels: list[str], users: list[str], now: datetime) -> None:
+async def seed(engine: AsyncEngine, channels: list[str], users: list[str], now: datetime) -> None:
     """Incidents with reminders due over the next hour; pages with steps due over the next 5 minutes."""
     sessions = session_factory(engine)
     async with sessions() as session:
@@ -86,6 +88,7 @@ async def test_bench_timers(bench_db: str) -> None:
         stdout=asyncio.subprocess.PIPE,
         limit=2**24,  # the first line lists 10,000 channel ids
     )
+    assert server.stdin is not None and server.stdout is not None
     info = json.loads(await asyncio.wait_for(server.stdout.readline(), 120))
     engine = create_engine(bench_db)
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
@@ -106,10 +109,10 @@ async def test_bench_timers(bench_db: str) -> None:
         def clock() -> datetime:
             return datetime.now(UTC)
 
-        pager = Pager(uow=uow, slack=slack, policy=policy, clock=clock, metrics=metrics)
+        pager = Pager(uow=uow, slack=slack, messages=messages, policy=policy, clock=clock, metrics=metrics)
         timers = Timers(
             uow=uow,
-            reminders=Reminders(slack=slack, policy=policy, metrics=metrics, clock=clock),
+            reminders=Reminders(slack=slack, messages=messages, policy=policy, metrics=metrics, clock=clock),
             pager=pager,
             clock=clock,
         )

@@ -12,6 +12,8 @@ from bot.app import Tocsin
 from bot.domain.notice_digests import DIGEST_TITLES, STORM_THRESHOLD, STORM_WINDOW
 from bot.domain.policy import Policy
 from bot.usecases.alert_notices import DIGEST_EDIT_INTERVAL
+from storage.db import session_factory
+from storage.uow import UnitOfWork
 from tests.builders import PAGING_POLICY
 from tests.conftest import FakeClock, StartTocsin, settle
 from tests.e2e.test_alerts import TOKEN, post
@@ -91,13 +93,13 @@ async def test_thirty_new_alert_groups_at_once_are_a_few_notices_and_one_digest_
     assert f"<https://grafana.example/alerting/{named[0]}|source>" in digest
     assert f"… and {27 - DIGEST_TITLES} more." in digest
     # Edits are coalesced: at most one per interval, never one per alert.
-    incidents = double.channel_named("incidents")
+    incidents = double.find_channel_named("incidents")
     assert incidents is not None
     edits = len([c for c in double.calls_to("chat.update") if c.args.get("channel") == incidents.id])
     assert 1 <= edits <= elapsed / DIGEST_EDIT_INTERVAL + 2, (edits, elapsed)
     print(f"30 new alert groups: {STORM_THRESHOLD + 1} posts in #incidents, {edits} digest edits in {elapsed:.1f} s")
     # Every alert still paged as its route says: the checkout ones page the payments policy.
-    async with tocsin.deps.alerts.uow(read_only=True) as uow:
+    async with UnitOfWork(session_factory(tocsin.engine), read_only=True) as uow:
         assert (await uow.alerts.count())[0] == 30
 
 

@@ -26,7 +26,7 @@ from storage.db import session_factory
 from storage.models import PageRow
 from storage.uow import UnitOfWork
 from tests.builders import PAGING_POLICY
-from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline, timers_of
 from tests.e2e.test_process import clean_env, run
 from tests.e2e.test_timers import pages_to
 from tests.faults.tcp_proxy import TcpProxy
@@ -42,11 +42,16 @@ POLICY = {
 }
 
 
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+def fixture(name: str) -> dict[str, Any]:
+    """A webhook body saved from a real sender."""
+    body: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return body
 
 
-async def post(tocsin: Tocsin, source: str, body: object, *, token: str | None = TOKEN, raw: bytes | None = None):
+async def post(
+    tocsin: Tocsin, source: str, body: object, *, token: str | None = TOKEN, raw: bytes | None = None
+) -> tuple[int, Any]:
+    """POST an alert webhook; the status and the JSON answer."""
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -61,11 +66,12 @@ async def post(tocsin: Tocsin, source: str, body: object, *, token: str | None =
 async def counts(tocsin: Tocsin) -> tuple[int, int, int]:
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
         groups, alerts = await uow.alerts.count()
+        assert uow._session is not None
         pages = (await uow._session.exec(select(func.count()).select_from(PageRow))).one()
     return groups, alerts, pages
 
 
-async def start(start_tocsin: StartTocsin, url: str, clock: FakeClock, **extra) -> Tocsin:
+async def start(start_tocsin: StartTocsin, url: str, clock: FakeClock, **extra: Any) -> Tocsin:
     return await start_tocsin(url, clock=clock, policy=Policy.model_validate(POLICY), alerts_token=TOKEN, **extra)
 
 
@@ -144,7 +150,7 @@ async def test_an_alertmanager_group_pages_its_service_once_and_resolving_cancel
     assert code == 200 and summary["action"] == "resolved"
     assert "This page was cancelled: its alerts resolved." in double.dm_messages("U0BOB")[-1]["text"]
     clock.advance(minutes=30)
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     await settle(tocsin)
     assert pages_to(double, "U0CAROL") == []  # nothing escalates after the alert resolved
     # Firing again after it resolved is a new occurrence: a new page.
@@ -165,7 +171,7 @@ async def test_a_grafana_alert_at_the_routes_severity_declares_an_incident_detec
     assert incident.title == "Payments API memory above 95% in eu-1" and incident.severity == "SEV1"
     assert incident.detected_via is DetectedVia.MONITORING and incident.service == "checkout"
     assert incident.detected_at == datetime(2026, 11, 23, 7, 51, 3, 157076, tzinfo=UTC)  # the alert's start, in UTC
-    assert double.channel_named("inc-1-payments-api-memory-above-95-in-eu-1") is not None
+    assert double.find_channel_named("inc-1-payments-api-memory-above-95-in-eu-1") is not None
     assert len(pages_to(double, "U0BOB")) == 1  # paged once, for the incident
     assert any(e.kind is TimelineKind.ALERT for e in await stored_timeline(tocsin, 1))
     await post(tocsin, "grafana", fixture("grafana_firing.json"))
@@ -225,6 +231,7 @@ async def test_two_hundred_alerts_in_a_second_lose_none_and_page_once_per_finger
 
         from storage.models import AlertRow
 
+        assert uow._session is not None
         seen = (await uow._session.exec(select(func.sum(AlertRow.times_seen)))).one()
     assert seen == 200  # every delivery counted, none lost
     print(f"200 alerts accepted in {elapsed:.2f} s")

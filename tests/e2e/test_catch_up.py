@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app import Tocsin
 from tests.builders import declare
 from tests.conftest import StartTocsin, settle
 from tests.slack_double import SlackDouble
+from tests.slack_double.server import Channel
 
 TRANSPORTS = ["http", "socket"]
 
+Running = tuple[Tocsin, Channel]  # the app, and incident 1's channel
+
 
 @pytest.fixture
-async def running(double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, request):
+async def running(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, request: pytest.FixtureRequest
+) -> Running:
+    """Incident 1 declared over `request.param` (http by default), with an update, a note, a follow-up and a page."""
     double.add_user("U0DAVE", "dave")
     double.add_user("U0ERIN", "erin")
     via = getattr(request, "param", "http")
@@ -34,7 +41,9 @@ def summaries_to(double: SlackDouble, user: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("running", "transport"), [(t, t) for t in TRANSPORTS], indirect=["running"])
-async def test_summary_tells_a_newcomer_where_the_incident_stands(double: SlackDouble, running, transport: str) -> None:
+async def test_summary_tells_a_newcomer_where_the_incident_stands(
+    double: SlackDouble, running: Running, transport: str
+) -> None:
     tocsin, channel = running
     before = len(channel.messages)
     await double.slash_command("U0ALICE", channel.id, "summary", via=transport)
@@ -57,7 +66,7 @@ async def test_summary_tells_a_newcomer_where_the_incident_stands(double: SlackD
 
 
 @pytest.mark.parametrize(("running", "transport"), [(t, t) for t in TRANSPORTS], indirect=["running"])
-async def test_whoever_joins_gets_the_summary_once(double: SlackDouble, running, transport: str) -> None:
+async def test_whoever_joins_gets_the_summary_once(double: SlackDouble, running: Running, transport: str) -> None:
     tocsin, channel = running
     await double.deliver_event(double.member_joined_event("U0DAVE", channel.id), via=transport)
     await settle(tocsin)
@@ -73,7 +82,7 @@ async def test_whoever_joins_gets_the_summary_once(double: SlackDouble, running,
 
 
 async def test_someone_invited_with_a_role_is_not_summarised_but_a_new_ic_gets_a_dm(
-    double: SlackDouble, running
+    double: SlackDouble, running: Running
 ) -> None:
     tocsin, channel = running
     await double.slash_command("U0ALICE", channel.id, "comms @bob")
@@ -90,7 +99,7 @@ async def test_someone_invited_with_a_role_is_not_summarised_but_a_new_ic_gets_a
     assert "INC-1: Checkout errors" in said and "Card payments fail" in said
 
 
-async def test_summary_of_a_named_incident_from_elsewhere(double: SlackDouble, running) -> None:
+async def test_summary_of_a_named_incident_from_elsewhere(double: SlackDouble, running: Running) -> None:
     tocsin, _ = running
     await double.slash_command("U0BOB", double.channel_named("general").id, "summary INC-1")
     await settle(tocsin)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -25,11 +26,12 @@ async def timeline_kinds(database_url: str, team_id: str, number: int) -> list[s
         await engine.dispose()
 
 
-def all_text(message: dict) -> str:
-    return message.get("text", "") + json.dumps(message.get("blocks", []))
+def all_text(message: dict[str, Any]) -> str:
+    text: str = message.get("text", "")
+    return text + json.dumps(message.get("blocks", []))
 
 
-def mrkdwn_texts(message: dict) -> list[str]:
+def mrkdwn_texts(message: dict[str, Any]) -> list[str]:
     """Every string Slack parses for mentions: the top-level text and each mrkdwn object."""
     found = [message.get("text") or ""]
 
@@ -58,7 +60,7 @@ async def test_declare_opens_a_channel_with_the_declarer_header_and_announcement
     await settle(tocsin)
 
     assert ack.status == 200
-    channel = double.channel_named("inc-1-checkout-errors")
+    channel = double.find_channel_named("inc-1-checkout-errors")
     assert channel is not None, [c.name for c in double.channels.values()]
     assert "U0ALICE" in channel.members
     assert channel.topic == "SEV2 · Investigating · IC <@U0ALICE>"
@@ -85,7 +87,7 @@ async def test_declare_on_postgres_end_to_end(
     tocsin = await start_tocsin(postgres_url)
     await double.slash_command("U0BOB", double.channel_named("general").id, "declare sev1 Payments down")
     await settle(tocsin)
-    assert double.channel_named("inc-1-payments-down") is not None
+    assert double.find_channel_named("inc-1-payments-down") is not None
     assert "declared" in await timeline_kinds(postgres_url, double.team_id, 1)
 
 
@@ -99,8 +101,8 @@ async def test_numbers_increase_and_a_taken_name_gets_a_suffix(
     await settle(tocsin)
     await double.slash_command("U0ALICE", general, "declare DB slow")
     await settle(tocsin)
-    assert double.channel_named("inc-1-db-slow") is not None
-    assert double.channel_named("inc-2-db-slow-2") is not None
+    assert double.find_channel_named("inc-1-db-slow") is not None
+    assert double.find_channel_named("inc-2-db-slow-2") is not None
     taken = [c for c in double.calls if c.method == "conversations.create" and c.error == "name_taken"]
     assert len(taken) == 1
 
@@ -170,7 +172,7 @@ async def test_declare_modal_opens_and_its_submission_declares(
     ack = await double.submit_view("U0CAROL", view_id, values, via=transport)
     await settle(tocsin)
     assert ack.status == 200
-    channel = double.channel_named("inc-1-search-is-slow")
+    channel = double.find_channel_named("inc-1-search-is-slow")
     assert channel is not None and "U0CAROL" in channel.members
     header = channel.messages[0]
     assert "Customer report" in all_text(header)

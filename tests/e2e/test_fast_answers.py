@@ -13,7 +13,7 @@ import yaml
 from bot.app import Tocsin
 from bot.domain.policy import Policy
 from tests.builders import declare
-from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_incident, stored_timeline, timers_of
 from tests.e2e.test_resilience import start_process
 from tests.slack_double import SlackDouble
 
@@ -117,7 +117,7 @@ async def test_acknowledge_after_a_kill_between_sending_the_dm_and_recording_it(
     await click_when_idle(double, restarted, "U0BOB", "page_acknowledge", "http")
     assert not any("someone else" in t for t in told(double, "U0BOB"))
     assert (await stored_incident(restarted, 1)).acknowledged_by == "U0BOB"
-    await restarted.timers.tick()
+    await timers_of(restarted).tick()
     await settle(restarted)
     assert len(page_dms(double, "U0BOB")) == 1 and page_dms(double, "U0CAROL") == []
 
@@ -134,12 +134,12 @@ async def test_a_page_waits_out_a_slack_outage_and_is_sent_once_slack_answers(
     tried = [c for c in double.calls if c.method == "chat.postMessage" and c.args.get("channel") == "U0BOB"]
     assert tried and page_dms(double, "U0BOB") == []
     clock.advance(minutes=6)  # past the first tier's 5 minutes: still nobody reached, so no escalation
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     await settle(tocsin)
     assert page_dms(double, "U0BOB") == [] and page_dms(double, "U0CAROL") == []
     double._forced_errors.pop("chat.postMessage")  # Slack is back
     clock.advance(seconds=6)
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     await settle(tocsin)
     assert len(page_dms(double, "U0BOB")) == 1  # late, once, and the escalation did not skip him
     assert page_dms(double, "U0CAROL") == []

@@ -15,9 +15,9 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -47,7 +47,7 @@ JUNK = st.one_of(
 )
 
 
-def paths(node: Any, prefix: tuple = ()) -> Iterator[tuple]:
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     """Every key path inside a JSON-like value."""
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in items:
@@ -56,7 +56,7 @@ def paths(node: Any, prefix: tuple = ()) -> Iterator[tuple]:
 
 
 @st.composite
-def mutated(draw: st.DrawFn, template: dict) -> dict:
+def mutated(draw: st.DrawFn, template: dict[str, Any]) -> dict[str, Any]:
     """`template` with one to three places removed or replaced with junk."""
     payload = copy.deepcopy(template)
     for _ in range(draw(st.integers(1, 3))):
@@ -74,18 +74,18 @@ def mutated(draw: st.DrawFn, template: dict) -> dict:
     return payload
 
 
-def fuzz(template: dict, send: Any) -> None:
+def fuzz(template: dict[str, Any], send: Callable[[dict[str, Any]], object]) -> None:
     """Call `send(payload)` for EXAMPLES mutations of `template`."""
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(payload=mutated(template))
-    def run(payload: dict) -> None:
+    def run(payload: dict[str, Any]) -> None:
         send(payload)
 
     run()
 
 
-async def deliver_signed(double: SlackDouble, kind: str, payload: dict) -> int:
+async def deliver_signed(double: SlackDouble, kind: str, payload: dict[str, Any]) -> int:
     """Send a payload as Slack would over HTTP, signed; the status Tocsin answered."""
     if kind == "slash_commands":
         body = form_body(payload)
@@ -97,9 +97,12 @@ async def deliver_signed(double: SlackDouble, kind: str, payload: dict) -> int:
     return (await double.post_signed(body, content_type=content_type)).status
 
 
-def form_body(fields: dict) -> str:
+def form_body(fields: dict[str, Any]) -> str:
     values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
     return urlencode(values, encoding="utf-8", errors="surrogatepass")
+
+
+T = TypeVar("T")
 
 
 class Running:
@@ -118,7 +121,8 @@ class Running:
         self.run(self.tocsin.start())
         self.double.app_url = f"http://127.0.0.1:{self.tocsin.port}/slack/events"
 
-    def run(self, coroutine: Any) -> Any:
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` to its end on this loop; what it returned."""
         return self.loop.run_until_complete(coroutine)
 
     def settle(self) -> None:
@@ -148,7 +152,7 @@ def unhandled(records: list[logging.LogRecord]) -> list[str]:
     return [f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in records if r.levelno >= logging.ERROR]
 
 
-def test_malformed_slack_requests_get_4xx_and_nothing_raises(running: Running, errors) -> None:
+def test_malformed_slack_requests_get_4xx_and_nothing_raises(running: Running, errors: list[logging.LogRecord]) -> None:
     double = running.double
     general = double.channel_named("general").id
     running.run(double.slash_command("U0ALICE", general, "declare sev2 Checkout errors"))
@@ -159,7 +163,7 @@ def test_malformed_slack_requests_get_4xx_and_nothing_raises(running: Running, e
     running.settle()
     view_id = list(double.views)[-1]
     ts = double.user_posts("U0BOB", channel.id, "the database is on fire")
-    templates: list[tuple[str, dict]] = [
+    templates: list[tuple[str, dict[str, Any]]] = [
         ("slash_commands", double.slash_payload("U0ALICE", channel.id, "note checking the pool")),
         ("interactive", double.click_payload("U0ALICE", channel.id, header["ts"], "incident_acknowledge")),
         (
@@ -176,17 +180,21 @@ def test_malformed_slack_requests_get_4xx_and_nothing_raises(running: Running, e
     statuses: list[int] = []
 
     for kind, template in templates:
-        fuzz(template, lambda payload, kind=kind: statuses.append(running.run(deliver_signed(double, kind, payload))))
+
+        def send(payload: dict[str, Any], kind: str = kind) -> None:
+            statuses.append(running.run(deliver_signed(double, kind, payload)))
+
+        fuzz(template, send)
     running.settle()
     assert statuses and all(s < 500 for s in statuses), sorted(set(statuses))
     assert 400 in statuses  # malformed payloads were recognised, not just ignored
     assert unhandled(errors) == []
 
 
-def test_bad_signatures_are_always_401(running: Running, errors) -> None:
+def test_bad_signatures_are_always_401(running: Running, errors: list[logging.LogRecord]) -> None:
     double = running.double
     body = urlencode(double.slash_payload("U0ALICE", double.channel_named("general").id, "list"))
-    statuses = []
+    statuses: list[int] = []
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(
@@ -242,10 +250,12 @@ async def post_signed_bytes(double: SlackDouble, raw: bytes, content_type: str) 
 
 
 async def post_raw(double: SlackDouble, body: str, headers: dict[str, str]) -> int:
+    url = double.app_url
+    assert url is not None
     async with (
         aiohttp.ClientSession() as session,
         session.post(
-            double.app_url,
+            url,
             data=body.encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
         ) as response,
@@ -253,8 +263,8 @@ async def post_raw(double: SlackDouble, body: str, headers: dict[str, str]) -> i
         return response.status
 
 
-def test_malformed_alert_bodies_get_4xx_and_nothing_raises(running: Running, errors) -> None:
-    generic = {"dedup_key": "k", "title": "Disk full", "severity": "critical", "service": "checkout"}
+def test_malformed_alert_bodies_get_4xx_and_nothing_raises(running: Running, errors: list[logging.LogRecord]) -> None:
+    generic: dict[str, Any] = {"dedup_key": "k", "title": "Disk full", "severity": "critical", "service": "checkout"}
     generic |= {"started_at": "2026-11-23T09:58:30Z", "url": "https://example.com/a", "labels": {"team": "x"}}
     templates = {
         "alertmanager": fixture("alertmanager_firing.json"),
@@ -263,12 +273,11 @@ def test_malformed_alert_bodies_get_4xx_and_nothing_raises(running: Running, err
     }
     statuses: list[int] = []
     for source, template in templates.items():
-        fuzz(
-            template,
-            lambda payload, source=source: statuses.append(
-                running.run(post_alert(running.tocsin, source, json.dumps(payload).encode()))
-            ),
-        )
+
+        def send(payload: dict[str, Any], source: str = source) -> None:
+            statuses.append(running.run(post_alert(running.tocsin, source, json.dumps(payload).encode())))
+
+        fuzz(template, send)
     for raw in (b"[" * 100_000 + b"]" * 100_000, b'{"dedup_key": "\\ud800", "title": "\\u0000"}', b"\xff\xfe"):
         statuses.append(running.run(post_alert(running.tocsin, "generic", raw)))
     running.settle()

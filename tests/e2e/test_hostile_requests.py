@@ -4,16 +4,19 @@ another incident, someone else's page, a replayed request."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from bot.app import Tocsin
 from bot.domain.incidents import TimelineKind
 from tests.builders import declare
-from tests.conftest import StartTocsin, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
 from tests.e2e.test_alerts import post
 from tests.e2e.test_alerts import start as start_alerts
 from tests.e2e.test_declare import mrkdwn_texts
 from tests.slack_double import SlackDouble
+from tests.slack_double.server import Channel
 
 TRANSPORTS = ["http", "socket"]
 
@@ -24,7 +27,7 @@ async def test_a_request_naming_another_workspace_anywhere_is_acknowledged_and_i
 ) -> None:
     tocsin = await start_tocsin(sqlite_url, transport=transport)
     channel = await declare(double, tocsin, via=transport)
-    general = double.channel_named("general")
+    general = double.find_channel_named("general")
     assert general is not None
     header = channel.messages[0]
     calls_before = len(double.calls)
@@ -110,11 +113,11 @@ async def test_a_replayed_request_is_carried_out_once(
 
 
 async def test_outside_text_reaching_slack_is_inert(
-    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock
+    people: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock
 ) -> None:
     double = people
     tocsin = await start_alerts(start_tocsin, sqlite_url, clock)
-    declared = {"dedup_key": "db-1", "title": "<!channel> database down", "severity": "critical"}
+    declared: dict[str, Any] = {"dedup_key": "db-1", "title": "<!channel> database down", "severity": "critical"}
     declared["labels"] = {"team": "payments"}  # routed to declare an incident
     noticed = {"dedup_key": "db-2", "title": "disk <!here> full", "url": "http://a> <!channel> <http://b"}
     for alert in (declared, noticed):
@@ -135,7 +138,7 @@ async def test_outside_text_reaching_slack_is_inert(
     assert "<" not in channel.topic.replace("<@U0TOCSINBOT>", "")
 
 
-async def open_follow_up_form(double: SlackDouble, tocsin, channel) -> str:
+async def open_follow_up_form(double: SlackDouble, tocsin: Tocsin, channel: Channel) -> str:
     await double.slash_command("U0ALICE", channel.id, "resolve Fixed")
     await settle(tocsin)
     summary = next(m for m in channel.messages if "postmortem draft for" in m["text"])

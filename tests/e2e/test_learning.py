@@ -7,6 +7,7 @@ import asyncio
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -15,17 +16,17 @@ from bot.domain.incidents import TimelineKind
 from bot.domain.policy import Policy
 from storage.migrate import upgrade_to_head
 from tests.builders import declare
-from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline, timers_of
 from tests.e2e.test_process import clean_env
 from tests.e2e.test_process import run as run_cli
 from tests.e2e.test_response import run
 from tests.slack_double import SlackDouble
-from tests.slack_double.server import manifest_bot_scopes
+from tests.slack_double.server import Channel, manifest_bot_scopes
 
 TRANSPORTS = ["http", "socket"]
 
 
-def postmortem_notes(channel) -> list[str]:
+def postmortem_notes(channel: Channel) -> list[str]:
     return [m["text"] for m in channel.messages if "postmortem draft for" in m["text"]]
 
 
@@ -215,29 +216,31 @@ async def test_owners_are_reminded_on_the_due_date_then_weekly_until_done(
     tocsin = await start_tocsin(database_url, clock=clock, policy=policy)
     channel = await declare(double, tocsin)
     await run(double, tocsin, "U0ALICE", channel, "followup Add a pool alert @bob due 2026-11-25")
-    reminders = lambda: [m for m in double.dm_messages("U0BOB") if "follow-up you own" in m["text"]]  # noqa: E731
+
+    def reminders() -> list[dict[str, Any]]:
+        return [m for m in double.dm_messages("U0BOB") if "follow-up you own" in m["text"]]
 
     clock.now = datetime(2026, 11, 25, 8, 59, tzinfo=UTC)  # 08:59 in London: not yet
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     assert reminders() == []
     clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-    await tocsin.timers.tick()
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
+    await timers_of(tocsin).tick()
     assert len(reminders()) == 1  # once
     assert "*due today*" in reminders()[-1]["text"]
     clock.now = datetime(2026, 12, 2, 9, 0, 5, tzinfo=UTC)
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     assert "*overdue by 7 days*" in reminders()[-1]["text"]
     # Down for three weeks: one late reminder, not three.
     clock.now = datetime(2026, 12, 24, 12, 0, tzinfo=UTC)
-    await tocsin.timers.tick()
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
+    await timers_of(tocsin).tick()
     assert len(reminders()) == 3
     im = next(c for c in double.channels.values() if c.is_im and "U0BOB" in c.members)
     await double.click("U0BOB", im.id, reminders()[-1]["ts"], "follow_up_done")
     await settle(tocsin)
     clock.now = datetime(2027, 1, 31, 9, 0, tzinfo=UTC)
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     assert len(reminders()) == 3  # done: no more reminders
 
 
@@ -252,7 +255,9 @@ async def test_two_schedulers_remind_each_owner_once(
         name = ["alice", "bob", "carol"][n % 3]
         await run(double, second, "U0ALICE", channel, f"followup Item {n} @{name} due 2026-11-24")
     clock.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-    await asyncio.gather(first.timers.tick(), second.timers.tick(), first.timers.tick(), second.timers.tick())
+    await asyncio.gather(
+        timers_of(first).tick(), timers_of(second).tick(), timers_of(first).tick(), timers_of(second).tick()
+    )
     sent = [m for user in owners for m in double.dm_messages(user) if "follow-up you own" in m["text"]]
     assert len(sent) == 30
     assert len({m["text"] for m in sent}) == 30

@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain.policy import Policy
 from tests.builders import PAGING_POLICY, declare
-from tests.conftest import FakeClock, StartTocsin, eventually, settle
+from tests.conftest import FakeClock, StartTocsin, eventually, settle, timers_of
 from tests.e2e.test_timers import pages_to, tick
 from tests.slack_double import SlackDouble
 
@@ -53,7 +53,7 @@ async def test_a_stop_at_any_point_of_a_tick_pages_each_step_once_and_the_next_o
 
         monkeypatch.setattr(tocsin.deps.pager, "send_step", stuck)
     elif point == "before-record":
-        timers = tocsin.timers
+        timers = timers_of(tocsin)
         record = timers._record
 
         async def slow_record(*args: Any, **kwargs: Any) -> None:
@@ -62,9 +62,9 @@ async def test_a_stop_at_any_point_of_a_tick_pages_each_step_once_and_the_next_o
             await record(*args, **kwargs)
 
         monkeypatch.setattr(timers, "_record", slow_record)
-    tocsin.timers.start(0.05)  # the real clock from here on
+    timers_of(tocsin).start(0.05)  # the real clock from here on
     if point == "idle":
-        await tocsin.timers.idle()
+        await timers_of(tocsin).idle()
         await asyncio.sleep(0.2)
     else:
         await asyncio.wait_for(reached.wait(), 5)
@@ -85,7 +85,7 @@ async def test_a_stop_at_any_point_of_a_tick_pages_each_step_once_and_the_next_o
     assert len(pages_to(double, "U0BOB")) == 1 and len(pages_to(double, "U0CAROL")) == 1
 
 
-async def http_get(port: int, path: str) -> tuple[int, dict]:
+async def http_get(port: int, path: str) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}{path}") as response:
         return response.status, await response.json()
 
@@ -111,11 +111,13 @@ async def test_liveness_fails_when_the_timer_stops_ticking(
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tocsin = await start_tocsin(sqlite_url)
-    tocsin.timers.start(0.05)
+    timers_of(tocsin).start(0.05)
     await asyncio.sleep(0.2)
     assert await http_get(tocsin.port, "/livez") == (200, {"event_loop": "ok", "timer": "ok"})
     monkeypatch.setattr("bot.entrypoints.timers.STALLED_AFTER", 0.3)
-    tocsin.timers._scheduler.pause()  # the clock stops: no tick starts any more
+    scheduler = timers_of(tocsin)._scheduler
+    assert scheduler is not None
+    scheduler.pause()  # the clock stops: no tick starts any more
     await asyncio.sleep(0.5)
     assert await http_get(tocsin.port, "/livez") == (503, {"event_loop": "ok", "timer": "stalled"})
 
@@ -141,7 +143,7 @@ async def incident_logged(
     tocsin = await start_tocsin(sqlite_url)
     caplog.set_level(logging.INFO)
     caplog.clear()
-    tocsin.timers.start(0.02)
+    timers_of(tocsin).start(0.02)
     await asyncio.sleep(1.0)  # 50 ticks with nothing due
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
     general = double.channel_named("general").id

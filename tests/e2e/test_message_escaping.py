@@ -19,7 +19,7 @@ def private_answers(double: SlackDouble, user_id: str) -> list[dict[str, Any]]:
 
 
 def general(double: SlackDouble) -> str:
-    channel = double.channel_named("general")
+    channel = double.find_channel_named("general")
     assert channel is not None
     return channel.id
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.domain.incidents import TimelineKind
 from tests.builders import declare
-from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_timeline, timers_of
 from tests.faults.tcp_proxy import TcpProxy
 from tests.slack_double import SlackDouble
 
@@ -63,7 +63,7 @@ async def test_the_timer_rides_out_an_outage_and_fires_what_came_due_once(
     url, proxy = proxied
     tocsin = await start_tocsin(url, clock=clock)
     channel = await declare(double, tocsin)
-    tocsin.timers.start(0.05)
+    timers_of(tocsin).start(0.05)
     caplog.set_level(logging.WARNING)
     await proxy.cut()
     clock.advance(minutes=16)  # the first update was due after 15 minutes: the nag is due meanwhile

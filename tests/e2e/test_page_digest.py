@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from bot.app import Tocsin
 from bot.domain.page_digests import STORM_THRESHOLD
 from bot.domain.policy import Policy
 from bot.slack.blocks import PAGE_BLOCK
 from tests.builders import declare
-from tests.conftest import FakeClock, StartTocsin, settle, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_timeline, timers_of
 from tests.e2e.test_fast_answers import FAST_POLICY, dm_channel_of, page_dms, told
 from tests.slack_double import SlackDouble
 
@@ -35,8 +36,8 @@ def digest_buttons(message: dict[str, Any]) -> list[str]:
     return found
 
 
-async def tick(tocsin) -> None:
-    await tocsin.timers.tick()
+async def tick(tocsin: Tocsin) -> None:
+    await timers_of(tocsin).tick()
     await settle(tocsin)
 
 

@@ -14,7 +14,7 @@ from bot.app import Tocsin
 from bot.domain.incidents import TimelineKind
 from bot.domain.policy import Policy
 from tests.builders import declare
-from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline, timers_of
 from tests.slack_double import SlackDouble
 
 TRANSPORTS = ["http", "socket"]
@@ -44,7 +44,7 @@ def posted_to(double: SlackDouble, channel: str) -> list[object]:
 
 async def tick(tocsin: Tocsin) -> None:
     assert tocsin.timers is not None
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     await settle(tocsin)
 
 

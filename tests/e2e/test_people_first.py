@@ -10,6 +10,7 @@ far from done, with generous deadlines for a loaded machine."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 
@@ -41,7 +42,7 @@ async def test_a_backlog_of_posts_to_one_channel_does_not_delay_a_persons_comman
     general = double.channel_named("general").id
     # Bulk work that posts to the broadcast channel, as alert notices and announcements do in a storm.
     for n in range(BACKLOG):
-        tocsin.deps.background.submit({}, lambda n=n: tocsin.deps.slack.post("#incidents", f"Backlog {n}"))
+        tocsin.deps.background.submit({}, partial(tocsin.deps.slack.post, "#incidents", f"Backlog {n}"))
     await eventually(lambda: backlog_posts(double) >= 1, within=30, what="the backlog's first post")
 
     await double.slash_command("U0BOB", general, "list", via=transport)

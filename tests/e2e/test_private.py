@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import pytest
 
+from bot.app import Tocsin
 from bot.domain.policy import Policy
 from tests.conftest import FakeClock, StartTocsin, settle, stored_incident
 from tests.e2e.test_timers import tick
@@ -32,9 +34,12 @@ POLICY = {
     "private_incidents": {"notice": NOTICE},
 }
 
+PrivateIncident = tuple[Tocsin, Channel, str]  # the app, the incident's private channel, the transport
 
-def everything_said(message: dict) -> str:
-    return message.get("text", "") + json.dumps(message.get("blocks", []))
+
+def everything_said(message: dict[str, Any]) -> str:
+    text: str = message.get("text", "")
+    return text + json.dumps(message.get("blocks", []))
 
 
 def outside_views(double: SlackDouble, private: Channel, *, outsiders: set[str]) -> list[str]:
@@ -51,7 +56,9 @@ def leaks(seen: list[str]) -> list[str]:
     return [text[:200] for text in seen for secret in SECRETS if secret in text]
 
 
-async def say(double: SlackDouble, tocsin, user: str, channel: Channel, text: str, via: str = "http") -> list[str]:
+async def say(
+    double: SlackDouble, tocsin: Tocsin, user: str, channel: Channel, text: str, via: str = "http"
+) -> list[str]:
     before = Counter(double.replies_to(user))
     ack = await double.slash_command(user, channel.id, text, via=via)
     await settle(tocsin)
@@ -59,20 +66,25 @@ async def say(double: SlackDouble, tocsin, user: str, channel: Channel, text: st
 
 
 @pytest.fixture
-async def private_incident(double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, request):
+async def private_incident(
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, request: pytest.FixtureRequest
+) -> PrivateIncident:
+    """A private SEV1 declared by alice over `request.param` (http by default): the app, its channel, the transport."""
     transport = getattr(request, "param", "http")
     double.add_user("U0DAVE", "dave")
     double.add_channel("leadership")
     tocsin = await start_tocsin(sqlite_url, policy=Policy.model_validate(POLICY), transport=transport)
     general = double.channel_named("general")
     await say(double, tocsin, "U0ALICE", general, f"declare --private sev1 {TITLE}", via=transport)
-    channel = double.channel_named("inc-1-private")
+    channel = double.find_channel_named("inc-1-private")
     assert channel is not None
     return tocsin, channel, transport
 
 
 @pytest.mark.parametrize("private_incident", TRANSPORTS, indirect=True)
-async def test_a_private_incident_stays_in_its_channel_on_every_surface(double: SlackDouble, private_incident) -> None:
+async def test_a_private_incident_stays_in_its_channel_on_every_surface(
+    double: SlackDouble, private_incident: PrivateIncident
+) -> None:
     tocsin, channel, via = private_incident
     general = double.channel_named("general")
     assert channel.is_private and channel.members == {double.bot_user_id, "U0ALICE"}
@@ -132,7 +144,7 @@ async def test_a_private_incident_stays_in_its_channel_on_every_surface(double: 
 
 
 async def test_only_its_ic_makes_a_private_incident_public_in_a_new_channel(
-    double: SlackDouble, private_incident
+    double: SlackDouble, private_incident: PrivateIncident
 ) -> None:
     tocsin, channel, _ = private_incident
     await say(double, tocsin, "U0ALICE", channel, "page @carol")
@@ -185,7 +197,7 @@ async def test_the_policy_makes_a_severity_private_and_may_restrict_who_declares
     assert double.channel_named("incidents").messages == [] and not any(c.is_private for c in double.channels.values())
 
     await say(double, tocsin, "U0BOB", general, "declare sev1 Breach of the HR system")  # private by the policy
-    channel = double.channel_named("inc-1-private")
+    channel = double.find_channel_named("inc-1-private")
     assert channel is not None and channel.is_private and "U0BOB" in channel.members
     assert double.channel_named("incidents").messages == []  # no notice configured: nothing at all
 
@@ -207,7 +219,9 @@ async def test_the_declare_form_has_a_private_checkbox(
     assert double.channel_named("inc-1-private").is_private
 
 
-async def test_slack_refusing_the_member_list_hides_the_private_incident(double: SlackDouble, private_incident) -> None:
+async def test_slack_refusing_the_member_list_hides_the_private_incident(
+    double: SlackDouble, private_incident: PrivateIncident
+) -> None:
     tocsin, channel, _ = private_incident
     double.fail_next("conversations.members", "internal_error")
     tocsin.deps.visibility.forget(channel.id)

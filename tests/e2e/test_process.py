@@ -110,7 +110,7 @@ async def test_sigterm_finishes_the_declare_in_flight_then_exits_0(double: Slack
     process.send_signal(signal.SIGTERM)
     stderr_rest = await asyncio.wait_for(process.stderr.read(), 30)
     assert await process.wait() == 0, stderr_rest.decode()
-    channel = double.channel_named("inc-1-mid-flight")
+    channel = double.find_channel_named("inc-1-mid-flight")
     assert channel is not None and channel.messages and channel.pins, "the declare finished before exit"
 
 

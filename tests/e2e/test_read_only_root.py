@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import eventually
 from tests.e2e.test_startup import TOCSIN, env_for, read_lines, stop
 from tests.slack_double import SlackDouble
+from tests.slack_double.server import Channel
 
 # In a mount namespace of its own: /tmp and /var/tmp read-only (so are HOME and the working folder,
 # which lie below /tmp), and a writable tmpfs only where the database lives, as a volume would be.
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def incident_channels(double: SlackDouble) -> list:
+def incident_channels(double: SlackDouble) -> list[Channel]:
     return [c for c in double.channels.values() if c.name.startswith("inc-") and c.messages]
 
 

@@ -99,6 +99,7 @@ async def test_forged_unsigned_and_stale_requests_get_401_and_change_nothing(
     assert (await double.post_signed(body, content_type=form, headers=forged)).status == 401
     stale = await double.post_signed(body, content_type=form, timestamp=int(time.time()) - 6 * 60)
     assert stale.status == 401
+    assert double.app_url is not None
     async with (
         aiohttp.ClientSession() as session,
         session.post(double.app_url, data=body, headers={"Content-Type": form}) as response,
@@ -115,7 +116,7 @@ async def test_rate_limited_calls_are_retried_after_retry_after(
     double.fail_next("chat.postMessage", retry_after=1, times=2)
     await double.slash_command("U0ALICE", double.channel_named("general").id, "declare sev2 Busy Slack")
     await settle(tocsin)
-    channel = double.channel_named("inc-1-busy-slack")
+    channel = double.find_channel_named("inc-1-busy-slack")
     assert channel is not None and channel.messages, "the header was posted after the 429s"
     assert double.messages_in("#incidents"), "the announcement was posted after the 429s"
     limited = [c for c in double.calls if c.error == "ratelimited"]
@@ -213,5 +214,6 @@ async def test_the_bots_own_pin_of_the_header_is_not_captured(
     await settle(tocsin)
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
         incident = await uow.incidents.by_number(double.team_id, 1)
+        assert incident is not None
         kinds = [e.kind.value for e in await uow.incidents.timeline(incident.id)]
     assert "message" not in kinds

@@ -21,9 +21,10 @@ from bot.slack.web_client import SERVER_ERROR_RETRIES
 from bot.usecases.setup_run import SETUP_GRACE
 from storage.db import session_factory
 from storage.uow import UnitOfWork
-from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, eventually, settle, stored_incident, stored_timeline, timers_of
 from tests.e2e.test_process import clean_env
 from tests.slack_double import SlackDouble
+from tests.slack_double.server import Channel
 
 TOCSIN = [sys.executable, "-m", "bot"]
 
@@ -36,13 +37,13 @@ def is_incident_channel(double: SlackDouble) -> Any:
     return where
 
 
-def headers_in(channel) -> list[dict]:
+def headers_in(channel: Channel) -> list[dict[str, Any]]:
     return [
         m for m in channel.messages if any(str(b.get("block_id", "")).startswith(CONTROLS_BLOCK) for b in m["blocks"])
     ]
 
 
-def announcements(double: SlackDouble) -> list[dict]:
+def announcements(double: SlackDouble) -> list[dict[str, Any]]:
     return [m for m in double.messages_in("#incidents") if "declared by" in m["text"]]
 
 
@@ -102,7 +103,7 @@ async def test_a_declare_killed_at_any_step_is_finished_after_a_restart_exactly_
 
     clock.now = clock.now.__class__.now(clock.now.tzinfo) + SETUP_GRACE + timedelta(seconds=1)
     restarted = await start_tocsin(url, clock=clock)
-    await restarted.timers.tick()
+    await timers_of(restarted).tick()
     await settle(restarted)
 
     channels = [c for c in double.channels.values() if c.name.startswith("inc-")]
@@ -118,7 +119,7 @@ async def test_a_declare_killed_at_any_step_is_finished_after_a_restart_exactly_
         assert await uow.setups.claim(now=clock.now + timedelta(days=1), lease=timedelta(1), token="t", limit=9) == []
     told = double.replies_to("U0ALICE")
     assert any("is set up in" in t and "after an interruption" in t for t in told)
-    await restarted.timers.tick()  # a later sweep finds nothing left to do
+    await timers_of(restarted).tick()  # a later sweep finds nothing left to do
     await settle(restarted)
     assert len(headers_in(channel)) == 1 and len(announcements(double)) == 1
 
@@ -174,7 +175,7 @@ async def test_twenty_incidents_through_5xx_and_rate_limits_lose_and_repeat_noth
     await settle(tocsin)
     for _ in range(12):  # whatever Slack refused for now goes out from the outbox and the set-up sweep
         clock.advance(minutes=5)
-        await tocsin.timers.tick()
+        await timers_of(tocsin).tick()
         await settle(tocsin)
 
     broadcast = [m["text"] for m in double.messages_in("#incidents")]
@@ -183,7 +184,9 @@ async def test_twenty_incidents_through_5xx_and_rate_limits_lose_and_repeat_noth
     print(f"\nfault injection: {len(double.calls)} Web API calls, {errors} answered 500, {limited} answered 429")
     assert errors > 20 and limited > 0, "the faults were not exercised"
     for n in range(1, count + 1):
-        channel = double.channels[(await stored_incident(tocsin, n)).channel_id]
+        channel_id = (await stored_incident(tocsin, n)).channel_id
+        assert channel_id is not None
+        channel = double.channels[channel_id]
         texts = [m["text"] for m in channel.messages]
         for step in range(3):
             update = f"[u{step}-{n}]"
@@ -232,7 +235,7 @@ async def test_a_post_slack_keeps_refusing_waits_in_the_outbox_then_goes_out_onc
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
         assert await uow.outbox.waiting() == 1  # kept, not lost
     clock.advance(seconds=20)
-    await tocsin.timers.tick()
+    await timers_of(tocsin).tick()
     await settle(tocsin)
     assert sum("[u1]" in m["text"] for m in channel.messages) == 1
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
@@ -253,7 +256,7 @@ async def test_a_post_that_finally_cannot_go_out_is_told_to_its_author(
     await settle(tocsin)
     for _ in range(2):
         clock.advance(minutes=5)
-        await tocsin.timers.tick()
+        await timers_of(tocsin).tick()
         await settle(tocsin)
     assert not any("[u1]" in m["text"] for m in channel.messages)
     (dm,) = [m for m in double.dm_messages("U0ALICE") if "could not post this" in m["text"]]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
+from bot.app import Tocsin
 from bot.domain.incidents import Status, TimelineKind
 from bot.domain.policy import Policy
 from bot.slack.ids import View
@@ -20,6 +23,7 @@ from tests.slack_double import SlackDouble
 from tests.slack_double.server import Channel
 
 TRANSPORTS = ["http", "socket"]
+Ready = tuple[Tocsin, Channel]  # the app, and incident 1's channel
 STAKEHOLDER_POLICY = {
     "severities": [
         {"name": "SEV1", "update_every": "15m", "notify": ["#leadership"]},
@@ -31,14 +35,16 @@ STAKEHOLDER_POLICY = {
 }
 
 
-async def run(double: SlackDouble, tocsin, user: str, channel: Channel, text: str, via: str = "http") -> list[str]:
+async def run(
+    double: SlackDouble, tocsin: Tocsin, user: str, channel: Channel, text: str, via: str = "http"
+) -> list[str]:
     before = len(double.replies_to(user))
     ack = await double.slash_command(user, channel.id, text, via=via)
     await settle(tocsin)
     return ([ack.text] if ack.text else []) + double.replies_to(user)[before:]
 
 
-def header(channel: Channel) -> dict:
+def header(channel: Channel) -> dict[str, Any]:
     return channel.messages[0]
 
 
@@ -47,7 +53,8 @@ def header_fields(channel: Channel) -> str:
 
 
 @pytest.fixture
-async def ready(double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str):
+async def ready(double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str) -> Ready:
+    """Tocsin with the stakeholder policy, and the channel of incident 1 declared in it."""
     double.add_user("U0DAVE", "dave")
     double.add_channel("leadership")
     tocsin = await start_tocsin(sqlite_url, policy=Policy.model_validate(STAKEHOLDER_POLICY))
@@ -55,8 +62,9 @@ async def ready(double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str)
     return tocsin, channel
 
 
-async def active_holders(tocsin, role: str) -> list[str]:
+async def active_holders(tocsin: Tocsin, role: str) -> list[str]:
     async with UnitOfWork(session_factory(tocsin.engine)) as uow:
+        assert uow._session is not None
         rows = await uow._session.exec(  # a direct look at the table: exactly one open assignment
             select(RoleAssignmentRow).where(RoleAssignmentRow.role == role, col(RoleAssignmentRow.ended_at).is_(None))
         )
@@ -64,7 +72,9 @@ async def active_holders(tocsin, role: str) -> list[str]:
 
 
 # ----- roles ------------------------------------------------------------------------------------
-async def test_assigning_roles_by_command_invites_hands_over_and_updates_the_header(double: SlackDouble, ready) -> None:
+async def test_assigning_roles_by_command_invites_hands_over_and_updates_the_header(
+    double: SlackDouble, ready: Ready
+) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0ALICE", channel, "ic @bob")
     await run(double, tocsin, "U0BOB", channel, "comms @carol")  # the new IC assigns the rest
@@ -81,7 +91,7 @@ async def test_assigning_roles_by_command_invites_hands_over_and_updates_the_hea
     assert any("is now *Incident Commander* (was <@U0ALICE>)" in m["text"] for m in channel.messages)
 
 
-async def test_assigning_from_the_header_selects(double: SlackDouble, ready) -> None:
+async def test_assigning_from_the_header_selects(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     await double.click("U0ALICE", channel.id, header(channel)["ts"], "incident_assign_ic", value="U0CAROL")
     await settle(tocsin)
@@ -92,7 +102,7 @@ async def test_assigning_from_the_header_selects(double: SlackDouble, ready) -> 
     assert {"U0CAROL", "U0DAVE"} <= channel.members
 
 
-async def test_exactly_one_commander_even_when_two_assignments_race(double: SlackDouble, ready) -> None:
+async def test_exactly_one_commander_even_when_two_assignments_race(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     ts = header(channel)["ts"]
     await double.click("U0ALICE", channel.id, ts, "incident_assign_ic", value="U0CAROL")
@@ -101,7 +111,7 @@ async def test_exactly_one_commander_even_when_two_assignments_race(double: Slac
     assert len(await active_holders(tocsin, "incident_commander")) == 1
 
 
-async def test_role_refusals(double: SlackDouble, ready) -> None:
+async def test_role_refusals(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     assert "Mention one person" in (await run(double, tocsin, "U0BOB", channel, "ic bob"))[0]
     assert "isn't a role" in (await run(double, tocsin, "U0BOB", channel, "role janitor @dave"))[0]
@@ -109,7 +119,9 @@ async def test_role_refusals(double: SlackDouble, ready) -> None:
     assert (await stored_incident(tocsin, 1)).commander == "U0ALICE"
 
 
-async def test_a_bystander_cannot_take_command_or_resolve_through_any_surface(double: SlackDouble, ready) -> None:
+async def test_a_bystander_cannot_take_command_or_resolve_through_any_surface(
+    double: SlackDouble, ready: Ready
+) -> None:
     tocsin, channel = ready
     general = double.channel_named("general")
     ts = header(channel)["ts"]
@@ -158,7 +170,7 @@ async def test_a_vacant_role_can_be_claimed_and_only_the_ic_or_an_admin_passes_o
 
 # ----- severity ---------------------------------------------------------------------------------
 async def test_severity_change_records_who_and_why_and_an_upgrade_tells_stakeholders(
-    double: SlackDouble, ready
+    double: SlackDouble, ready: Ready
 ) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0BOB", channel, "sev 1 customers cannot pay")
@@ -176,10 +188,11 @@ async def test_severity_change_records_who_and_why_and_an_upgrade_tells_stakehol
     assert len(double.messages_in("#leadership")) == before
 
 
-async def test_severity_change_recomputes_the_next_update_due(double: SlackDouble, ready) -> None:
+async def test_severity_change_recomputes_the_next_update_due(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0BOB", channel, "update first findings")
     updated = await stored_incident(tocsin, 1)
+    assert updated.last_update_at is not None
     assert updated.next_update_due == updated.last_update_at + timedelta(minutes=30)
     await run(double, tocsin, "U0BOB", channel, "sev 1")
     assert (await stored_incident(tocsin, 1)).next_update_due == updated.last_update_at + timedelta(minutes=15)
@@ -204,7 +217,7 @@ async def test_who_may_change_severity_and_resolve_comes_from_the_policy(
 
 
 # ----- lifecycle --------------------------------------------------------------------------------
-async def test_status_moves_and_illegal_moves_are_refused(double: SlackDouble, ready) -> None:
+async def test_status_moves_and_illegal_moves_are_refused(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0ALICE", channel, "status identified")
     await run(double, tocsin, "U0ALICE", channel, "status monitoring")
@@ -223,7 +236,7 @@ async def test_status_moves_and_illegal_moves_are_refused(double: SlackDouble, r
 
 # ----- updates and notes ------------------------------------------------------------------------
 async def test_an_update_goes_to_the_channel_broadcast_and_stakeholders_and_resets_the_clock(
-    double: SlackDouble, ready
+    double: SlackDouble, ready: Ready
 ) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0ALICE", channel, "sev 1")
@@ -233,13 +246,16 @@ async def test_an_update_goes_to_the_channel_broadcast_and_stakeholders_and_rese
         assert "Failover done &lt;!channel&gt; &amp; verifying" in posted["text"], where
         assert all("<!channel>" not in t for t in mrkdwn_texts(posted))
     incident = await stored_incident(tocsin, 1)
+    assert incident.last_update_at is not None
     assert incident.next_update_due == incident.last_update_at + timedelta(minutes=15)
     assert "*Last update*\n<!date^" in header_fields(channel)
     update = [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.UPDATE][-1]
     assert update.text == "What we know: Failover done <!channel> & verifying" and update.actor == "U0ALICE"
 
 
-async def test_the_post_update_button_opens_a_form_with_the_next_update_prefilled(double: SlackDouble, ready) -> None:
+async def test_the_post_update_button_opens_a_form_with_the_next_update_prefilled(
+    double: SlackDouble, ready: Ready
+) -> None:
     tocsin, channel = ready
     await double.click("U0BOB", channel.id, header(channel)["ts"], "incident_post_update")
     await settle(tocsin)
@@ -257,21 +273,21 @@ async def test_the_post_update_button_opens_a_form_with_the_next_update_prefille
     assert (await stored_incident(tocsin, 1)).next_update_due == datetime.fromtimestamp(next_at, UTC)
 
 
-async def test_an_update_form_without_text_is_refused_beside_the_field(double: SlackDouble, ready) -> None:
+async def test_an_update_form_without_text_is_refused_beside_the_field(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0BOB", channel, "update")
     ack = await double.submit_view("U0BOB", list(double.views)[-1], {"known": "  "})
     assert ack.body["response_action"] == "errors" and "known" in ack.body["errors"]
 
 
-async def test_an_overlong_update_is_trimmed_with_a_visible_note(double: SlackDouble, ready) -> None:
+async def test_an_overlong_update_is_trimmed_with_a_visible_note(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     await run(double, tocsin, "U0BOB", channel, "update " + "x" * 5000)
     body = channel.messages[-1]["blocks"][1]["text"]["text"]
     assert len(body) <= 3000 and body.endswith("(trimmed)")
 
 
-async def test_a_note_joins_the_timeline(double: SlackDouble, ready) -> None:
+async def test_a_note_joins_the_timeline(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     replies = await run(double, tocsin, "U0BOB", channel, "note restarted the pool on db-2")
     assert replies == [":memo: Added to the INC-1 timeline."]
@@ -279,7 +295,7 @@ async def test_a_note_joins_the_timeline(double: SlackDouble, ready) -> None:
     assert (note.kind, note.actor, note.text) == (TimelineKind.NOTE, "U0BOB", "restarted the pool on db-2")
 
 
-async def test_commands_outside_an_incident_channel_name_the_incident(double: SlackDouble, ready) -> None:
+async def test_commands_outside_an_incident_channel_name_the_incident(double: SlackDouble, ready: Ready) -> None:
     tocsin, _ = ready
     general = double.channel_named("general")
     assert "This isn't an incident channel" in (await run(double, tocsin, "U0BOB", general, "note hi"))[0]
@@ -288,7 +304,7 @@ async def test_commands_outside_an_incident_channel_name_the_incident(double: Sl
 
 
 # ----- acknowledge and resolve -------------------------------------------------------------------
-async def test_acknowledge_records_the_first_and_says_who_to_the_second(double: SlackDouble, ready) -> None:
+async def test_acknowledge_records_the_first_and_says_who_to_the_second(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     ts = header(channel)["ts"]
     await double.click("U0BOB", channel.id, ts, "incident_acknowledge")
@@ -303,7 +319,9 @@ async def test_acknowledge_records_the_first_and_says_who_to_the_second(double: 
     assert "*Acknowledged*\n<@U0BOB>" in header_fields(channel)
 
 
-async def test_the_resolve_button_opens_a_form_for_the_commander_and_refuses_others(double: SlackDouble, ready) -> None:
+async def test_the_resolve_button_opens_a_form_for_the_commander_and_refuses_others(
+    double: SlackDouble, ready: Ready
+) -> None:
     tocsin, channel = ready
     ts = header(channel)["ts"]
     await double.click("U0BOB", channel.id, ts, "incident_resolve")
@@ -326,7 +344,7 @@ async def test_the_resolve_button_opens_a_form_for_the_commander_and_refuses_oth
 
 
 # ----- the timeline -----------------------------------------------------------------------------
-async def test_the_timeline_is_paginated_within_block_kit_limits(double: SlackDouble, ready) -> None:
+async def test_the_timeline_is_paginated_within_block_kit_limits(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     for n in range(55):
         await double.slash_command("U0BOB", channel.id, f"note step {n}")
@@ -367,7 +385,7 @@ async def test_pinned_and_reacted_messages_join_the_timeline_once_at_their_poste
     assert not [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.MESSAGE]
 
 
-async def test_reactions_edits_and_deletions_are_reflected(double: SlackDouble, ready) -> None:
+async def test_reactions_edits_and_deletions_are_reflected(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     ts = double.user_posts("U0BOB", channel.id, "rolled back to 1.2.2")
     other = double.user_posts("U0BOB", channel.id, "lunch?")
@@ -387,7 +405,7 @@ async def test_reactions_edits_and_deletions_are_reflected(double: SlackDouble, 
     assert not [e for e in await stored_timeline(tocsin, 1) if e.kind is TimelineKind.MESSAGE]
 
 
-async def test_messages_outside_incident_channels_are_ignored(double: SlackDouble, ready) -> None:
+async def test_messages_outside_incident_channels_are_ignored(double: SlackDouble, ready: Ready) -> None:
     tocsin, _ = ready
     general = double.channel_named("general")
     general.members.add(double.bot_user_id)
@@ -408,21 +426,25 @@ async def test_a_burst_of_fifty_updates_is_paced_and_header_edits_coalesced(
     )
     channel = await declare(double, tocsin)
     edits_before = len(double.calls_to("chat.update"))
+    started = time.monotonic()
     for n in range(50):
         await double.slash_command("U0ALICE", channel.id, f"update progress {n}")
     await settle(tocsin)
+    took = time.monotonic() - started
     assert [c for c in double.calls if c.error == "ratelimited"] == []
     posted = [m["text"] for m in channel.messages if "progress" in m["text"]]
     assert len(posted) == 50
     edits = len(double.calls_to("chat.update")) - edits_before
-    # 50 posts paced 50 ms apart take about 2.5 s: at one header edit per 500 ms, well under 50 edits.
-    assert 1 <= edits <= 10, edits
+    # 50 posts paced 50 ms apart take about 2.5 s (longer on a loaded machine): at one header edit per
+    # 500 ms (plus the first and the last), far fewer edits than updates.
+    assert 1 <= edits <= min(25, took / 0.5 + 2), (edits, took)
     last = (await stored_incident(tocsin, 1)).last_update_at
+    assert last is not None
     assert f"*Last update*\n<!date^{int(last.timestamp())}^" in header_fields(channel)  # the final state shows
     assert "progress 49" in (await stored_timeline(tocsin, 1))[-1].text
 
 
-async def test_app_home_lists_open_incidents_and_is_refreshed_on_change(double: SlackDouble, ready) -> None:
+async def test_app_home_lists_open_incidents_and_is_refreshed_on_change(double: SlackDouble, ready: Ready) -> None:
     tocsin, channel = ready
     await double.deliver_event(double.home_opened_event("U0CAROL"))
     await settle(tocsin)

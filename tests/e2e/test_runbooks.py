@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,20 +15,22 @@ from bot.domain.incidents import TimelineKind
 from tests.builders import declare
 from tests.conftest import StartTocsin, settle, stored_timeline
 from tests.slack_double import SlackDouble
+from tests.slack_double.server import Channel
 
 
-def runbook_messages(channel) -> list[dict]:
+def runbook_messages(channel: Channel) -> list[dict[str, Any]]:
     return [m for m in channel.messages if m["text"].startswith("Runbook: ")]
 
 
-def step_block(message: dict, step: str) -> str:
+def step_block(message: dict[str, Any], step: str) -> str:
     for block in message["blocks"]:
         if block["type"] == "actions" and any(o["value"] == step for o in block["elements"][0]["options"]):
-            return block["block_id"]
+            block_id: str = block["block_id"]
+            return block_id
     raise AssertionError(step)
 
 
-def ticked(message: dict) -> set[str]:
+def ticked(message: dict[str, Any]) -> set[str]:
     return {
         o["value"]
         for b in message["blocks"]

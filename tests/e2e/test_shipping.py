@@ -167,7 +167,8 @@ CHART = ROOT / "deploy" / "helm" / "tocsin"
 
 
 def chart_values() -> dict[str, Any]:
-    return yaml.safe_load((CHART / "values.yaml").read_text())
+    values: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
+    return values
 
 
 def test_the_helm_chart_has_the_usual_parts_and_values() -> None:
@@ -285,6 +286,7 @@ def test_a_version_tag_publishes_a_multi_arch_image_after_the_tests() -> None:
 @pytest.mark.skipif(shutil.which("actionlint", path=str(Path(sys.executable).parent)) is None, reason="no actionlint")
 def test_the_workflows_pass_actionlint() -> None:
     actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    assert actionlint is not None
     linted = subprocess.run([actionlint], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert linted.returncode == 0, linted.stdout + linted.stderr
     assert {p.name for p in WORKFLOWS.glob("*.yml")} >= {"ci.yml", "release.yml"}
@@ -316,7 +318,9 @@ def test_the_image_health_check_asks_readyz_on_the_port_the_container_is_given(
     readyz_server: tuple[int, list[int]],
 ) -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    check = json.loads(re.search(r"^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$", dockerfile, re.MULTILINE).group(1))
+    healthcheck = re.search(r"^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert healthcheck is not None
+    check = json.loads(healthcheck.group(1))
     assert check[0] == "python"
     port, statuses = readyz_server
     env = {"PATH": os.environ["PATH"], "PORT": str(port)}
@@ -434,7 +438,8 @@ async def test_the_example_env_values_are_refused_naming_the_variable(tmp_path: 
 
 async def test_version_has_one_source(tmp_path: Path) -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE).group(1) == VERSION
+    version = re.search(r'^version = "([^"]+)"', pyproject, re.MULTILINE)
+    assert version is not None and version.group(1) == VERSION
     code, out, _ = await run("--version", env=clean_env(PYTHONPATH=str(ROOT)), cwd=tmp_path)
     assert (code, out.strip()) == (0, f"tocsin {VERSION}")
 

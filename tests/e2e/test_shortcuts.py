@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -16,13 +17,14 @@ TRANSPORTS = ["http", "socket"]
 REPORT = "Checkout returns 502 for every EU customer since the 14:02 deploy\nSee the error dashboard"
 
 
-def view_with(double: SlackDouble, callback_id: str) -> dict:
+def view_with(double: SlackDouble, callback_id: str) -> dict[str, Any]:
     (view,) = [v for v in double.views.values() if v["callback_id"] == callback_id]
     return view
 
 
-def element(view: dict, block_id: str) -> dict:
-    return next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+    return found
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

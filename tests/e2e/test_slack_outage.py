@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.domain.policy import Policy
-from tests.conftest import FakeClock, StartTocsin, settle
+from tests.conftest import FakeClock, StartTocsin, settle, timers_of
 from tests.e2e.test_alerts import POLICY, TOKEN, fixture, post
 from tests.e2e.test_timers import pages_to
 from tests.faults.tcp_proxy import TcpProxy
@@ -81,14 +81,14 @@ async def test_alerts_during_a_slack_outage_are_accepted_and_paged_once_afterwar
     assert (await ready(tocsin.port))[0] == 200  # this replica still takes work: Slack's state is detail
     for _ in range(6):  # a minute of Slack refusing connections: pages wait rather than escalate
         clock.advance(seconds=10)
-        await tocsin.timers.tick()
+        await timers_of(tocsin).tick()
         await settle(tocsin)
     assert shown_pages(double, "U0BOB") == 0
 
     await slack_proxy.restore()
     for _ in range(3):
         clock.advance(seconds=6)
-        await tocsin.timers.tick()
+        await timers_of(tocsin).tick()
         await settle(tocsin)
     assert shown_pages(double, "U0BOB") == GROUPS  # every page, once (alone or in a digest DM)
     assert shown_pages(double, "U0CAROL") == 0  # nobody skipped to the next tier while Slack was away

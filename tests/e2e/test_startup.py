@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -66,7 +67,7 @@ async def read_lines(process: asyncio.subprocess.Process, lines: list[str], unti
             lines.append(line)
 
 
-async def get(port: int, path: str) -> tuple[int, dict]:
+async def get(port: int, path: str) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}{path}") as response:
         return response.status, await response.json()
 

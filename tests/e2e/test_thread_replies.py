@@ -137,7 +137,7 @@ async def test_declaring_from_a_reply_opens_the_timeline_with_it_and_points_from
     double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, transport: str
 ) -> None:
     tocsin = await start_tocsin(sqlite_url, transport=transport)
-    general = double.channel_named("general")
+    general = double.find_channel_named("general")
     assert general is not None
     parent, reply = a_thread(double, general.id)
     await double.message_shortcut("U0ALICE", general.id, reply, "declare_from_message", via=transport)

@@ -1,12 +1,15 @@
 """Reminders and paging, end to end with an injected clock: the real app, the strict Slack double, the
-timer tick driven by the test (`tocsin.timers.tick()`), and restarts and replicas on one database."""
+timer tick driven by the test (`timers_of(tocsin).tick()`), and restarts and replicas on one database."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.app import Tocsin
@@ -16,19 +19,20 @@ from storage.db import session_factory
 from storage.models import PageNotificationRow
 from storage.uow import UnitOfWork
 from tests.builders import PAGING_POLICY, declare
-from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline
+from tests.conftest import FakeClock, StartTocsin, settle, stored_incident, stored_timeline, timers_of
 from tests.slack_double import SlackDouble
+from tests.slack_double.server import Channel
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 
 
 async def tick(tocsin: Tocsin) -> int:
-    fired = await tocsin.timers.tick()
+    fired = await timers_of(tocsin).tick()
     await settle(tocsin)
     return fired
 
 
-def pages_to(double: SlackDouble, user: str) -> list[dict]:
+def pages_to(double: SlackDouble, user: str) -> list[dict[str, Any]]:
     return [m for m in double.dm_messages(user) if "being paged" in m["text"]]
 
 
@@ -37,7 +41,7 @@ def told(double: SlackDouble, user: str) -> list[str]:
     return [r["text"] for r in double.responses if r["user_id"] == user and r.get("text")]
 
 
-def nags(channel) -> list[dict]:
+def nags(channel: Channel) -> list[dict[str, Any]]:
     return [m for m in channel.messages if ":alarm_clock:" in m["text"]]
 
 
@@ -278,7 +282,7 @@ async def test_an_acknowledgement_racing_a_step_leaves_the_page_acknowledged(
     bob_dm = next(c for c in double.channels.values() if c.is_im and "U0BOB" in c.members)
     clock.advance(minutes=5)
     double.latency = 0.2  # the step's DMs are in flight when the click lands
-    step = asyncio.create_task(tocsin.timers.tick())
+    step = asyncio.create_task(timers_of(tocsin).tick())
     await asyncio.sleep(0.05)
     await double.click("U0BOB", bob_dm.id, pages_to(double, "U0BOB")[0]["ts"], "page_acknowledge")
     await step
@@ -305,18 +309,19 @@ async def test_two_schedulers_on_one_database_fire_every_step_exactly_once(
     await settle(two)
     for minutes in (5, 10, 15, 5, 10, 15, 60):
         clock.advance(minutes=minutes)
-        await asyncio.gather(one.timers.tick(), two.timers.tick(), one.timers.tick(), two.timers.tick())
+        await asyncio.gather(timers_of(one).tick(), timers_of(two).tick(), timers_of(one).tick(), timers_of(two).tick())
         await settle(one)
         await settle(two)
     # 50 pages x (3 tiers x 2 rounds) = 300 steps; every (page, round, tier, person) notified once (in a storm
     # like this one most of them in digest DMs), and every page shown to each person it reached.
-    people = ("U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")
+    paged = ("U0BOB", "U0CAROL", "U0DAVE", "U0ERIN")
     async with UnitOfWork(session_factory(one.engine)) as uow:
+        assert uow._session is not None
         found = await uow._session.exec(select(PageNotificationRow))
         rows = [(r.page_id, r.round, r.tier, r.user_id) for r in found]
     assert max(Counter(rows).values()) == 1
-    assert Counter(user for *_, user in rows) == {u: 2 * incidents for u in people}
-    for user in people:
+    assert Counter(user for *_, user in rows) == {u: 2 * incidents for u in paged}
+    for user in paged:
         blocks = [b for m in double.dm_messages(user) for b in m["blocks"]]
         shown = {b["block_id"] for b in blocks if b.get("block_id", "").startswith("page:")}
         assert len(shown) == incidents  # each of the 50 pages, in its own DM or a digest
@@ -358,9 +363,9 @@ async def test_one_slow_slack_call_does_not_hold_back_recording_the_others(
     tocsin = await start_tocsin(sqlite_url, clock=clock)
     channels = [await declare(double, tocsin, f"declare sev2 Slow search {n}") for n in (1, 2)]
     clock.advance(minutes=15)
-    tocsin.timers.record_within = 0.05
+    timers_of(tocsin).record_within = 0.05
     double.fail_next("chat.postMessage", "ratelimited", retry_after=1)  # one nag waits out a 429
-    ticking = asyncio.create_task(tocsin.timers.tick())
+    ticking = asyncio.create_task(timers_of(tocsin).tick())
     recorded_early = False
     while not ticking.done() and not recorded_early:
         await asyncio.sleep(0.02)
@@ -373,13 +378,14 @@ async def test_one_slow_slack_call_does_not_hold_back_recording_the_others(
 
 
 async def test_when_recording_a_tick_together_fails_each_timer_is_recorded_alone(
-    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock, monkeypatch
+    double: SlackDouble, start_tocsin: StartTocsin, sqlite_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from bot.domain.timer_results import TimerResult
     from storage.timer_records import TimerRecords
 
     record = TimerRecords.record
 
-    async def fails_for_more_than_one(self, results, *, token):
+    async def fails_for_more_than_one(self: TimerRecords, results: Sequence[TimerResult], *, token: str) -> list[bool]:
         if len(results) > 1:
             raise RuntimeError("one bad row spoils the batch")
         return await record(self, results, token=token)
@@ -404,11 +410,11 @@ ACK_TIMEOUT_POLICY = {
 }
 
 
-def dm_channel(double: SlackDouble, user: str):
+def dm_channel(double: SlackDouble, user: str) -> Channel:
     return next(c for c in double.channels.values() if c.is_im and user in c.members)
 
 
-def buttons(message: dict) -> list[str]:
+def buttons(message: dict[str, Any]) -> list[str]:
     return [e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 

@@ -4,23 +4,26 @@ recording Slack gateway. Each test runs in milliseconds."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from bot.domain.drafts import UpdateDraft
 from bot.domain.errors import UserError
-from bot.domain.incidents import IC_ROLE, Incident, NewIncident, Status, TimelineKind
+from bot.domain.incidents import IC_ROLE, Incident, NewIncident, Status, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
+from bot.domain.slack_values import ReplyTarget
 from bot.runtime.metrics import Metrics
+from bot.slack import messages
 from bot.usecases.capture import MessageCapture
 from bot.usecases.declare import IncidentService
 from bot.usecases.lifecycle import Lifecycle
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.outbox import Outbox
+from bot.usecases.ports import UnitOfWorkFactory
 from bot.usecases.respond import ResponseService
 from bot.usecases.visibility import Visibility
-from tests.conftest import FakeClock
-from tests.service.fakes import RecordingSlack, memory_database
+from tests.service.fakes import FakeClock, RecordingSlack, memory_database
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
@@ -28,18 +31,21 @@ NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 class World:
     """One incident, #inc-1, declared by Alice (its IC), and the use cases around it."""
 
-    def __init__(self, uow, slack: RecordingSlack, clock: FakeClock, policy: Policy) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, slack: RecordingSlack, clock: FakeClock, policy: Policy) -> None:
         self.uow, self.slack, self.clock, self.policy = uow, slack, clock, policy
-        header = HeaderKeeper(uow=uow, slack=slack, policy=policy, clock=clock, min_interval=0)
+        shown = messages
+        header = HeaderKeeper(uow=uow, slack=slack, messages=shown, policy=policy, clock=clock, min_interval=0)
         self.visibility = Visibility(slack)
-        home = HomeKeeper(uow=uow, slack=slack, policy=policy, clock=clock, visibility=self.visibility)
+        home = HomeKeeper(uow=uow, slack=slack, messages=shown, policy=policy, clock=clock, visibility=self.visibility)
         self.response = ResponseService(
-            uow=uow, slack=slack, policy=policy, clock=clock, header=header, home=home,
-            outbox=Outbox(uow=uow, slack=slack, clock=clock), visibility=self.visibility,
+            uow=uow, slack=slack, messages=shown, policy=policy, clock=clock, header=header, home=home,
+            outbox=Outbox(uow=uow, slack=slack, messages=shown, clock=clock), visibility=self.visibility,
         )  # fmt: skip
-        self.lifecycle = Lifecycle(uow=uow, policy=policy, clock=clock, announce=self.response.announce)
-        self.capture = MessageCapture(uow=uow, slack=slack, clock=clock)
-        self.incidents = IncidentService(uow=uow, slack=slack, policy=policy, metrics=Metrics(), clock=clock)
+        self.lifecycle = Lifecycle(uow=uow, messages=shown, policy=policy, clock=clock, announce=self.response.announce)
+        self.capture = MessageCapture(uow=uow, slack=slack, messages=shown, clock=clock)
+        self.incidents = IncidentService(
+            uow=uow, slack=slack, messages=shown, policy=policy, metrics=Metrics(), clock=clock
+        )
 
     async def declared(self) -> Incident:
         new = NewIncident(
@@ -52,7 +58,7 @@ class World:
             await uow.commit()
         return await self.response.get(incident.id)
 
-    async def timeline(self, incident: Incident) -> list:
+    async def timeline(self, incident: Incident) -> list[TimelineEntry]:
         async with self.uow(read_only=True) as uow:
             return await uow.incidents.timeline(incident.id)
 
@@ -110,7 +116,7 @@ async def test_a_resolved_incident_refuses_a_status_move_back_without_reopening(
 async def test_a_pinned_message_is_captured_once_whatever_the_redeliveries(world: World) -> None:
     incident = await world.declared()
     message = {"user": "U0BOB", "text": "rolled back &amp; watching", "permalink": "https://x.slack.com/p1"}
-    pinned = {"channel_id": "C0INC1", "ts": "1700000100.000200", "reason": "pin", "message": message}
+    pinned: dict[str, Any] = {"channel_id": "C0INC1", "ts": "1700000100.000200", "reason": "pin", "message": message}
     kept = [await world.capture.capture(event_id=event, **pinned) for event in ("Ev1", "Ev1", "Ev2")]
     assert kept == [True, False, True]  # a redelivery is ignored; a second pin event is the same entry
     captured = [e for e in await world.timeline(incident) if e.kind is TimelineKind.MESSAGE]
@@ -126,7 +132,9 @@ async def test_a_control_used_outside_its_incident_channel_changes_nothing(world
             incident.id, severity="SEV1", reason="", actor="U0ALICE", reply_to=None, in_channel="C0ELSEWHERE"
         )
     with pytest.raises(UserError, match="another incident's channel"):
-        await world.response.acknowledge(incident.id, actor="U0ALICE", reply_to=None, in_channel="C0ELSEWHERE")
+        await world.response.acknowledge(
+            incident.id, actor="U0ALICE", reply_to=ReplyTarget("U0ALICE"), in_channel="C0ELSEWHERE"
+        )
     assert await world.timeline(incident) == before and world.slack.calls == []
     changed = await world.response.change_severity(
         incident.id, severity="SEV1", reason="", actor="U0ALICE", reply_to=None, in_channel="C0INC1"

@@ -8,8 +8,7 @@ from bot.domain.follow_ups import FollowUp
 from bot.domain.incidents import TimelineEntry, TimelineKind
 from bot.domain.summary import RECENT_SHOWN, summarise
 from bot.usecases.visibility import Visibility
-from tests.builders import an_incident
-from tests.service.fakes import RecordingSlack
+from tests.service.fakes import RecordingSlack, an_incident
 
 
 class Ticking:

@@ -242,8 +242,16 @@ class SlackDouble:
         self.channels[channel.id] = channel
         return channel
 
-    def channel_named(self, name: str) -> Channel | None:
+    def find_channel_named(self, name: str) -> Channel | None:
+        """The channel (not a DM) called `name`, with or without its `#`; None when there is none."""
         return next((c for c in self.channels.values() if c.name == name.lstrip("#") and not c.is_im), None)
+
+    def channel_named(self, name: str) -> Channel:
+        """The channel (not a DM) called `name`, with or without its `#`; LookupError when there is none."""
+        channel = self.find_channel_named(name)
+        if channel is None:
+            raise LookupError(f"no channel is called {name!r}")
+        return channel
 
     def fail_next(
         self, method: str, error: str = "ratelimited", *, retry_after: int | None = 1, times: int = 1
@@ -283,7 +291,7 @@ class SlackDouble:
         return [c for c in self.calls if c.method == method and c.error is None]
 
     def messages_in(self, channel: str) -> list[dict[str, Any]]:
-        found = self.channels.get(channel) or self.channel_named(channel)
+        found = self.channels.get(channel) or self.find_channel_named(channel)
         return list(found.messages) if found else []
 
     def dm_messages(self, user_id: str) -> list[dict[str, Any]]:
@@ -380,9 +388,9 @@ class SlackDouble:
         except SlackError as exc:
             call.error = exc.error
             if exc.error == "ratelimited":
-                retry_after = str(exc.extra.get("retry_after", 1))
+                retry_header = str(exc.extra.get("retry_after", 1))
                 return web.json_response(
-                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": retry_after}
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": retry_header}
                 )
             return web.json_response({"ok": False, "error": exc.error, **exc.extra})
         finally:
@@ -417,7 +425,8 @@ class SlackDouble:
         ref = args.get(key)
         if not ref:
             raise SlackError("channel_not_found")
-        channel = self.channels.get(ref) or (self.channel_named(ref) if by_name and str(ref).startswith("#") else None)
+        by_its_name = by_name and str(ref).startswith("#")
+        channel = self.channels.get(ref) or (self.find_channel_named(ref) if by_its_name else None)
         if channel is None:
             raise SlackError("channel_not_found")
         if channel.is_private and not channel.is_im:
@@ -441,7 +450,7 @@ class SlackDouble:
             raise SlackError("invalid_name_maxlength")
         if not CHANNEL_NAME.match(name):
             raise SlackError("invalid_name_specials")
-        if self.channel_named(name) is not None:
+        if self.find_channel_named(name) is not None:
             raise SlackError("name_taken")
         channel = Channel(id=self._new_id("C"), name=name, is_private=_truthy(args.get("is_private")))
         channel.creator = self.bot_user_id
@@ -651,7 +660,7 @@ class SlackDouble:
 
     def m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         filename, length = args.get("filename"), args.get("length")
-        if not filename or length in (None, ""):
+        if not filename or length is None or length == "":
             raise SlackError("invalid_arguments")
         file_id = self._new_id("F")
         self._pending_uploads[file_id] = {"filename": filename, "length": int(length), "data": None}
@@ -718,7 +727,7 @@ class SlackDouble:
         if isinstance(view, str):
             view = json.loads(view)
         errors = validate_view(view)
-        if errors:
+        if errors or not isinstance(view, dict):  # a view that is not an object has errors
             raise SlackError("invalid_arguments", response_metadata={"messages": errors})
         stored = {**view, "id": self._new_id("V"), "hash": uuid.uuid4().hex, "team_id": self.team_id}
         self.views[stored["id"]] = stored
@@ -1332,7 +1341,8 @@ def _document_markdown(content: Any) -> str:
         raise SlackError("invalid_arguments")
     if len(content["markdown"]) > MAX_CANVAS_MARKDOWN:
         raise SlackError("canvas_too_large")
-    return content["markdown"]
+    markdown: str = content["markdown"]
+    return markdown
 
 
 def _channel_json(channel: Channel, bot_user_id: str) -> dict[str, Any]:

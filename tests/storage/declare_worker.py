@@ -8,6 +8,7 @@ import sys
 from bot.domain.incidents import NewIncident
 from bot.domain.policy import Policy
 from bot.runtime.metrics import Metrics
+from bot.slack import messages
 from bot.usecases.declare import IncidentService
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
@@ -18,9 +19,10 @@ async def declare_many(url: str, count: int, tag: str) -> None:
     sessions = session_factory(engine)
     service = IncidentService(
         uow=lambda **kw: UnitOfWork(sessions, **kw),
-        slack=None,
+        slack=None,  # type: ignore[arg-type]  # recording a declaration never reaches Slack
+        messages=messages,
         policy=Policy(),
-        metrics=Metrics(),  # type: ignore[arg-type]
+        metrics=Metrics(),
     )
     news = [
         NewIncident(team_id="T1", title=f"{tag} {n}", severity="SEV2", declared_by="U1", declare_key=f"{tag}:{n}")

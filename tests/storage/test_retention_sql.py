@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine
+from storage.event_models import EventDeliveryRow, EventRow
 from storage.migrate import upgrade_to_head
 from storage.models import (
     AlertGroupRow,
@@ -53,6 +54,16 @@ async def add(conn: Any, row: type[Any], **values: Any) -> int | None:
         await conn.execute(insert)
         return None
     return int((await conn.execute(insert.returning(table(row).c.id))).scalar_one())
+
+
+async def logged_event(conn: Any, incident_id: int) -> None:
+    """An event of the incident on the log, with a delivery to a subscriber that has not handled it yet."""
+    values = {"kind": "incident.note_added", "version": 1, "stream": f"incident:{incident_id}", "private": False}
+    insert = sa.insert(table(EventRow)).values(
+        id=f"evt_{incident_id}", incident_id=incident_id, occurred_at=OLD, data={"text": "t"}, **values
+    )
+    seq = (await conn.execute(insert.returning(table(EventRow).c.seq))).scalar_one()
+    await add(conn, EventDeliveryRow, subscriber="audit", event_seq=seq, stream=values["stream"], due_at=OLD)
 
 
 def statements() -> list[str]:
@@ -180,8 +191,10 @@ async def count(conn: Any, row: type[Any]) -> int:
 async def test_the_retention_script_deletes_old_data_and_keeps_what_is_still_needed(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await add(conn, WorkspaceCounter, team_id="T1", last_number=6)
-        await incident(conn, 1, resolved=OLD)  # old and done with: goes, with everything it refers to
-        await incident(conn, 2, resolved=NEW)  # recently resolved: stays
+        gone = await incident(conn, 1, resolved=OLD)  # old and done with: goes, with everything it refers to
+        stays = await incident(conn, 2, resolved=NEW)  # recently resolved: stays
+        for incident_id in (gone, stays):  # each has an event on the log, still waiting for a subscriber
+            await logged_event(conn, incident_id)
         await incident(conn, 3, resolved=None, status="investigating")  # open: stays
         kept_open = await incident(conn, 4, resolved=OLD)  # old, but a follow-up is still open: stays
         await add(
@@ -223,6 +236,10 @@ async def test_the_retention_script_deletes_old_data_and_keeps_what_is_still_nee
         assert {"still-firing", "old-firing-page", "new-page"} <= keys and not {"i1", "old-page"} & keys
         events = set((await conn.execute(sa.select(table(ProcessedEventRow).c.event_id))).scalars())
         assert events == {"Ev-new"}
+        logged = list((await conn.execute(sa.select(table(EventRow).c.incident_id))).scalars())
+        assert logged == [stays]  # incident 1's event went, with its delivery
+        waiting = list((await conn.execute(sa.select(table(EventDeliveryRow).c.subscriber))).scalars())
+        assert waiting == ["audit"]
         viewers = set((await conn.execute(sa.select(table(HomeViewerRow).c.user_id))).scalars())
         assert viewers == {"U-new"}
         counter = await conn.execute(sa.select(table(WorkspaceCounter).c.last_number))

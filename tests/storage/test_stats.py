@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.follow_ups import NewFollowUp
 from bot.domain.incidents import NewIncident
@@ -16,7 +19,8 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture
-async def sessions(database_url: str):
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated database of each kind."""
     engine = create_engine(database_url)
     await upgrade_to_head(engine)
     yield session_factory(engine)
@@ -24,7 +28,7 @@ async def sessions(database_url: str):
 
 
 async def add_incident(
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     n: int,
     *,
     severity: str,
@@ -61,8 +65,13 @@ async def add_incident(
     return incident.id
 
 
-async def test_figures_per_severity_weekly_counts_repeats_detection_and_follow_ups(sessions) -> None:
-    minutes = lambda m: timedelta(minutes=m)  # noqa: E731
+async def test_figures_per_severity_weekly_counts_repeats_detection_and_follow_ups(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+
+    def minutes(m: int) -> timedelta:
+        return timedelta(minutes=m)
+
     # SEV1: acknowledged after 2, 4 and 9 minutes (median 4, mean 5); resolved after 60 and 120 (median 90).
     first = await add_incident(
         sessions,
@@ -141,7 +150,9 @@ async def test_figures_per_severity_weekly_counts_repeats_detection_and_follow_u
     assert everything.repeats == 2  # with all time, incident 6 makes 1 and 2 repeats
 
 
-async def test_an_odd_number_of_measurements_has_the_middle_one_as_median(sessions) -> None:
+async def test_an_odd_number_of_measurements_has_the_middle_one_as_median(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     for n, ack in enumerate((1, 100, 7), start=1):
         await add_incident(
             sessions, n, severity="SEV2", declared=NOW - timedelta(hours=n), ack_after=timedelta(seconds=ack)
@@ -153,7 +164,7 @@ async def test_an_odd_number_of_measurements_has_the_middle_one_as_median(sessio
     assert sev2.acknowledge.mean == pytest.approx(36)
 
 
-async def test_no_incidents_gives_empty_figures(sessions) -> None:
+async def test_no_incidents_gives_empty_figures(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with UnitOfWork(sessions, read_only=True) as uow:
         stats = await uow.stats.incident_stats("T1", since=NOW - timedelta(days=30), now=NOW, today=NOW.date())
     assert stats.total == 0 and stats.by_severity == [] and stats.repeat_rate is None

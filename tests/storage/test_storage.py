@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.incidents import IC_ROLE, NewIncident, Status, TimelineKind
 from bot.domain.policy import Policy
 from bot.runtime.metrics import Metrics
+from bot.slack import messages
 from bot.usecases.declare import IncidentService
 from storage.db import create_engine, session_factory
 from storage.migrate import current_revision, head_revision, upgrade_to_head
@@ -25,19 +30,26 @@ def new_incident(n: int = 1, *, key: str | None = None, team: str = "T1") -> New
 
 
 @pytest.fixture
-async def engine(database_url: str):
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of each kind."""
     engine = create_engine(database_url)
     await upgrade_to_head(engine)
     yield engine
     await engine.dispose()
 
 
-def service_on(engine) -> IncidentService:
+def service_on(engine: AsyncEngine) -> IncidentService:
     sessions = session_factory(engine)
-    return IncidentService(uow=lambda **kw: UnitOfWork(sessions, **kw), slack=None, policy=Policy(), metrics=Metrics())  # type: ignore[arg-type]
+    return IncidentService(
+        uow=lambda **kw: UnitOfWork(sessions, **kw),
+        slack=None,  # type: ignore[arg-type]  # recording a declaration never reaches Slack
+        messages=messages,
+        policy=Policy(),
+        metrics=Metrics(),
+    )
 
 
-async def numbers(engine, team: str = "T1") -> list[int]:
+async def numbers(engine: AsyncEngine, team: str = "T1") -> list[int]:
     async with UnitOfWork(session_factory(engine)) as uow:
         return sorted(i.number for i in await uow.incidents.open_incidents(team))
 
@@ -53,7 +65,7 @@ async def test_migrations_reach_head_and_running_them_again_changes_nothing(data
         await engine.dispose()
 
 
-async def test_the_migrated_schema_matches_the_models(engine) -> None:
+async def test_the_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
     """Every table, column and index the models declare is what the migrations built (nothing missing,
     nothing extra): the check alembic's autogenerate makes before writing a migration."""
     from alembic.autogenerate import compare_metadata
@@ -62,9 +74,9 @@ async def test_the_migrated_schema_matches_the_models(engine) -> None:
 
     import storage.models  # noqa: F401 - registers the tables
 
-    def differences(connection) -> list:
+    def differences(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": False})
-        return compare_metadata(context, SQLModel.metadata)
+        return list(compare_metadata(context, SQLModel.metadata))
 
     async with engine.connect() as connection:
         assert await connection.run_sync(differences) == []
@@ -80,7 +92,7 @@ async def test_replicas_migrating_at_once_both_succeed(database_url: str) -> Non
             await e.dispose()
 
 
-async def test_a_rolled_back_declaration_gives_its_number_back(engine) -> None:
+async def test_a_rolled_back_declaration_gives_its_number_back(engine: AsyncEngine) -> None:
     sessions = session_factory(engine)
     async with UnitOfWork(sessions) as uow:
         assert await uow.incidents.next_number("T1") == 1
@@ -92,7 +104,7 @@ async def test_a_rolled_back_declaration_gives_its_number_back(engine) -> None:
     assert await numbers(engine) == [1]
 
 
-async def test_numbers_are_per_workspace(engine) -> None:
+async def test_numbers_are_per_workspace(engine: AsyncEngine) -> None:
     service = service_on(engine)
     await service.record_declaration(new_incident(1, team="TA"))
     await service.record_declaration(new_incident(2, team="TB"))
@@ -101,7 +113,7 @@ async def test_numbers_are_per_workspace(engine) -> None:
     assert await numbers(engine, "TB") == [1]
 
 
-async def test_concurrent_declarations_get_unique_gap_free_numbers(engine, database_url: str) -> None:
+async def test_concurrent_declarations_get_unique_gap_free_numbers(engine: AsyncEngine, database_url: str) -> None:
     other = create_engine(database_url)  # a second connection pool, as a second replica would have
     try:
         services = [service_on(engine), service_on(other)]
@@ -111,7 +123,7 @@ async def test_concurrent_declarations_get_unique_gap_free_numbers(engine, datab
     assert await numbers(engine) == list(range(1, 41))
 
 
-async def test_two_processes_declaring_at_once_get_gap_free_numbers(engine, database_url: str) -> None:
+async def test_two_processes_declaring_at_once_get_gap_free_numbers(engine: AsyncEngine, database_url: str) -> None:
     workers = [
         await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.storage.declare_worker", database_url, "25", tag
@@ -123,7 +135,7 @@ async def test_two_processes_declaring_at_once_get_gap_free_numbers(engine, data
     assert await numbers(engine) == list(range(1, 51))
 
 
-async def test_the_same_declaration_racing_itself_creates_one_incident_and_no_gap(engine) -> None:
+async def test_the_same_declaration_racing_itself_creates_one_incident_and_no_gap(engine: AsyncEngine) -> None:
     service = service_on(engine)
     results = await asyncio.gather(*(service.record_declaration(new_incident(1, key="same")) for _ in range(5)))
     assert sum(created for _, created in results) == 1
@@ -132,7 +144,7 @@ async def test_the_same_declaration_racing_itself_creates_one_incident_and_no_ga
     assert await numbers(engine) == [1, 2]
 
 
-async def test_a_declaration_records_the_declarer_as_commander_and_the_timeline(engine) -> None:
+async def test_a_declaration_records_the_declarer_as_commander_and_the_timeline(engine: AsyncEngine) -> None:
     incident, created = await service_on(engine).record_declaration(new_incident())
     assert created and incident.status is Status.INVESTIGATING and incident.commander == "U1"
     async with UnitOfWork(session_factory(engine)) as uow:
@@ -142,7 +154,7 @@ async def test_a_declaration_records_the_declarer_as_commander_and_the_timeline(
     assert [e.kind for e in timeline] == [TimelineKind.DECLARED, TimelineKind.ROLE_ASSIGNED]
 
 
-async def test_timestamps_come_back_in_utc_and_naive_ones_are_refused(engine) -> None:
+async def test_timestamps_come_back_in_utc_and_naive_ones_are_refused(engine: AsyncEngine) -> None:
     sessions = session_factory(engine)
     paris = timezone(timedelta(hours=1))
     async with UnitOfWork(sessions) as uow:

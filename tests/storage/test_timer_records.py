@@ -3,6 +3,7 @@ under a lease, and recording a tick's results in one transaction, leaving overta
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,14 +14,18 @@ from bot.domain.timer_results import AckTimedOut, FollowUpReminded, PageStepped,
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import FollowUpRow, IncidentRow, PageRow, RoleAssignmentRow
+from storage.timer_records import Claimed
 from storage.uow import UnitOfWork
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 
+Units = Callable[[], UnitOfWork]  # a new unit of work on the test's database each call
+
 
 @pytest.fixture
-async def uow(database_url: str):
+async def uow(database_url: str) -> AsyncIterator[Units]:
+    """Units of work on a migrated database of each kind."""
     engine = create_engine(database_url)
     await upgrade_to_head(engine)
     sessions = session_factory(engine)
@@ -28,12 +33,19 @@ async def uow(database_url: str):
     await engine.dispose()
 
 
-async def seed(uow) -> dict[str, int]:
+def stored_id(row: IncidentRow | PageRow | FollowUpRow) -> int:
+    """A flushed row's primary key."""
+    assert row.id is not None
+    return row.id
+
+
+async def seed(uow: Units) -> dict[str, int]:
     """Incident 1: reminder due, with an IC and a channel; incident 2: reminder not yet due. Pages on
     incident 1: one due; one acknowledged (no ack timeout); one not yet due; one acknowledged whose ack
     timeout is due. A follow-up of incident 1 due."""
     async with uow() as u:
         session = u._session
+        assert session is not None
         incidents = [
             IncidentRow(
                 team_id="T1",
@@ -51,7 +63,7 @@ async def seed(uow) -> dict[str, int]:
         ]
         session.add_all(incidents)
         await session.flush()
-        first = incidents[0].id
+        first = stored_id(incidents[0])
         session.add(
             RoleAssignmentRow(incident_id=first, role=IC_ROLE, user_id="U0IC", assigned_by="U0ALICE", assigned_at=NOW)
         )
@@ -83,19 +95,24 @@ async def seed(uow) -> dict[str, int]:
         )  # fmt: skip
         session.add(item)
         await session.flush()
-        ids = {"incident": first, "page": pages[0].id, "follow_up": item.id, "ack_timeout": pages[3].id}
+        ids = {
+            "incident": first,
+            "page": stored_id(pages[0]),
+            "follow_up": stored_id(item),
+            "ack_timeout": stored_id(pages[3]),
+        }
         await u.commit()
     return ids
 
 
-async def claim(uow, token: str, now: datetime = NOW):
+async def claim(uow: Units, token: str, now: datetime = NOW) -> Claimed:
     async with uow() as u:
         claimed = await u.timers.claim(now=now, lease=LEASE, token=token, limit=50)
         await u.commit()
     return claimed
 
 
-async def test_a_claim_takes_what_is_due_once_with_what_firing_needs_until_the_lease_ends(uow) -> None:
+async def test_a_claim_takes_what_is_due_once_with_what_firing_needs_until_the_lease_ends(uow: Units) -> None:
     ids = await seed(uow)
     claimed = await claim(uow, "tick-a")
     assert list(claimed.reminders) == [ids["incident"]]
@@ -118,7 +135,7 @@ async def test_a_claim_takes_what_is_due_once_with_what_firing_needs_until_the_l
     assert set(again.reminders) == {ids["incident"]} and ids["page"] in again.pages
 
 
-async def test_recording_moves_timers_on_and_leaves_overtaken_ones_alone(uow) -> None:
+async def test_recording_moves_timers_on_and_leaves_overtaken_ones_alone(uow: Units) -> None:
     ids = await seed(uow)
     claimed = await claim(uow, "tick-a")
     incident = claimed.reminders[ids["incident"]]
@@ -128,6 +145,7 @@ async def test_recording_moves_timers_on_and_leaves_overtaken_ones_alone(uow) ->
         await u.incidents.set_update_due(incident.id, NOW + timedelta(minutes=30))
         assert await u.pages.acknowledge(page.id, user_id="U0BOB", now=NOW, reopens_at=None)
         await u.commit()
+    assert incident.reminder_at is not None
     reminder = ReminderSent(
         incident_id=incident.id,
         due_at=incident.reminder_at,
@@ -162,6 +180,7 @@ async def test_recording_moves_timers_on_and_leaves_overtaken_ones_alone(uow) ->
         stored = await u.pages.get(page.id)
         notified = await u.pages.notifications(page.id)
         follow_up = (await u.follow_ups.of_incident(incident.id))[0]
+    assert after is not None and stored is not None
     # The update's new due time stands; the overtaken nag is not on the timeline.
     assert after.reminder_at == NOW + timedelta(minutes=30) and after.reminders_sent == 0
     assert "Update overdue" not in timeline
@@ -177,7 +196,7 @@ async def test_recording_moves_timers_on_and_leaves_overtaken_ones_alone(uow) ->
         assert len(await u.pages.notifications(page.id)) == 1
 
 
-async def test_a_recorded_step_moves_the_page_on_and_a_released_claim_is_free_at_once(uow) -> None:
+async def test_a_recorded_step_moves_the_page_on_and_a_released_claim_is_free_at_once(uow: Units) -> None:
     ids = await seed(uow)
     claimed = await claim(uow, "tick-a")
     page, channel = claimed.pages[ids["page"]]
@@ -203,8 +222,9 @@ async def test_a_recorded_step_moves_the_page_on_and_a_released_claim_is_free_at
         await u.commit()
     assert taken == [True, True, True]
     async with uow() as u:
-        assert (await u.pages.get(page.id)).status == "exhausted"
+        stored = await u.pages.get(page.id)
         timeline = [e.text for e in await u.incidents.timeline(ids["incident"])]
+    assert stored is not None and stored.status == "exhausted"
     assert timeline.count("Nobody acknowledged the page after 1 steps") == 1
     # Released: claimable again straight away, not after the lease; the exhausted page is not.
     again = await claim(uow, "tick-b")
@@ -217,7 +237,9 @@ async def test_a_recorded_step_moves_the_page_on_and_a_released_claim_is_free_at
 
 
 @pytest.mark.parametrize("renewed_meanwhile", [False, True])
-async def test_a_due_ack_timeout_reopens_the_page_unless_acknowledged_again(uow, renewed_meanwhile: bool) -> None:
+async def test_a_due_ack_timeout_reopens_the_page_unless_acknowledged_again(
+    uow: Units, renewed_meanwhile: bool
+) -> None:
     ids = await seed(uow)
     claimed = await claim(uow, "tick-a")
     page, channel = claimed.pages[ids["ack_timeout"]]
@@ -225,6 +247,7 @@ async def test_a_due_ack_timeout_reopens_the_page_unless_acknowledged_again(uow,
         async with uow() as u:
             assert await u.pages.renew_acknowledgement(page.id, reopens_at=NOW + timedelta(minutes=30))
             await u.commit()
+    assert page.next_step_at is not None
     timed_out = AckTimedOut(
         page=page,
         channel_id=channel,
@@ -239,6 +262,7 @@ async def test_a_due_ack_timeout_reopens_the_page_unless_acknowledged_again(uow,
     async with uow() as u:
         stored = await u.pages.get(page.id)
         timeline = [e.text for e in await u.incidents.timeline(ids["incident"])]
+    assert stored is not None
     if renewed_meanwhile:
         assert stored.status == ACKNOWLEDGED and stored.next_step_at == NOW + timedelta(minutes=30)
         assert "Acknowledgement timed out" not in timeline
@@ -247,7 +271,7 @@ async def test_a_due_ack_timeout_reopens_the_page_unless_acknowledged_again(uow,
         assert stored.next_step_at == NOW and "Acknowledgement timed out" in timeline
 
 
-async def test_resolving_stops_the_incidents_pages_and_ack_timeouts(uow) -> None:
+async def test_resolving_stops_the_incidents_pages_and_ack_timeouts(uow: Units) -> None:
     ids = await seed(uow)
     async with uow() as u:
         cancelled, timeouts_stopped = await u.pages.stop_for_incident(ids["incident"])
@@ -256,16 +280,17 @@ async def test_resolving_stops_the_incidents_pages_and_ack_timeouts(uow) -> None
     assert timeouts_stopped == [ids["ack_timeout"]]
     assert (await claim(uow, "tick-a", now=NOW + timedelta(hours=1))).pages == {}  # no step, no ack timeout
     async with uow() as u:
-        assert (await u.pages.get(ids["ack_timeout"])).status == ACKNOWLEDGED
+        stored = await u.pages.get(ids["ack_timeout"])
+    assert stored is not None and stored.status == ACKNOWLEDGED
 
 
-async def test_an_alert_resolving_stops_an_acknowledged_pages_ack_timeout(uow) -> None:
+async def test_an_alert_resolving_stops_an_acknowledged_pages_ack_timeout(uow: Units) -> None:
     ids = await seed(uow)
     async with uow() as u:
         stopped = await u.pages.cancel(ids["ack_timeout"])
         await u.commit()
     assert stopped.cancelled == [] and stopped.timeouts_stopped == [ids["ack_timeout"]]  # nothing to cancel
     async with uow() as u:
-        stopped = await u.pages.get(ids["ack_timeout"])
-    assert stopped.status == ACKNOWLEDGED and stopped.next_step_at is None
+        stored = await u.pages.get(ids["ack_timeout"])
+    assert stored is not None and stored.status == ACKNOWLEDGED and stored.next_step_at is None
     assert ids["ack_timeout"] not in (await claim(uow, "tick-a", now=NOW + timedelta(hours=1))).pages

@@ -1,10 +1,11 @@
 """Block Kit builders stay within Slack's limits and never let user text ping anyone."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.incidents import DetectedVia, Incident, Status
 from bot.domain.policy import Policy
-from bot.entrypoints.command_parser import SUBCOMMANDS
+from bot.entrypoints.command_types import SUBCOMMANDS
 from bot.slack import blocks
 from bot.slack.mrkdwn import escape, plain_from_slack, trim
 from tests.slack_double.blockkit import validate_blocks, validate_view
@@ -13,7 +14,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def incident(**changes: object) -> Incident:
-    values: dict = {
+    values: dict[str, Any] = {
         "id": 1,
         "team_id": "T1",
         "number": 7,

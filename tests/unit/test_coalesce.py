@@ -3,28 +3,37 @@
 import asyncio
 import itertools
 import time
+from dataclasses import dataclass, field
 
 from bot.runtime.coalesce import Coalescer
 
 
+@dataclass
+class Page:
+    """A value that changes and every value a render has shown, in order."""
+
+    value: int = 0
+    shown: list[int] = field(default_factory=list)
+
+
 async def test_a_burst_of_requests_runs_at_most_twice_and_everyone_sees_their_change() -> None:
-    state = {"value": 0, "shown": []}
+    state = Page()
 
     async def render(_key: str) -> None:
-        seen = state["value"]
+        seen = state.value
         await asyncio.sleep(0.01)
-        state["shown"].append(seen)
+        state.shown.append(seen)
 
     coalescer = Coalescer(render)
 
     async def change_and_refresh(n: int) -> int:
-        state["value"] = n
+        state.value = n
         await coalescer.request("inc-1")
-        return state["shown"][-1]
+        return state.shown[-1]
 
     shown = await asyncio.gather(*(change_and_refresh(n) for n in range(1, 51)))
     assert coalescer.runs <= 2
-    assert state["shown"][-1] == 50
+    assert state.shown[-1] == 50
     assert all(last >= n for n, last in zip(range(1, 51), shown, strict=True))
 
 

@@ -1,19 +1,22 @@
 """Parsing `/incident …`."""
 
+import dataclasses
 import re
 from datetime import date
 
 import pytest
 
 from bot.domain.errors import UsageError, UserError
-from bot.domain.incidents import Status
+from bot.domain.incidents import Status, Target
 from bot.domain.policy import Policy
-from bot.entrypoints.command_parser import (
+from bot.entrypoints.command_parser import parse_command
+from bot.entrypoints.command_types import (
     AddFollowUp,
     AddNote,
     AssignRole,
     ChangeSeverity,
     ChangeStatus,
+    ChangeVisibility,
     Declare,
     Help,
     ListFollowUps,
@@ -22,11 +25,9 @@ from bot.entrypoints.command_parser import (
     Reopen,
     Resolve,
     ShowStats,
+    ShowSummary,
     ShowTimeline,
-    Target,
-    parse_command,
 )
-from bot.entrypoints.command_types import ChangeVisibility, ShowSummary
 
 POLICY = Policy()
 
@@ -190,7 +191,7 @@ def test_every_command_the_parser_builds_has_exactly_one_handler() -> None:
     assert set(_WORKSPACE) | set(_IN_AN_INCIDENT) == kinds
     assert not set(_WORKSPACE) & set(_IN_AN_INCIDENT)
     # Commands handled on an incident are the ones that name one.
-    assert all("target" in kind.__dataclass_fields__ for kind in _IN_AN_INCIDENT)
+    assert all("target" in {field.name for field in dataclasses.fields(kind)} for kind in _IN_AN_INCIDENT)
 
 
 @pytest.mark.parametrize("text", ["summary now", "public please"])

@@ -1,6 +1,7 @@
 """Reading the declare modal."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.domain.incidents import DetectedVia
 from bot.domain.policy import Policy
@@ -9,7 +10,8 @@ from bot.entrypoints.declare_form import DeclareForm, read_declare_form
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def state(**values: dict) -> dict:
+def state(**values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A modal's `state.values`: one input per block id."""
     return {block: {"value": value} for block, value in values.items()}
 
 
@@ -40,4 +42,5 @@ def test_blank_title_unknown_severity_and_a_future_start_are_errors_beside_their
         Policy(),
         now=NOW,
     )
+    assert isinstance(errors, dict)
     assert set(errors) == {"title", "severity", "started_at"}

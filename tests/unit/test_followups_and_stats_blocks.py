@@ -10,7 +10,8 @@ import pytest
 from bot.domain.errors import UserError
 from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
 from bot.domain.stats import Durations, IncidentStats, SeverityStats
-from bot.slack.blocks import learning as review_blocks
+from bot.slack.blocks.follow_ups import follow_up_list
+from bot.slack.blocks.stats import WEEKS_SHOWN, stats_message
 from tests.slack_double.blockkit import validate_blocks
 
 LONDON = ZoneInfo("Europe/London")
@@ -58,7 +59,7 @@ def follow_up(n: int, **extra: object) -> FollowUp:
 
 def test_a_long_follow_up_list_stays_within_limits_escapes_text_and_says_how_many_more() -> None:
     items = [follow_up(n) for n in range(1, 61)] + [follow_up(99, done_at=datetime(2026, 11, 2, tzinfo=UTC))]
-    text, blocks = review_blocks.follow_up_list(items, heading="Open follow-ups", today=date(2026, 11, 23))
+    text, blocks = follow_up_list(items, heading="Open follow-ups", today=date(2026, 11, 23))
     assert validate_blocks(blocks) == []
     assert len(blocks) <= 50 and "… and 41 more" in blocks[-1]["elements"][0]["text"]
     assert "<!here>" not in text and "&lt;!here&gt; item 1 &amp; more — <@U1> · *overdue* since 2026-11-20" in text
@@ -83,13 +84,13 @@ def test_the_stats_message_is_valid_block_kit_with_its_chart() -> None:
         open_follow_ups=4,
         overdue_follow_ups=1,
     )
-    text, blocks = review_blocks.stats_message(stats, window="last 30 days", chart_file_id="F1")
+    text, blocks = stats_message(stats, window="last 30 days", chart_file_id="F1")
     assert validate_blocks(blocks) == []
     assert "MTTD 10m median / 10m mean (1 with a known start)" in text
     assert "MTTA 4m / 5m (2 acknowledged) · MTTR 1h 30m / 1h 30m (2 resolved)" in text
     assert "*SEV3* · 1 incident\nMTTD n/a median / n/a mean" in text
     assert "monitoring 67% · customers 33% · internal 0%" in text and "*Repeat incidents* 50% (1 of 2" in text
-    assert text.count("SEV1 1") == review_blocks.WEEKS_SHOWN
+    assert text.count("SEV1 1") == WEEKS_SHOWN
     assert blocks[-2] == {
         "type": "image",
         "slack_file": {"id": "F1"},

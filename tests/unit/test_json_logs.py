@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -42,7 +42,7 @@ def test_a_json_line_says_when_in_utc_to_the_millisecond(far_from_utc: None) -> 
     record.created = datetime(2026, 11, 24, 10, 0, 0, 123456, tzinfo=UTC).timestamp()
     line = json.loads(handler.format(record))
     assert line["timestamp"] == "2026-11-24T10:00:00.123Z"
-    assert datetime.fromisoformat(line["timestamp"]).utcoffset().total_seconds() == 0
+    assert datetime.fromisoformat(line["timestamp"]).utcoffset() == timedelta(0)
     assert (line["level"], line["logger"], line["message"]) == ("INFO", "bot", "INC-7 declared")
 
 
@@ -55,4 +55,4 @@ def test_every_json_line_is_one_object_with_a_utc_timestamp(far_from_utc: None) 
     (line,) = stream.getvalue().splitlines()
     record = json.loads(line)
     assert record["timestamp"].endswith("Z") and record["incident"] == "INC-1" and record["actor"] == "U0ALICE"
-    assert datetime.fromisoformat(record["timestamp"]).utcoffset().total_seconds() == 0
+    assert datetime.fromisoformat(record["timestamp"]).utcoffset() == timedelta(0)

@@ -5,7 +5,10 @@ it. Ordering and counts, no stopwatches."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import time
+from collections.abc import Awaitable, Callable
 from itertools import pairwise
 
 from bot.runtime.background import BULK, PEOPLE, Background
@@ -75,6 +78,31 @@ async def test_a_person_never_queues_behind_busy_bulk_workers() -> None:
     assert await pool.drain(1)
 
 
+async def test_a_quick_reply_goes_ahead_of_declares_queued_before_it() -> None:
+    pool, _ = background(workers=1)
+    pool.start()
+    first_running, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def declare(n: int) -> None:
+        order.append(f"declare {n}")
+        first_running.set()
+        await release.wait()
+
+    for n in range(5):
+        pool.submit({}, functools.partial(declare, n), lane=PEOPLE, long=True)
+    await asyncio.wait_for(first_running.wait(), 10)  # the one worker is taken by the first declare
+
+    async def listing() -> None:
+        order.append("list")
+
+    pool.submit({}, listing, lane=PEOPLE)
+    release.set()
+    assert await pool.wait_idle(10)
+    assert order == ["declare 0", "list", "declare 1", "declare 2", "declare 3", "declare 4"]
+    assert await pool.drain(1)
+
+
 async def test_drain_stops_a_job_still_waiting_when_time_runs_out() -> None:
     pool, _ = background()
     pool.start()
@@ -108,3 +136,32 @@ async def test_posts_whose_waits_end_together_still_go_out_a_pace_apart() -> Non
     await posts
     gaps = [later - earlier for earlier, later in pairwise(sent)]
     assert all(gap >= 0.045 for gap in gaps), gaps
+
+
+async def test_only_a_persons_quick_jobs_are_hurried_and_only_in_their_own_context() -> None:
+    hurried: contextvars.ContextVar[bool] = contextvars.ContextVar("hurried", default=False)
+
+    async def on_error(error: BaseException, body: dict[str, object]) -> None:
+        raise AssertionError(f"a job failed: {error!r}")
+
+    def hurry() -> None:
+        hurried.set(True)
+
+    pool = Background(Metrics(), on_error, count_commits=lambda: [0], hurry=hurry)
+    pool.start()
+    seen: dict[str, bool] = {}
+
+    def job(name: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            seen[name] = hurried.get()
+
+        return run
+
+    pool.submit({}, job("list"), lane=PEOPLE)
+    pool.submit({}, job("form"), lane=PEOPLE, urgent=True)
+    pool.submit({}, job("declare"), lane=PEOPLE, long=True)
+    pool.submit({}, job("alert"))
+    assert await pool.wait_idle(10)
+    assert seen == {"list": True, "form": True, "declare": False, "alert": False}
+    assert hurried.get() is False  # the submitter's own context is untouched
+    assert await pool.drain(1)

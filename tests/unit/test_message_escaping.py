@@ -247,7 +247,7 @@ def test_every_message_follows_slacks_escaping_rules(builder: str, variant: str)
 
 def test_every_public_builder_is_rendered_or_said_not_to_be_a_message() -> None:
     assert set(NOT_MESSAGES) <= set(BUILDERS), "NOT_MESSAGES names a function that is gone"
-    assert {"incident.help_message", "learning.postmortem_posted", "paging.page_dm"} <= set(RENDERED)
+    assert {"incident.help_message", "postmortem.postmortem_posted", "paging.page_dm"} <= set(RENDERED)
 
 
 def test_help_shows_every_placeholder_escaped() -> None:

@@ -12,8 +12,8 @@ def schedule(**values: object) -> Schedule:
     return Schedule.model_validate(values)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 WEEKLY_LONDON = schedule(

@@ -23,7 +23,10 @@ POLICY = Policy.model_validate({"timezone": "Europe/London"})
 
 def realistic_facts(events: int = 300, *, seed: int = 7) -> PostmortemFacts:
     """A SEV2 → SEV1 → SEV2 incident with handovers, updates, pages, captured messages and follow-ups."""
-    at = lambda minutes: DECLARED + timedelta(minutes=minutes)  # noqa: E731
+
+    def at(minutes: float) -> datetime:
+        return DECLARED + timedelta(minutes=minutes)
+
     incident = Incident(
         id=1,
         team_id="T1",
@@ -224,7 +227,7 @@ def test_links_name_the_channel_and_every_pinned_message() -> None:
     )
     pinned = [e for e in facts.timeline if e.permalink]
     assert links.count("- Pinned: ") == len(pinned) > 0
-    assert all(e.permalink in links for e in pinned)
+    assert all(e.permalink is not None and e.permalink in links for e in pinned)
 
 
 def test_the_same_facts_give_the_same_draft() -> None:

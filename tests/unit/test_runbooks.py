@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.policy import Policy
-from bot.domain.runbooks import RunbookError, RunbookLibrary, matches, parse_runbook, validate
+from bot.domain.runbooks import Runbook, RunbookError, RunbookLibrary, matches, parse_runbook, validate
 from bot.slack import blocks
 from tests.slack_double.blockkit import validate_blocks
 
@@ -21,7 +21,7 @@ REQUIRED = [
 ]
 
 
-def runbook(front: str, body: str = "- [ ] one step\n", name: str = "x"):
+def runbook(front: str, body: str = "- [ ] one step\n", name: str = "x") -> Runbook:
     return parse_runbook(name, f"---\n{front}\n---\n{body}")
 
 

@@ -31,7 +31,7 @@ def test_a_missing_bot_token_names_the_variable(monkeypatch: pytest.MonkeyPatch)
         ({"slack_signing_secret": ""}, "SLACK_SIGNING_SECRET is required in HTTP mode"),
     ],
 )
-def test_malformed_settings_are_one_clear_line(override: dict, message: str) -> None:
+def test_malformed_settings_are_one_clear_line(override: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(Settings, **{**GOOD, **override})
     assert str(caught.value).startswith(message)

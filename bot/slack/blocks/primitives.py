@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.incidents import Incident
+from bot.domain.slack_values import Blocks as Blocks  # re-exported: the builders name it from here
 from bot.slack.mrkdwn import escape, is_channel_id, trim
 
-Blocks = list[dict[str, Any]]
 CONTROLS_BLOCK = "incident_controls"
 
 # Slack's documented limits (slack-sdk's model validators agree).

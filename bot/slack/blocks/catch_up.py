@@ -1,4 +1,5 @@
-"""`/incident summary`: one message with what someone joining needs to know."""
+"""Block Kit for catching up (`/incident summary`, whoever joins, a new commander): one message with
+what someone joining needs to know."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bot.slack.mrkdwn import escape, mention, trim
 FOLLOW_UPS_SHOWN = 5
 
 
-def incident_summary(summary: IncidentSummary, policy: Policy) -> tuple[str, Blocks]:
+def catch_up_message(summary: IncidentSummary, policy: Policy) -> tuple[str, Blocks]:
     """The summary as a message: state, roles, the last update, recent events, follow-ups, pages, runbooks."""
     incident, now = summary.incident, summary.now
     running = "ran" if incident.resolved_at else "running"

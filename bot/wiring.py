@@ -1,0 +1,293 @@
+"""Building a Tocsin process's parts from its settings and policy, top to bottom: storage, Slack, the use
+cases, the event log's subscribers, and the Bolt app that listens for Slack. Every object is built with
+everything it needs and never changed afterwards; an effect that reaches beyond one change is an event-log
+subscriber. Starting and stopping the parts is bot/app.py's (Tocsin)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.policy import Policy
+from bot.domain.policy_file import runbooks_folder
+from bot.domain.postmortem import load_template
+from bot.domain.runbooks import RunbookLibrary
+from bot.entrypoints import actions, commands, events, follow_up_controls, shortcuts
+from bot.entrypoints import modals as views
+from bot.entrypoints.deps import Deps
+from bot.entrypoints.error_replies import report_error
+from bot.entrypoints.event_dispatch import EventDispatch
+from bot.entrypoints.http import register_error_handler
+from bot.entrypoints.payloads import well_formed_payloads
+from bot.entrypoints.timers import Timers
+from bot.entrypoints.workspace_guard import only_our_workspace
+from bot.runtime.background import Background
+from bot.runtime.doorbell import Doorbell
+from bot.runtime.health import Identity
+from bot.runtime.member_cache import MemberCache
+from bot.runtime.metrics import Metrics
+from bot.settings import Settings
+from bot.slack import messages as ui  # the message catalogue the use cases show things with
+from bot.slack.gateway import SlackGateway
+from bot.slack.web_client import ChannelPacer, build_web_client
+from bot.usecases.alert_intake import AlertIntake
+from bot.usecases.capture import MessageCapture
+from bot.usecases.catch_up import CatchUp
+from bot.usecases.declare import IncidentService
+from bot.usecases.directory import UserDirectory
+from bot.usecases.follow_ups import FollowUpService
+from bot.usecases.going_public import GoingPublic
+from bot.usecases.lifecycle import Lifecycle
+from bot.usecases.live_views import HeaderKeeper, HomeKeeper
+from bot.usecases.message_ports import Messages
+from bot.usecases.outbox import Outbox
+from bot.usecases.paging import Pager
+from bot.usecases.ports import Clock
+from bot.usecases.postmortems import PostmortemService
+from bot.usecases.reminders import Reminders
+from bot.usecases.respond import ResponseService
+from bot.usecases.runbooks import RunbookService
+from bot.usecases.setup import IncidentSetup
+from bot.usecases.stats import StatsReport
+from bot.usecases.subscribers import CommanderHandover, PostmortemRefresh
+from bot.usecases.visibility import Visibility
+from storage.db import POOL_SIZE, create_engine, is_sqlite, session_factory
+from storage.uow import UnitOfWork, count_commits
+from storage.writer_queue import WriterQueue, writes_first
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The database: its engine, and units of work that ring `events_committed` when they commit events."""
+
+    engine: AsyncEngine
+    uow: Callable[..., UnitOfWork]
+    events_committed: Doorbell
+
+
+def storage_for(settings: Settings) -> Storage:
+    """The engine and the unit-of-work factory: writers queue in this process, page steps and people's
+    quick requests first (SQLite: one at a time; PostgreSQL: as many as the pool holds)."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    writer = WriterQueue() if is_sqlite(engine) else WriterQueue(capacity=POOL_SIZE)
+    events_committed = Doorbell()
+
+    def uow(*, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(sessions, read_only=read_only, writer_lock=writer, events_committed=events_committed.ring)
+
+    return Storage(engine, uow, events_committed)
+
+
+@dataclass(frozen=True)
+class SlackSide:
+    """How Tocsin reaches Slack: the HTTP session, the Web API client and the gateway over it."""
+
+    http: aiohttp.ClientSession
+    client: AsyncWebClient
+    gateway: SlackGateway
+    members: MemberCache  # channel members as Slack last said; the gateway forgets a channel it invites to
+
+
+def slack_for(settings: Settings, metrics: Metrics, *, post_interval: float, tier_minute: float) -> SlackSide:
+    """The client, paced per channel and per rate tier, and the gateway the use cases talk to."""
+    http = aiohttp.ClientSession()
+    pacer = ChannelPacer(post_interval)  # shared: a post's 429 retry waits its turn in the channel's queue
+    client = build_web_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        session=http,
+        metrics=metrics,
+        pacer=pacer,
+        tier_minute=tier_minute,
+    )
+    members = MemberCache()
+    return SlackSide(http, client, SlackGateway(client, http, pacer=pacer, members_changed=members.forget), members)
+
+
+class Common(TypedDict):
+    """What most use cases are built with."""
+
+    uow: Callable[..., UnitOfWork]
+    slack: SlackGateway
+    messages: Messages
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the surfaces use, the timers, and the event log's dispatch."""
+
+    deps: Deps
+    timers: Timers
+    events: EventDispatch
+
+
+def services(
+    storage: Storage,
+    slack_side: SlackSide,
+    policy: Policy,
+    *,
+    metrics: Metrics,
+    identity: Identity,
+    clock: Clock,
+    header_interval: float,
+) -> Services:
+    """Build the use cases in the order they need each other."""
+    uow, slack = storage.uow, slack_side.gateway
+    common = Common(uow=uow, slack=slack, messages=ui, clock=clock)
+    visibility = Visibility(slack, members=slack_side.members)  # who may see a private incident, per Slack
+    home = HomeKeeper(**common, policy=policy, visibility=visibility)
+    header = HeaderKeeper(**common, policy=policy, min_interval=header_interval)
+    directory = UserDirectory(slack=slack, policy=policy, clock=clock)  # whose the policy's e-mail addresses are
+    pages_started = Doorbell()  # the timers tick at once to send a new page's first step
+    pager = Pager(**common, policy=policy, metrics=metrics, directory=directory, wake=pages_started.ring)
+    reminders = Reminders(slack=slack, messages=ui, policy=policy, metrics=metrics, clock=clock)
+    follow_ups = FollowUpService(**common, policy=policy, metrics=metrics, visibility=visibility)
+    template = load_template(policy.postmortem_template)
+    postmortems = PostmortemService(**common, policy=policy, template=template)
+    library = RunbookLibrary(runbooks_folder(policy)[0], policy)
+    runbooks = RunbookService(**common, library=library)
+    background = _background(uow, slack, metrics, clock)
+    setup = IncidentSetup(
+        **common,
+        policy=policy,
+        header=header,
+        home=home,
+        pager=pager.starts,  # a declare's page of the service's on-call
+        runbooks=runbooks,
+        # the rest of a declare's set-up runs outside the worker pool, tracked so a stop waits for it
+        detach=lambda job: background.submit({}, job, urgent=True, retry=False),
+    )
+    incidents = IncidentService(
+        **common, policy=policy, metrics=metrics, setup=setup, visibility=visibility, directory=directory
+    )
+    outbox = Outbox(**common)
+    response = ResponseService(
+        **common,
+        policy=policy,
+        header=header,
+        home=home,
+        runbooks=runbooks,
+        metrics=metrics,
+        outbox=outbox,
+        visibility=visibility,
+        directory=directory,
+    )
+    lifecycle = Lifecycle(
+        uow=uow,
+        messages=ui,
+        policy=policy,
+        clock=clock,
+        announce=response.announce,
+        postmortems=postmortems,
+        metrics=metrics,
+        pager=pager,
+        directory=directory,
+    )
+    catch_up = CatchUp(**common, policy=policy, runbooks=runbooks)
+    timers = Timers(
+        uow=uow,
+        reminders=reminders,
+        pager=pager,
+        clock=clock,
+        follow_ups=follow_ups,
+        incidents=incidents,
+        outbox=outbox,
+        pages_started=pages_started,
+    )
+    dispatch = EventDispatch(
+        uow,
+        [PostmortemRefresh(postmortems), CommanderHandover(uow, catch_up)],
+        clock,
+        metrics,
+        doorbell=storage.events_committed,
+    )
+    intake = AlertIntake(
+        **common,
+        policy=policy,
+        pager=pager,
+        incidents=incidents,
+        background=background,
+        workspace=lambda: (identity.team_id or "", identity.bot_user_id or ""),
+    )
+    deps = Deps(
+        alerts=intake,
+        incidents=incidents,
+        response=response,
+        lifecycle=lifecycle,
+        capture=MessageCapture(**common),
+        home=home,
+        pager=pager,
+        runbooks=runbooks,
+        slack=slack,
+        policy=policy,
+        background=background,
+        follow_ups=follow_ups,
+        postmortems=postmortems,
+        stats=StatsReport(**common, policy=policy),
+        catch_up=catch_up,
+        going_public=GoingPublic(**common, policy=policy, setup=setup, directory=directory),
+        visibility=visibility,
+        clock=clock,
+    )
+    return Services(deps, timers, dispatch)
+
+
+def _background(uow: Callable[..., UnitOfWork], slack: SlackGateway, metrics: Metrics, clock: Clock) -> Background:
+    async def first_delivery(key: str) -> bool:
+        async with uow() as unit:
+            first = await unit.incidents.first_delivery(key, now=clock())
+            await unit.commit()
+        return first
+
+    return Background(
+        metrics,
+        on_error=lambda error, body: report_error(error, body, slack),
+        count_commits=count_commits,
+        first_delivery=first_delivery,
+        hurry=writes_first,  # a person's quick request writes ahead of bulk work on SQLite
+    )
+
+
+def bolt_app(deps: Deps, client: AsyncWebClient, identity: Identity, signing_secret: str) -> AsyncApp:
+    """The Bolt app with every listener; it answers Slack from the identity start() fetched."""
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # Bolt's default calls auth.test before the first listener runs, i.e. before the ack; we answer
+        # from the identity start() already fetched, so no request waits on Slack to be acknowledged.
+        return AuthorizeResult(
+            enterprise_id=identity.enterprise_id,
+            team_id=identity.team_id,
+            bot_user_id=identity.bot_user_id,
+            bot_id=identity.bot_id,
+            bot_token=client.token,
+        )
+
+    bolt = AsyncApp(
+        client=client,
+        authorize=authorize,
+        signing_secret=signing_secret,
+        # Listeners ack and hand their work to `background`, so Bolt can answer as soon as they return.
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    bolt.use(well_formed_payloads())
+    bolt.use(only_our_workspace(lambda: (identity.team_id, identity.enterprise_id)))
+    commands.register(bolt, deps)
+    views.register(bolt, views.FormDeps.taken_from(deps))
+    actions.register(bolt, actions.ActionDeps.taken_from(deps))
+    follow_up_controls.register(bolt, follow_up_controls.FollowUpDeps.taken_from(deps))
+    events.register(bolt, events.EventDeps.taken_from(deps))
+    shortcuts.register(bolt, shortcuts.ShortcutDeps.taken_from(deps))
+    register_error_handler(bolt, deps.slack)
+    return bolt
