@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 BATCH = 200
-CONCURRENCY = 16
+CONCURRENCY = 48  # page steps and reminders in flight at once: each mostly waits on the database and Slack
 TICK_SECONDS = 0.5
 RECORD_WITHIN = 1.0  # seconds: what has been sent by then is recorded, whatever is still on its way
 SWEEP_EVERY = timedelta(seconds=2)  # unfinished set-ups and the outbox are looked at this often
