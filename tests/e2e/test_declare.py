@@ -150,7 +150,11 @@ async def test_setup_uses_two_sequential_round_trips_until_the_channel_is_usable
     calls = double.calls[before:]
     usable = [c for c in calls if c.method in ("conversations.create", "conversations.invite")]
     assert double.sequential_round_trips(usable) == 2
-    assert double.sequential_round_trips(calls) <= 3  # the pin waits for the header's ts
+    # The pin waits for the header's ts. The header's refresh (chat.update, showing what changed while it
+    # was on its way) starts once the header is posted, alongside the pin, and on a loaded machine may
+    # start after the pin is back: it is not part of making the channel usable, so it is left out.
+    posted = [c for c in calls if c.method != "chat.update"]
+    assert double.sequential_round_trips(posted) <= 3
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
