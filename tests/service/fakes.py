@@ -333,8 +333,13 @@ async def incident_in_channel(
         if header_ts is not None:
             await work.incidents.set_header(incident.id, header_ts=header_ts)
         await work.commit()
+    return await stored_incident(uow, incident.id)
+
+
+async def stored_incident(uow: UnitOfWorkFactory, incident_id: int) -> Incident:
+    """An incident as the database has it now."""
     async with uow(read_only=True) as work:
-        stored = await work.incidents.get(incident.id)
+        stored = await work.incidents.get(incident_id)
     assert stored is not None
     return stored
 

@@ -12,7 +12,7 @@ import pytest
 from bot.domain.errors import NotFoundError, UserError
 from bot.usecases.changes import committed, locked
 from storage.uow import UnitOfWork
-from tests.service.fakes import incident_in_channel, sqlite_database
+from tests.service.fakes import incident_in_channel, sqlite_database, stored_incident
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
@@ -43,6 +43,4 @@ async def test_committed_shows_the_change_before_it_commits_and_nothing_lasts_wi
         assert (await committed(work, incident.id)).title == "Card payments failing"
         with pytest.raises(NotFoundError):
             await committed(work, incident.id + 1)
-    async with uow(read_only=True) as work:  # left without commit(): rolled back
-        stored = await work.incidents.get(incident.id)
-    assert stored is not None and stored.title == "Checkout errors"
+    assert (await stored_incident(uow, incident.id)).title == "Checkout errors"  # left without commit(): rolled back

@@ -22,7 +22,14 @@ from bot.usecases.paging import Pager
 from bot.usecases.setup import IncidentSetup
 from bot.usecases.visibility import Visibility
 from storage.uow import UnitOfWork
-from tests.service.fakes import FakeClock, ScriptedSlack, incident_in_channel, sqlite_database, timeline_texts
+from tests.service.fakes import (
+    FakeClock,
+    ScriptedSlack,
+    incident_in_channel,
+    sqlite_database,
+    stored_incident,
+    timeline_texts,
+)
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 ALICE = ReplyTarget("U0ALICE", "C0SEC")
@@ -50,10 +57,7 @@ class Moving:
         return await incident_in_channel(self.uow, now=NOW, channel_id="C0SEC", private=True, title="Leaked keys")
 
     async def stored(self, incident: Incident) -> Incident:
-        async with self.uow() as work:
-            found = await work.incidents.get(incident.id)
-        assert found is not None
-        return found
+        return await stored_incident(self.uow, incident.id)
 
 
 @pytest.fixture

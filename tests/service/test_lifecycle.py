@@ -32,6 +32,7 @@ from tests.service.fakes import (
     fire_page_steps,
     incident_in_channel,
     sqlite_database,
+    stored_incident,
     timeline_texts,
 )
 
@@ -65,10 +66,7 @@ class Lives:
         return await incident_in_channel(self.uow, now=NOW)
 
     async def stored(self, incident: Incident) -> Incident:
-        async with self.uow(read_only=True) as work:
-            found = await work.incidents.get(incident.id)
-        assert found is not None
-        return found
+        return await stored_incident(self.uow, incident.id)
 
 
 @pytest.fixture

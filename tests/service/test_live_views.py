@@ -16,7 +16,7 @@ from bot.usecases.live_views import HOME_VIEWERS_WITHIN, HeaderKeeper, HomeKeepe
 from bot.usecases.ports import UnitOfWorkFactory
 from bot.usecases.visibility import Visibility
 from storage.uow import UnitOfWork
-from tests.service.fakes import FakeClock, ScriptedSlack, incident_in_channel, shown, sqlite_database
+from tests.service.fakes import FakeClock, ScriptedSlack, incident_in_channel, shown, sqlite_database, stored_incident
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
@@ -47,9 +47,7 @@ async def test_the_header_is_edited_each_time_and_the_topic_set_only_when_it_cha
     assert [(c.where, c.extra["ts"]) for c in slack.made("update_message")] == [("C0INC1", incident.header_ts)] * 2
     assert "Checkout errors" in slack.made("update_message")[0].text
     (topic,) = slack.made("set_topic")
-    async with uow(read_only=True) as work:
-        stored = await work.incidents.get(incident.id)
-    assert stored is not None and stored.channel_topic == topic.text
+    assert (await stored_incident(uow, incident.id)).channel_topic == topic.text
     async with uow() as work:
         await work.incidents.update(incident.id, severity="SEV1")
         await work.commit()

@@ -27,6 +27,7 @@ from tests.service.fakes import (
     fire_page_steps,
     incident_in_channel,
     sqlite_database,
+    stored_incident,
     timeline_texts,
 )
 
@@ -93,9 +94,8 @@ async def test_the_first_acknowledgement_stops_the_page_joins_the_responder_and_
     settled = answering.slack.made("update_message")
     assert sorted(c.where for c in settled) == ["DU0BOB", "DU0CAROL"]  # both DMs lose their buttons
     assert all("Acknowledged by <@U0CAROL>" in c.text for c in settled)
-    async with answering.uow(read_only=True) as work:
-        stored = await work.incidents.get(incident.id)
-    assert stored is not None and stored.acknowledged_by == "U0CAROL" and stored.acknowledged_at == answering.clock()
+    stored = await stored_incident(answering.uow, incident.id)
+    assert stored.acknowledged_by == "U0CAROL" and stored.acknowledged_at == answering.clock()
     assert "Page acknowledged (service:db)" in await timeline_texts(
         answering.uow, incident.id, TimelineKind.ACKNOWLEDGED
     )
