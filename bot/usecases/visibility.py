@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from bot.domain.errors import slack_error
 from bot.domain.incidents import Incident
 from bot.domain.privacy import Audience, is_insider
-from bot.runtime.member_cache import MEMBERS_TTL_SECONDS, MemberCache
+from bot.runtime.member_cache import MemberCache
 from bot.usecases.ports import Slack
 
 log = logging.getLogger(__name__)
@@ -23,13 +22,8 @@ class Visibility:
     """Answers "may this person see this incident?" for private incidents (public ones: always)."""
 
     slack: Slack
-    ttl: float = MEMBERS_TTL_SECONDS
-    monotonic: Callable[[], float] = time.monotonic
-    members: MemberCache | None = None  # shared with the gateway, which forgets a channel it invites to
-
-    def __post_init__(self) -> None:
-        """A cache of its own unless given the shared one."""
-        self._members = self.members or MemberCache(self.ttl, self.monotonic)
+    # Shared with the gateway, which forgets a channel as soon as it invites someone to it.
+    members: MemberCache = field(default_factory=MemberCache)
 
     async def may_see(self, incident: Incident, user_id: str) -> bool:
         """Whether `user_id` may see `incident`: anyone a public one; a private one, its channel's members
@@ -57,14 +51,14 @@ class Visibility:
 
     def forget(self, channel_id: str) -> None:
         """Membership changed (someone joined, left or was invited): ask Slack next time."""
-        self._members.forget(channel_id)
+        self.members.forget(channel_id)
 
     async def _members_of(self, channel_id: str) -> frozenset[str]:
-        cached = self._members.get(channel_id)
+        cached = self.members.get(channel_id)
         if cached is not None:
             return cached
         members = frozenset(await self.slack.channel_members(channel_id))
-        self._members.put(channel_id, members)
+        self.members.put(channel_id, members)
         return members
 
 

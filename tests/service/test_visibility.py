@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from bot.domain.follow_ups import FollowUp
 from bot.domain.incidents import TimelineEntry, TimelineKind
 from bot.domain.summary import RECENT_SHOWN, summarise
+from bot.runtime.member_cache import MemberCache
 from bot.usecases.visibility import Visibility
 from tests.service.fakes import RecordingSlack, an_incident
 
@@ -22,7 +23,7 @@ class Ticking:
 async def test_members_are_asked_of_slack_once_within_the_ttl_and_again_after_it_or_a_change() -> None:
     slack, seconds = RecordingSlack(), Ticking()
     slack.members["C1"] = {"U1"}
-    visibility = Visibility(slack, ttl=30, monotonic=seconds)
+    visibility = Visibility(slack, members=MemberCache(30, seconds))
     incident = an_incident(private=True, channel_id="C1")
     assert await visibility.may_see(incident, "U1") and not await visibility.may_see(incident, "U2")
     assert len(slack.made("channel_members")) == 1
