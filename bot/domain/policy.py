@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from bot.domain.durations import Duration, parse_duration
 from bot.domain.privacy import PrivateIncidents
 from bot.domain.user_refs import NotifyTarget, UserRef, parse_user_ref
+from bot.domain.webhook_policy import WebhookTarget
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 
@@ -291,6 +292,7 @@ class Policy(_Strict):
     escalation_policies: dict[str, EscalationPolicy] = Field(default_factory=dict)
     services: dict[str, Service] = Field(default_factory=dict)
     private_incidents: PrivateIncidents = Field(default_factory=PrivateIncidents)
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
 
     @field_validator("channel_prefix")
     @classmethod
