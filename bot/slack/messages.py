@@ -46,6 +46,7 @@ from bot.slack.blocks import (
     topic,
     update_text,
 )
+from bot.slack.blocks.announcements import announcement_digest
 from bot.slack.blocks.follow_ups import follow_up_added, follow_up_list, follow_up_reminder
 from bot.slack.blocks.postmortem import postmortem_posted
 from bot.slack.blocks.stats import stats_message
@@ -60,6 +61,7 @@ __all__ = [
     "alert_digest",
     "alert_notice",
     "announcement",
+    "announcement_digest",
     "announcement_marker",
     "catch_up_message",
     "change_line",

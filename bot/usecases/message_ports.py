@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from bot.domain.follow_ups import FollowUp
 from bot.domain.incidents import Incident, TimelineEntry
+from bot.domain.announcement_digests import AnnouncementDigest
 from bot.domain.notice_digests import AlertNotice, NoticeDigest
 from bot.domain.page_digests import Digest
 from bot.domain.policy import Policy
@@ -203,6 +204,10 @@ class Messages(Protocol):
 
     def alert_digest(self, notices: NoticeDigest, policy: Policy) -> Message:
         """A storm's alert notices in one message."""
+        ...
+
+    def announcement_digest(self, storm: AnnouncementDigest, policy: Policy) -> Message:
+        """A storm's new incidents in one message in the broadcast channel."""
         ...
 
     # ----- postmortems, follow-ups, stats ---------------------------------------------------------

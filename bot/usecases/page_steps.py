@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.durations import format_duration
@@ -20,6 +20,7 @@ from bot.domain.escalation import ACKNOWLEDGED, Page, Plan, Tier, next_step, tar
 from bot.domain.incidents import TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
 from bot.domain.timer_results import AckTimedOut, Notified, PageDeferred, PageStepped, Released, TimerResult
+from bot.runtime.group_commit import GroupCommit
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.usecases.directory import UserDirectory
@@ -31,6 +32,17 @@ from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 log = logging.getLogger("bot.usecases.paging")
 
 STEP_RETRY = timedelta(seconds=5)  # a step none of whose DMs reached Slack is tried again this soon
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """Whom a step is about to page, written ahead of its DMs."""
+
+    page_id: int
+    round: int
+    tier: int
+    users: tuple[str, ...]
+    now: datetime
 
 
 @dataclass
@@ -46,6 +58,17 @@ class PageSteps:
     dms: PageDms
     wake: Callable[[], None]  # asks the timers to tick now
     directory: UserDirectory | None = None  # whose the users named by e-mail are (shared, so its cache is)
+    _expected: GroupCommit[Expected] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The steps a tick sends at once write ahead whom they page in a few transactions, not one each."""
+        self._expected = GroupCommit(self._expect)
+
+    async def _expect(self, batch: list[Expected]) -> None:
+        async with self.uow() as uow:
+            for e in batch:
+                await uow.pages.expect(e.page_id, round=e.round, tier=e.tier, users=list(e.users), now=e.now)
+            await uow.commit()
 
     async def send_step(self, page: Page, channel_id: str | None, *, now: datetime) -> TimerResult:
         """Notify the next tier of `page` (as the tick claimed it, with its incident's channel); what to
@@ -83,9 +106,8 @@ class PageSteps:
             tier=number,
             total=steps_total,
         )
-        async with self.uow() as uow:  # write-ahead: whoever answers this DM is someone the page paged
-            await uow.pages.expect(page.id, round=step.round, tier=step.tier_index, users=users, now=now)
-            await uow.commit()
+        # Write-ahead: whoever answers this DM is someone the page paged (a tick's steps in one transaction).
+        await self._expected.add(Expected(page.id, step.round, step.tier_index, tuple(users), now))
         sending = (self.dms.send(u, page, dm, round=step.round, tier=step.tier_index, now=now) for u in users)
         dms = await asyncio.gather(*sending, return_exceptions=True)
         if users and all(isinstance(sent, BaseException) and retryable(sent) for sent in dms):

@@ -47,8 +47,13 @@ async def _announce_in(
             found = await slack.find_own_message(channel, marker, author=slack.bot_user_id)
         except Exception as exc:  # history unreadable (not a member): announce, at worst twice
             log.info("set-up of %s: could not read %s: %s", incident.reference, channel, slack_error(exc))
-    if found is None and not await run.step(f"announce {channel}", slack.post(channel, text, body)):
-        return False
+    # A storm of declares gathers in one message per channel; a resumed set-up's announcement, and a
+    # private incident's notice, go out on their own.
+    if found is None:
+        gathered = not run.resumed and not incident.private
+        send = tools.storms.announce(channel, incident, message) if gathered else slack.post(channel, text, body)
+        if not await run.step(f"announce {channel}", send):
+            return False
     now = tools.clock()
     async with tools.uow() as work:
         await work.incidents.record(

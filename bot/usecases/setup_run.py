@@ -15,6 +15,7 @@ from bot.domain.errors import retryable, slack_error
 from bot.domain.incidents import Incident
 from bot.domain.policy import Policy
 from bot.domain.slack_values import ReplyTarget
+from bot.usecases.announcement_storms import StormAnnouncements
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.message_ports import Messages
 from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
@@ -65,6 +66,12 @@ class SetupTools:
     home: HomeKeeper | None = None
     pager: ServicePaging | None = None
     runbooks: RunbookService | None = None
+    # Announcements gather into one message per channel in a storm of declares (one per set of tools).
+    storms: StormAnnouncements = field(init=False)
+
+    def __post_init__(self) -> None:
+        """The storm gathering is built from the same Slack, messages, policy and clock."""
+        object.__setattr__(self, "storms", StormAnnouncements(self.slack, self.messages, self.policy, self.clock))
 
 
 @dataclass

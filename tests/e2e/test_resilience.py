@@ -47,6 +47,17 @@ def announcements(double: SlackDouble) -> list[dict[str, Any]]:
     return [m for m in double.messages_in("#incidents") if "declared by" in m["text"]]
 
 
+def announced_lines(double: SlackDouble) -> list[str]:
+    """Each incident announced in #incidents: an announcement's text, or a storm digest's line for it."""
+    lines: list[str] = []
+    for message in double.messages_in("#incidents"):
+        if "Incident storm" in message["text"]:  # a storm's digest: a line per incident it names
+            lines += [b["text"]["text"] for b in message["blocks"] if str(b.get("block_id")).startswith("announce:")]
+        elif "declared by" in message["text"]:
+            lines.append(message["text"])
+    return lines
+
+
 async def start_process(double: SlackDouble, database_url: str, cwd: Path, **extra: str) -> asyncio.subprocess.Process:
     env = clean_env(
         **extra,
@@ -183,6 +194,7 @@ async def test_twenty_incidents_through_5xx_and_rate_limits_lose_and_repeat_noth
     limited = sum(1 for c in double.calls if c.error == "ratelimited")
     print(f"\nfault injection: {len(double.calls)} Web API calls, {errors} answered 500, {limited} answered 429")
     assert errors > 20 and limited > 0, "the faults were not exercised"
+    assert any("Incident storm" in t for t in broadcast), "the declares did not gather into a digest"
     for n in range(1, count + 1):
         channel_id = (await stored_incident(tocsin, n)).channel_id
         assert channel_id is not None
@@ -192,7 +204,8 @@ async def test_twenty_incidents_through_5xx_and_rate_limits_lose_and_repeat_noth
             update = f"[u{step}-{n}]"
             assert sum(update in t for t in texts) == 1, (n, update, texts)
             assert sum(update in t for t in broadcast) == 1, (n, update)
-        assert sum(f"*INC-{n}: Outage number " in t and "declared by" in t for t in broadcast) == 1, n
+        announced = [t for t in announced_lines(double) if f"*INC-{n}: Outage number " in t and "declared by" in t]
+        assert len(announced) == 1, (n, announced)
         assert sum("is now *Incident Commander*" in t for t in texts) == 1, n
         assert sum(f"[r-{n}]" in t for t in texts) == 1 and sum(f"[r-{n}]" in t for t in broadcast) == 1, n
         assert len(headers_in(channel)) == 1 and headers_in(channel)[0]["ts"] in channel.pins

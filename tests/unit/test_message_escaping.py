@@ -13,6 +13,7 @@ import importlib
 import inspect
 import pkgutil
 import typing
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
@@ -202,6 +203,9 @@ def samples(text: str, *, ids: bool) -> dict[str, Any]:
         "reopens": (1, NOW),
         "digest": a_digest(text, ids=ids),
         "notices": a_notice_digest(text),
+        "storm": an_announcement_digest(text),
+        "counts": Counter({text: 2, f"{text}2": 1}),
+        "order": [text],
         "notice": an_alert_notice(text, 0),
         "when": NOW,
         "fmt": "{date_short_pretty} at {time}",
@@ -322,6 +326,16 @@ def an_alert_notice(text: str, n: int) -> Any:
 
     url = "https://grafana.example/d/1" if n % 2 else f"https://evil.example/x|{text}"
     return AlertNotice(f"{text} {n}", f"{text}{n % 3}", f"{text}{n}" if n % 4 else None, text, url)
+
+
+def an_announcement_digest(text: str) -> Any:
+    """A storm of declares: more incidents than a digest names, every field `text`."""
+    from bot.domain.announcement_digests import DIGEST_NAMES, AnnouncementDigest
+
+    storm = AnnouncementDigest(opened_at=NOW, last_at=NOW)
+    for _ in range(DIGEST_NAMES + 2):
+        storm.add(an_incident(text), NOW)
+    return storm
 
 
 def a_notice_digest(text: str) -> Any:

@@ -30,7 +30,7 @@ def alert_digest(notices: NoticeDigest, policy: Policy) -> tuple[str, Blocks]:
         "Paging goes on as each one's route says."
     )
     counts = (
-        f"*By severity:* {_counts(notices.by_severity, policy.severity_names)}\n"
+        f"*By severity:* {counts_in_order(notices.by_severity, policy.severity_names)}\n"
         f"*By service:* {_services(notices.by_service)}"
     )
     named = "\n".join(f"• {_described(n)}" for n in notices.first)
@@ -58,7 +58,7 @@ def _described(notice: AlertNotice) -> str:
     return f"{escape(notice.title)} · *{escape(notice.severity)}* · {action}{source}"
 
 
-def _counts(counts: Counter[str], order: Sequence[str]) -> str:
+def counts_in_order(counts: Counter[str], order: Sequence[str]) -> str:
     """`SEV1 3 · SEV2 20`, in the policy's order (any other severity after)."""
     rank = {name: index for index, name in enumerate(order)}
     ordered = sorted(counts, key=lambda name: (rank.get(name, len(rank)), name))
