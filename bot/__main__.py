@@ -1,4 +1,4 @@
-"""The `tocsin` command line: run, migrate, check, postmortem."""
+"""The `tocsin` command line: run, migrate, check, postmortem, token."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bot.domain.policy import Policy
 from bot.domain.policy_file import load_policy
 from bot.domain.postmortem import load_template
 from bot.entrypoints.policy_check import check_in_slack, check_policy, check_policy_file
+from bot.entrypoints.token_cli import add_token_commands, run_token_command
 from bot.runtime import logs
 from bot.runtime.version import VERSION
 from bot.settings import DatabaseSettings, OfflineSettings, Settings, load_settings, redact_url
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     postmortem = sub.add_parser("postmortem", help="print an incident's postmortem draft (Markdown)")
     postmortem.add_argument("incident", help="INC-42 or 42")
+    add_token_commands(sub)
     parser.add_argument("--version", action="version", version=f"tocsin {VERSION}")
     args = parser.parse_args(argv)
     try:
@@ -56,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             logs.configure("INFO")
             return _migrate(load_settings(DatabaseSettings))
+        if args.command == "token":
+            logs.configure("WARNING")
+            return run_token_command(args, load_settings(DatabaseSettings))
         if args.command == "postmortem":
             offline = load_settings(OfflineSettings)
             return _postmortem(offline, load_policy(offline.policy_path), args.incident)

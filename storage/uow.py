@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.alert_records import AlertRecords
+from storage.api_token_records import ApiTokenRecords, IdempotencyRecords
 from storage.db import READ_ONLY
 from storage.event_records import EventRecords
 from storage.follow_up_records import FollowUpRecords
@@ -60,6 +61,8 @@ class UnitOfWork:
     outbox: OutboxRecords
     summaries: SummaryRecords
     events: EventRecords
+    api_tokens: ApiTokenRecords
+    idempotency: IdempotencyRecords
 
     def __init__(
         self,
@@ -107,6 +110,8 @@ class UnitOfWork:
         self.setups = SetupRecords(self._session, self.incidents)
         self.outbox = OutboxRecords(self._session)
         self.summaries = SummaryRecords(self._session)
+        self.api_tokens = ApiTokenRecords(self._session)
+        self.idempotency = IdempotencyRecords(self._session)
         return self
 
     async def __aexit__(

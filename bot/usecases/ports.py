@@ -17,8 +17,10 @@ from bot.domain.slack_values import Blocks, CreatedChannel, ReplyTarget, Uploade
 if TYPE_CHECKING:  # types only: the stores' domain types cost `tocsin check`, which imports the clock, 0.1 s
     from bot.usecases.record_ports import (
         AlertStore,
+        ApiTokenStore,
         EventStore,
         FollowUpStore,
+        IdempotencyStore,
         IncidentStore,
         OutboxStore,
         PageStore,
@@ -181,6 +183,10 @@ class UnitOfWork(Protocol):
 
     @property
     def events(self) -> EventStore: ...
+    @property
+    def api_tokens(self) -> ApiTokenStore: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.domain.alerts import Alert
+from bot.domain.api_tokens import ApiTokenRow, IdempotencyRow
 from bot.domain.escalation import Notification, Page, Plan
 from bot.domain.events import DomainEvent
 from bot.domain.follow_ups import FollowUp, NewFollowUp
@@ -249,4 +250,46 @@ class EventStore(Protocol):
 
     async def append(self, *events: DomainEvent) -> None:
         """Append events (and their deliveries to the subscribers that want them)."""
+        ...
+
+
+class ApiTokenStore(Protocol):
+    """API tokens (each stored as its secret's hash)."""
+
+    async def add(self, name: str, token_hash: str, scopes: Sequence[str], *, now: datetime) -> ApiTokenRow:
+        """Store a new token; AlreadyStored when a live token has the name."""
+        ...
+
+    async def by_hash(self, token_hash: str) -> ApiTokenRow | None:
+        """The live token whose secret hashes to `token_hash`."""
+        ...
+
+    async def touch(self, token_id: int, *, now: datetime) -> None:
+        """Record a use (at most one write a minute per token)."""
+        ...
+
+    async def all(self) -> list[ApiTokenRow]: ...
+    async def revoke(self, name: str, *, now: datetime) -> bool:
+        """Revoke the live token of that name; False when there is none."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    """The `Idempotency-Key`s of API declarations, per principal."""
+
+    async def claim(self, principal: str, key: str, request_hash: str, *, now: datetime) -> IdempotencyRow | None:
+        """None when this call took the key; else the row of whoever took it first (even concurrently)."""
+        ...
+
+    async def get(self, principal: str, key: str) -> IdempotencyRow | None: ...
+    async def settle(self, principal: str, key: str, incident_id: int) -> None:
+        """The declaration the key was claimed for made `incident_id`."""
+        ...
+
+    async def forget(self, principal: str, key: str) -> None:
+        """Give the key up (its declaration failed)."""
+        ...
+
+    async def expire(self, before: datetime) -> int:
+        """Drop keys claimed before `before`; how many."""
         ...

@@ -7,8 +7,9 @@
 --
 -- INCIDENTS: incidents resolved before '2024-01-01 00:00:00+00', and pages (with no incident) started
 --            before it, go, unless an open follow-up or a firing alert still needs them.
--- HOUSEKEEPING: Events API delivery IDs and App Home viewers older than '2025-01-01 00:00:00+00' go; pick a
---            date at least 30 days ago (Slack retries an event for minutes; App Home is refreshed for 30 days).
+-- HOUSEKEEPING: Events API delivery IDs, App Home viewers and the API's idempotency keys older than
+--            '2025-01-01 00:00:00+00' go; pick a date at least 30 days ago (Slack retries an event for minutes;
+--            App Home is refreshed for 30 days; an Idempotency-Key needs to be remembered for 24 hours).
 
 BEGIN;
 
@@ -80,6 +81,7 @@ DELETE FROM incidents WHERE id IN (SELECT id FROM old_incidents);
 
 DELETE FROM processed_events WHERE received_at < '2025-01-01 00:00:00+00';             -- CUT-OFF
 DELETE FROM home_viewers WHERE opened_at < '2025-01-01 00:00:00+00';                   -- CUT-OFF
+DELETE FROM api_idempotency_keys WHERE created_at < '2025-01-01 00:00:00+00';          -- CUT-OFF
 
 DROP TABLE old_groups;
 DROP TABLE old_pages;
