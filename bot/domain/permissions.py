@@ -1,7 +1,8 @@
 """Who may do what, from the policy's `permissions`. Pure.
 
 The policy may name users by e-mail; a `Directory` says whose those addresses are (the use cases
-resolve them through Slack first), so an address grants exactly what its owner's ID would."""
+resolve them through Slack first), so an address grants exactly what its owner's ID would. An API token
+is granted by its principal, `token:<name>` (bot.domain.user_refs), matched as written."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from enum import StrEnum
 from bot.domain.errors import UserError
 from bot.domain.incidents import IC_ROLE, Incident
 from bot.domain.policy import Policy
-from bot.domain.user_refs import Directory
+from bot.domain.user_refs import Directory, token_name
 
 ANYONE = "anyone"
 ADMINS = "admins"
+
+
+class NotPermitted(UserError):
+    """The policy does not let the actor do this (the API answers 403; Slack shows the message)."""
 
 
 class Act(StrEnum):
@@ -63,11 +68,11 @@ def is_admin(actor: str, policy: Policy, directory: Directory) -> bool:
 
 
 def require(act: Act, *, actor: str, incident: Incident | None, policy: Policy, directory: Directory) -> None:
-    """UserError naming who may, when `actor` may not."""
+    """NotPermitted (a UserError) naming who may, when `actor` may not."""
     if may(act, actor=actor, incident=incident, policy=policy, directory=directory):
         return
     who = _who(getattr(policy.permissions, act.value), policy, directory)
-    raise UserError(f"Only {who} may {_WHAT[act]} here.")
+    raise NotPermitted(f"Only {who} may {_WHAT[act]} here.")
 
 
 def require_role_change(
@@ -84,7 +89,7 @@ def require_role_change(
     if role == IC_ROLE and holder is not None:
         if actor == holder or is_admin(actor, policy, directory):
             return
-        raise UserError(f"Only the Incident Commander (<@{holder}>) or a Tocsin admin may hand over the IC role.")
+        raise NotPermitted(f"Only the Incident Commander (<@{holder}>) or a Tocsin admin may hand over the IC role.")
     require(Act.ROLES, actor=actor, incident=incident, policy=policy, directory=directory)
 
 
@@ -92,6 +97,8 @@ def _who(grants: list[str], policy: Policy, directory: Directory) -> str:
     names = {ADMINS: "a Tocsin admin"} | {r.key: f"the {r.name}" for r in policy.roles}
 
     def person(ref: str) -> str:
+        if (name := token_name(ref)) is not None:
+            return f"the API token {name}"
         user_id = directory.user_id(ref)
         return f"<@{user_id}>" if user_id else ref
 

@@ -1,9 +1,12 @@
-"""How the policy names people and who to page. Pure.
+"""How the policy names people and who to page, and how an API token is named as an actor. Pure.
 
 A user is named by Slack user ID (`U…`, or `W…` on Enterprise Grid) or by e-mail address, in every
 key that names users (schedules and their overrides, escalation tiers, admins, permissions, service
 owners): one parser for all of them. Slack `@names` are refused: display names are neither unique nor
 stable (anyone may change theirs), so a page could reach the wrong person or nobody.
+
+An API token acts as `token:<name>` (its principal): that is the actor its changes record, and what the
+policy's `permissions` lists write to grant it something (`resolve: [incident_commander, token:deploy]`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pydantic import AfterValidator, ValidationInfo
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\".]+(?:\.[^@\s<>()\[\],;:\".]+)+$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]+$")
+TOKEN_PREFIX = "token:"  # noqa: S105 - not a secret: how an API token's principal is written
+_TOKEN_ACTOR = re.compile(r"^token:([a-z0-9_-]{1,64})$")  # the names bot.domain.api_tokens allows
 # A validation-context flag: take user references and targets as written, unchecked (a page's stored
 # plan, accepted as it was when the page started; `tocsin check` looking past them for other problems).
 AS_WRITTEN = "as_written"
@@ -35,6 +40,28 @@ def parse_user_ref(text: str) -> str:
     else:
         hint = "give a Slack member ID (U…) or an e-mail address"
     raise ValueError(f"{text!r} is not a user: {hint}")
+
+
+def token_actor(name: str) -> str:
+    """The actor an API token's changes record: `token:<name>`."""
+    return f"{TOKEN_PREFIX}{name}"
+
+
+def token_name(actor: str | None) -> str | None:
+    """The token's name when `actor` is an API token's principal (`token:<name>`), else None."""
+    match = _TOKEN_ACTOR.match(actor) if actor else None
+    return match.group(1) if match else None
+
+
+def parse_grant(text: str) -> str:
+    """A person named in a `permissions` list: a user (ID or e-mail) or an API token (`token:<name>`);
+    ValueError saying what to write instead."""
+    value = text.strip()
+    if value.startswith(TOKEN_PREFIX):
+        if token_name(value) is None:
+            raise ValueError(f"{text!r} is not an API token: write token:NAME (a-z, 0-9, - and _, up to 64)")
+        return value
+    return parse_user_ref(value)
 
 
 def is_email(ref: str) -> bool:

@@ -33,7 +33,9 @@ if TYPE_CHECKING:  # a type only: claiming deliveries is storage's own business,
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-BATCH = 50  # deliveries one claim takes (one per stream)
+# Deliveries one claim takes (one per stream). A subscriber whose handling may take long (an outgoing
+# webhook's 10 s timeout) declares a smaller `batch`, so a claim's work ends within its lease.
+BATCH = 50
 CONCURRENCY = 8  # of them handled at once
 POLL_SECONDS = 0.5
 FIRST_RETRY = timedelta(seconds=1)
@@ -149,6 +151,7 @@ class EventDispatch:
 
     async def _deliver(self, subscriber: Subscriber) -> int:
         handled = 0
+        batch = batch_of(subscriber)
         while True:
             now = self.clock()
             async with self.uow(read_only=True) as uow:
@@ -157,7 +160,7 @@ class EventDispatch:
                 break
             token = str(uuid.uuid4())
             async with self.uow() as uow:
-                claimed = await uow.events.claim(subscriber.name, now=now, lease=self.lease, token=token, limit=BATCH)
+                claimed = await uow.events.claim(subscriber.name, now=now, lease=self.lease, token=token, limit=batch)
                 await uow.commit()
             if not claimed:
                 break
@@ -173,7 +176,7 @@ class EventDispatch:
                 await uow.commit()
             self._count(subscriber, [(d.event.id, o) for d, o in zip(claimed, outcomes, strict=True)])
             handled += len(claimed)
-            if len(claimed) < BATCH:
+            if len(claimed) < batch:
                 break
         await self._read_lag(subscriber, changed=handled > 0)
         return handled
@@ -212,6 +215,12 @@ class EventDispatch:
         lag = 0.0 if backlog.oldest is None else max(0.0, (self.clock() - backlog.oldest).total_seconds())
         self.metrics.subscriber_lag.labels(subscriber.name).set(lag)
         self.metrics.subscriber_backlog.labels(subscriber.name).set(backlog.waiting)
+
+
+def batch_of(subscriber: Subscriber) -> int:
+    """How many deliveries one claim takes for the subscriber: its own `batch`, if it declares one."""
+    declared = getattr(subscriber, "batch", None)
+    return declared if isinstance(declared, int) and declared > 0 else BATCH
 
 
 async def _handle_all(subscriber: Subscriber, events: list[DomainEvent]) -> list[BaseException | None]:

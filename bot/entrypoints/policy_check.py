@@ -3,13 +3,15 @@ and key path — the keys pydantic refuses, the mistakes YAML hides (an unquoted
 so the value is empty or cut short), channel names Slack would refuse, the runbooks folder and its
 files and the runbooks services name, and the postmortem template rendered against a sample incident
 that has every part a template can loop over. Needs no Slack and no network, so a CI pipeline can run
-it; with `--slack` it also asks Slack whether every user and user group the policy names exists."""
+it; with `--slack` it also asks Slack whether every user and user group the policy names exists, and with
+the settings, whether each webhook's secret variable holds a signing secret."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +30,7 @@ from bot.domain.policy_users import groups_named, users_named
 from bot.domain.postmortem import PostmortemFacts, load_template, render_draft
 from bot.domain.runbooks import RunbookLibrary
 from bot.domain.user_refs import AS_WRITTEN
+from bot.domain.webhook_policy import host_of, secret_problem
 
 _CHANNEL = re.compile(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$")
 _CUT_AT = re.compile(r"^\s*#(\S.*)$")  # what follows a plain value: a comment begun with `#word`
@@ -124,6 +127,7 @@ def _validate_all(data: dict[str, Any]) -> tuple[Policy | None, list[str]]:
     The policy is what validated in the end (without the keys set aside) when anything did."""
     messages: list[str] = []
     data = copy.deepcopy(data)
+    set_aside: set[tuple[Any, ...]] = set()
     # A user in a list cannot be set aside without renumbering the rest: a second look takes users and
     # targets as written, to reach the checks that need the whole policy (unknown schedules, grants…).
     for context in ({}, {AS_WRITTEN: True}):
@@ -133,10 +137,16 @@ def _validate_all(data: dict[str, Any]) -> tuple[Policy | None, list[str]]:
             except ValidationError as exc:
                 removed = False
                 for error in exc.errors():
+                    location = tuple(error["loc"])
+                    if error["type"] == "missing" and location in set_aside:  # said already: set aside its holder
+                        removed |= any(_remove(data, location[:cut]) for cut in range(len(location) - 1, 0, -1))
+                        continue
                     for message in describe_error(error).split(PROBLEM_SEPARATOR):  # type: ignore[arg-type]
                         if message not in messages:
                             messages.append(message)
-                    removed |= _remove(data, tuple(error["loc"]))
+                    if _remove(data, location):
+                        set_aside.add(location)
+                        removed = True
                 if not removed:
                     break
             else:
@@ -357,6 +367,24 @@ def _line_for(message: str, lines: dict[tuple[Any, ...], int]) -> int | None:
             return lines[tuple(parts)]
         parts.pop()
     return None
+
+
+def check_webhook_secrets(report: Report, environ: Mapping[str, str]) -> list[str]:
+    """With the settings: a line per webhook saying where it goes, its subscriber's name (the metrics'
+    label) and whether its secret variable holds a `whsec_` secret (if not, a problem too). Shows no secret."""
+    if report.policy is None:
+        return []
+    lines = []
+    for number, target in enumerate(report.policy.webhooks):
+        problem = secret_problem(environ.get(target.secret_env, ""))
+        state = f"{target.secret_env} {problem or 'is set to a whsec_ secret'}"
+        lines.append(f"webhooks[{number}]: {host_of(target.url)} (subscriber {target.name}): {state}")
+        if problem is not None:
+            path = ("webhooks", number, "secret_env")
+            message = f"{key_path(path)}: {target.secret_env} {problem}"
+            report.problems.append(_at(report.source, report.lines.get(path), message))
+    report.sort()
+    return lines
 
 
 async def check_in_slack(report: Report, *, token: str, api_url: str) -> None:

@@ -123,6 +123,15 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.webhook_deliveries = Counter(
+            "tocsin_webhook_deliveries",
+            "Tries to deliver an outgoing webhook, by outcome (delivered, failed, rejected, expired)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("delivered", "failed", "rejected", "expired"):  # present from the start, at 0
+            self.webhook_deliveries.labels(outcome)
+
     def set_open_incidents(self, counts: dict[str, int], severities: list[str]) -> None:
         """Set the open-incidents gauge: every known severity, zero when none are open."""
         for severity in {*severities, *counts}:

@@ -50,6 +50,7 @@ from bot.slack.blocks.announcements import announcement_digest
 from bot.slack.blocks.follow_ups import follow_up_added, follow_up_list, follow_up_reminder
 from bot.slack.blocks.postmortem import postmortem_posted
 from bot.slack.blocks.stats import stats_message
+from bot.slack.blocks.webhooks import webhook_failing, webhook_recovered
 from bot.slack.charts import mttr_by_week_png
 from bot.slack.mrkdwn import escape, plain_from_slack
 
@@ -103,4 +104,6 @@ __all__ = [
     "timeline_pages",
     "topic",
     "update_text",
+    "webhook_failing",
+    "webhook_recovered",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TypeGuard
 
+from bot.domain.user_refs import token_name
+
 TRIM_NOTE = " … (trimmed)"
 _SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 _ENTITY = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
@@ -79,9 +81,12 @@ def is_channel_id(value: object) -> TypeGuard[str]:
 
 
 def mention(user_id: str | None) -> str:
-    """A user mention, or a dash when nobody holds the role; anything not a user ID is shown inert."""
+    """A user mention, or a dash when nobody holds the role; an API token (`token:<name>`) by its name;
+    anything else not a user ID is shown inert."""
     if not user_id:
         return "_unassigned_"
+    if (name := token_name(user_id)) is not None:
+        return f"{escape(name)} (API)"
     return f"<@{user_id}>" if is_user_id(user_id) else escape(user_id)
 
 

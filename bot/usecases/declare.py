@@ -7,6 +7,7 @@ I/O in as few sequential round trips as the work allows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from bot.domain.policy import Policy
 from bot.domain.privacy import private_by_default
 from bot.domain.slack_values import ReplyTarget
 from bot.domain.source_message import SourceMessage
+from bot.domain.user_refs import token_name
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.runtime.worker_slot import give_back
@@ -30,6 +32,8 @@ from bot.usecases.setup_run import SETUP_GRACE
 from bot.usecases.visibility import Visibility, hidden_from
 
 log = logging.getLogger(__name__)
+
+Detach = Callable[[Callable[[], Awaitable[None]]], None]  # runs a job as work of its own, tracked
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +70,7 @@ class IncidentService:
         """Declare: store the incident, then set it up in Slack (channel, header, announcements, page).
         `from_message` (the message shortcut) opens its timeline and, for a public incident, gets a
         threaded reply pointing at it."""
-        directory = await permission_directory(self.directory)
-        require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
-        if new.private:  # asked for; the policy's own defaults need no grant
-            require(Act.DECLARE_PRIVATE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
-        elif private_by_default(new.severity, new.service, self.policy):
-            new = replace(new, private=True)
+        new = await self.admit(new)
         if from_message is not None:
             link = await self.slack.permalink(from_message.channel_id, from_message.ts)
             new = replace(new, first_entry=replace(from_message, permalink=link).entry())
@@ -81,6 +80,49 @@ class IncidentService:
             if reply_to is not None:
                 await self.slack.reply(reply_to, self.messages.declared_confirmation(incident, created=False))
             return DeclareOutcome(incident, created=False)
+        self._declared(incident)
+        assert self.setup is not None
+        # Stored: the rest waits on Slack (conversations.create is ~20 a minute once Slack pushes back), so
+        # it goes on without a worker, and a storm of declares never keeps a person's next command waiting.
+        give_back()
+        problems = await self.setup.run(incident, reply_to=reply_to, page_service=page_service)
+        self.metrics.declare_setup_seconds.observe((self.clock() - started).total_seconds())
+        async with self.uow(read_only=True) as uow:
+            current = await uow.incidents.get(incident.id)
+        if from_message is not None and current is not None and not current.private:
+            await self._point_from(from_message, current)
+        return DeclareOutcome(current or incident, created=True, problems=[str(p) for p in problems])
+
+    async def declare_now(self, new: NewIncident, *, set_up: Detach) -> DeclareOutcome:
+        """Declare and answer at once (the API): store the incident, and hand its set-up in Slack to
+        `set_up` to run as work of its own (its channel may not exist yet when this returns)."""
+        new = await self.admit(new)
+        incident, created = await self.record_declaration(new)
+        if created:
+            self._declared(incident)
+            setup = self.setup
+            assert setup is not None
+
+            async def set_it_up() -> None:
+                await setup.run(incident, reply_to=None)
+
+            set_up(set_it_up)
+        return DeclareOutcome(incident, created=created)
+
+    async def admit(self, new: NewIncident) -> NewIncident:
+        """The declaration as it will be stored, once the policy lets its declarer make it: private when
+        asked for (a grant of its own) or when the policy makes its severity or service private.
+        NotPermitted (a UserError) otherwise."""
+        directory = await permission_directory(self.directory)
+        require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
+        if new.private:  # asked for; the policy's own defaults need no grant
+            require(Act.DECLARE_PRIVATE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
+        elif private_by_default(new.severity, new.service, self.policy):
+            new = replace(new, private=True)
+        return new
+
+    def _declared(self, incident: Incident) -> None:
+        """Count and log a new declaration."""
         self.metrics.incidents_declared.labels(incident.severity).inc()
         event(
             log,
@@ -93,17 +135,6 @@ class IncidentService:
             actor=incident.declared_by,
             team=incident.team_id,
         )
-        assert self.setup is not None
-        # Stored: the rest waits on Slack (conversations.create is ~20 a minute once Slack pushes back), so
-        # it goes on without a worker, and a storm of declares never keeps a person's next command waiting.
-        give_back()
-        problems = await self.setup.run(incident, reply_to=reply_to, page_service=page_service)
-        self.metrics.declare_setup_seconds.observe((self.clock() - started).total_seconds())
-        async with self.uow(read_only=True) as uow:
-            current = await uow.incidents.get(incident.id)
-        if from_message is not None and current is not None and not current.private:
-            await self._point_from(from_message, current)
-        return DeclareOutcome(current or incident, created=True, problems=[str(p) for p in problems])
 
     async def _point_from(self, message: SourceMessage, incident: Incident) -> None:
         """A reply in the source message's thread (a reply's own thread), so its readers find the incident
@@ -152,16 +183,18 @@ class IncidentService:
                 duplicate = True  # the same request, delivered twice, won the race
             else:
                 duplicate = False
-                await uow.incidents.assign_role(
-                    incident.id, role=IC_ROLE, user_id=new.declared_by, by=new.declared_by, now=now
+                declared = TimelineEntry(
+                    TimelineKind.DECLARED, now, new.declared_by, f"Declared at {new.severity}: {new.title}"
                 )
-                await uow.incidents.record(
-                    incident.id,
-                    TimelineEntry(
-                        TimelineKind.DECLARED, now, new.declared_by, f"Declared at {new.severity}: {new.title}"
-                    ),
-                    TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, new.declared_by, "Incident Commander: the declarer"),
-                )
+                await uow.incidents.record(incident.id, declared)
+                if commands(new.declared_by):
+                    await uow.incidents.assign_role(
+                        incident.id, role=IC_ROLE, user_id=new.declared_by, by=new.declared_by, now=now
+                    )
+                    commander = "Incident Commander: the declarer"
+                    await uow.incidents.record(
+                        incident.id, TimelineEntry(TimelineKind.ROLE_ASSIGNED, now, new.declared_by, commander)
+                    )
                 if new.first_entry is not None:  # the message it was declared from, at the time it was posted
                     await uow.incidents.capture(incident.id, new.first_entry, reason=f"shortcut:{new.declared_by}")
                 await uow.events.append(*declared_events(incident, new, at=now))
@@ -171,11 +204,11 @@ class IncidentService:
                 existing = await uow.incidents.by_declare_key(new.declare_key)
             assert existing is not None
             return existing, False
-        return replace(incident, roles={IC_ROLE: new.declared_by}), True
+        return replace(incident, roles={IC_ROLE: new.declared_by} if commands(new.declared_by) else {}), True
 
 
 def declared_events(incident: Incident, new: NewIncident, *, at: datetime) -> tuple[DomainEvent, ...]:
-    """What declaring records: the incident, and its declarer as Incident Commander."""
+    """What declaring records: the incident, and its declarer as Incident Commander (a person; not a token)."""
     declared = IncidentDeclared(
         title=new.title,
         severity=new.severity,
@@ -184,8 +217,14 @@ def declared_events(incident: Incident, new: NewIncident, *, at: datetime) -> tu
         detected_via=new.detected_via.value if new.detected_via else None,
         description=new.description,
     )
-    commander = IncidentRoleAssigned(role=IC_ROLE, user=new.declared_by)
-    return (
-        incident_event(declared, incident, actor=new.declared_by, at=at),
-        incident_event(commander, incident, actor=new.declared_by, at=at),
-    )
+    events = [incident_event(declared, incident, actor=new.declared_by, at=at)]
+    if commands(new.declared_by):
+        commander = IncidentRoleAssigned(role=IC_ROLE, user=new.declared_by)
+        events.append(incident_event(commander, incident, actor=new.declared_by, at=at))
+    return tuple(events)
+
+
+def commands(declarer: str) -> bool:
+    """Whether the declarer becomes the Incident Commander: a person does; an API token (a program) does
+    not, and the role waits for someone to take it."""
+    return token_name(declarer) is None

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.errors import NotFoundError
+from bot.domain.errors import NotFoundError, SlackError, slack_error
 from bot.domain.events import FollowUpClosed, FollowUpCreated, Subject, incident_event, new_event
 from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
 from bot.domain.slack_values import ReplyTarget
 from bot.domain.timer_results import FollowUpReminded, Released, TimerResult
+from bot.domain.user_refs import token_name
 from bot.runtime.metrics import Metrics
 from bot.usecases.message_ports import Messages
 from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
@@ -60,13 +61,16 @@ class FollowUpService:
             await uow.events.append(incident_event(created, incident, actor=actor, at=now))
             await uow.commit()
         added = await self.get(new_id)
-        if incident.private and item.owner and incident.channel_id:  # the owner's reminders tell its text
-            await self.slack.invite(incident.channel_id, [item.owner])
-        line = self.messages.follow_up_added(added, self.today())
-        if incident.channel_id:
-            await self.slack.post(incident.channel_id, line)
-        elif reply_to is not None:
-            await self.slack.reply(reply_to, line)
+        try:
+            if incident.private and item.owner and incident.channel_id:  # the owner's reminders tell its text
+                await self.slack.invite(incident.channel_id, [item.owner])
+            line = self.messages.follow_up_added(added, self.today())
+            if incident.channel_id:
+                await self.slack.post(incident.channel_id, line)
+            elif reply_to is not None:
+                await self.slack.reply(reply_to, line)
+        except SlackError as exc:  # stored and on the timeline all the same
+            log.warning("%s: follow-up %d not shown in Slack: %s", incident.reference, added.id, slack_error(exc))
         return added
 
     async def get(self, follow_up_id: int) -> FollowUp:
@@ -97,8 +101,9 @@ class FollowUpService:
             items = [item for item in items if item.incident_id not in hidden]
         return self.messages.follow_up_list(items, heading=heading, today=self.today())
 
-    async def mark_done(self, follow_up_id: int, *, actor: str, reply_to: ReplyTarget) -> None:
-        """Close a follow-up (its reminders stop); a second click says it was already done."""
+    async def mark_done(self, follow_up_id: int, *, actor: str, reply_to: ReplyTarget | None) -> bool:
+        """Close a follow-up (its reminders stop); a second click says it was already done. Whether this
+        call closed it (`reply_to`: who hears the outcome; the API's caller needs no reply)."""
         now = self.clock()
         item = await self.get(follow_up_id)
         async with self.uow() as uow:
@@ -109,12 +114,15 @@ class FollowUpService:
                 done = FollowUpClosed(follow_up_id=follow_up_id)
                 await uow.events.append(new_event(done, subject=Subject(item.incident_id), actor=actor, at=now))
             await uow.commit()
+        if reply_to is None:
+            return closed
         if not closed:
             current = await self.get(follow_up_id)
-            by = f" by <@{current.done_by}>" if current.done_by else ""
+            by = f" by {_who(current.done_by)}" if current.done_by else ""
             await self.slack.reply(reply_to, f"That follow-up was already marked done{by}.")
-            return
+            return False
         await self.slack.reply(reply_to, f":white_check_mark: Done: {self.messages.escape(item.text)}")
+        return True
 
     async def send_reminder(self, item: FollowUp, *, now: datetime) -> TimerResult:
         """DM the owner (or, with no owner, the incident's commander) that `item` (as the tick claimed it)
@@ -136,3 +144,9 @@ class FollowUpService:
         """The reminder is on record: count how late it went out."""
         late = (result.sent_at - result.due_at).total_seconds()
         self.metrics.timer_lateness.labels("follow_up").observe(max(0.0, late))
+
+
+def _who(actor: str) -> str:
+    """Who did something, for a Slack reply: a mention, or an API token by its name."""
+    name = token_name(actor)
+    return f"<@{actor}>" if name is None else f"the API token {name}"

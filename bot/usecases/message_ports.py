@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from bot.domain.announcement_digests import AnnouncementDigest
 from bot.domain.follow_ups import FollowUp
 from bot.domain.incidents import Incident, TimelineEntry
-from bot.domain.announcement_digests import AnnouncementDigest
 from bot.domain.notice_digests import AlertNotice, NoticeDigest
 from bot.domain.page_digests import Digest
 from bot.domain.policy import Policy
@@ -208,6 +208,15 @@ class Messages(Protocol):
 
     def announcement_digest(self, storm: AnnouncementDigest, policy: Policy) -> Message:
         """A storm's new incidents in one message in the broadcast channel."""
+        ...
+
+    # ----- outgoing webhooks ----------------------------------------------------------------------
+    def webhook_failing(self, where: str, *, since: datetime, reason: str) -> Message:
+        """A webhook receiver failing every delivery since `since`, said once in the broadcast channel."""
+        ...
+
+    def webhook_recovered(self, where: str, *, since: datetime) -> Message:
+        """That receiver answering again."""
         ...
 
     # ----- postmortems, follow-ups, stats ---------------------------------------------------------

@@ -261,9 +261,9 @@ class ResponseService:
         return posted
 
     async def add_note(
-        self, incident_id: int, *, text: str, actor: str, reply_to: ReplyTarget, at: datetime | None = None
+        self, incident_id: int, *, text: str, actor: str, reply_to: ReplyTarget | None, at: datetime | None = None
     ) -> Incident:
-        """A timeline entry by hand."""
+        """A timeline entry by hand (`reply_to`: who hears it was added; the API's caller needs no reply)."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         async with self.uow() as uow:
             await uow.incidents.record(incident_id, TimelineEntry(TimelineKind.NOTE, now, actor, text))
@@ -271,7 +271,8 @@ class ResponseService:
             await uow.events.append(incident_event(IncidentNoteAdded(text=text), noted, actor=actor, at=now))
             await uow.commit()
         log_change(log, noted, "note added", actor)
-        await self.slack.reply(reply_to, f":memo: Added to the {noted.reference} timeline.")
+        if reply_to is not None:
+            await self.slack.reply(reply_to, f":memo: Added to the {noted.reference} timeline.")
         return noted
 
     async def timeline(self, incident: Incident, *, page: int) -> tuple[str, list[dict[str, Any]]]:
