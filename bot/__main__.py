@@ -20,7 +20,7 @@ from bot.domain.oncall import gaps
 from bot.domain.policy import Policy
 from bot.domain.policy_file import load_policy
 from bot.domain.postmortem import load_template
-from bot.entrypoints.policy_check import check_in_slack, check_policy, check_policy_file
+from bot.entrypoints.policy_check import check_in_slack, check_policy, check_policy_file, check_webhook_secrets
 from bot.entrypoints.token_cli import add_token_commands, run_token_command
 from bot.runtime import logs
 from bot.runtime.version import VERSION
@@ -108,6 +108,10 @@ def _check(file: str | None, *, with_settings: bool, with_slack: bool = False) -
             print("\n# warnings")
             for warning in warnings:
                 print(warning)
+    if settings is not None and report.policy is not None and report.policy.webhooks:
+        print("\n# webhooks")
+        for line in check_webhook_secrets(report, os.environ):
+            print(line)
     problems += [str(finding) for finding in report.problems]
     for problem in problems:
         print(f"tocsin: {problem}", file=sys.stderr)

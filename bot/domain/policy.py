@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from bot.domain.durations import Duration, parse_duration
 from bot.domain.privacy import PrivateIncidents
 from bot.domain.user_refs import NotifyTarget, UserRef, parse_user_ref
-from bot.domain.webhook_policy import WebhookTarget
+from bot.domain.webhook_policy import WebhookTargets
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 
@@ -292,7 +292,7 @@ class Policy(_Strict):
     escalation_policies: dict[str, EscalationPolicy] = Field(default_factory=dict)
     services: dict[str, Service] = Field(default_factory=dict)
     private_incidents: PrivateIncidents = Field(default_factory=PrivateIncidents)
-    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    webhooks: WebhookTargets = Field(default_factory=list)
 
     @field_validator("channel_prefix")
     @classmethod

@@ -372,17 +372,14 @@ def _line_for(message: str, lines: dict[tuple[Any, ...], int]) -> int | None:
 def check_webhook_secrets(report: Report, environ: Mapping[str, str]) -> list[str]:
     """With the settings: a line per webhook saying where it goes, its subscriber's name (the metrics'
     label) and whether its secret variable holds a `whsec_` secret (if not, a problem too). Shows no secret."""
-    if report.policy is None:
-        return []
     lines = []
-    for number, target in enumerate(report.policy.webhooks):
+    for number, target in enumerate(report.policy.webhooks if report.policy else []):
         problem = secret_problem(environ.get(target.secret_env, ""))
         state = f"{target.secret_env} {problem or 'is set to a whsec_ secret'}"
         lines.append(f"webhooks[{number}]: {host_of(target.url)} (subscriber {target.name}): {state}")
         if problem is not None:
             path = ("webhooks", number, "secret_env")
-            message = f"{key_path(path)}: {target.secret_env} {problem}"
-            report.problems.append(_at(report.source, report.lines.get(path), message))
+            report.problems.append(_at(report.source, report.lines.get(path), f"{key_path(path)}: {state}"))
     report.sort()
     return lines
 

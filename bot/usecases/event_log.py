@@ -30,3 +30,6 @@ class Subscriber(Protocol):
     async def handle(self, event: DomainEvent) -> None:
         """Act on one event; raise to have it handed over again later."""
         ...
+
+    # A subscriber may also have a `batch` attribute (an int): how many deliveries one claim takes, smaller
+    # than the dispatch's default when handling is slow, so a claim's work fits inside its lease.

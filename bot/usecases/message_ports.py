@@ -211,12 +211,12 @@ class Messages(Protocol):
         ...
 
     # ----- outgoing webhooks ----------------------------------------------------------------------
-    def webhook_failing(self, where: str, *, since: datetime, reason: str) -> Message:
-        """A webhook receiver failing every delivery since `since`, said once in the broadcast channel."""
+    def webhook_failing(self, where: str, *, when: datetime, reason: str) -> Message:
+        """A webhook receiver failing every delivery since `when`, said once in the broadcast channel."""
         ...
 
-    def webhook_recovered(self, where: str, *, since: datetime) -> Message:
-        """That receiver answering again."""
+    def webhook_recovered(self, where: str, *, when: datetime) -> Message:
+        """That receiver (failing since `when`) answering again."""
         ...
 
     # ----- postmortems, follow-ups, stats ---------------------------------------------------------
