@@ -81,6 +81,7 @@ class Timers:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _scheduler: AsyncIOScheduler | None = None
     _kicks: set[asyncio.Task[int]] = field(default_factory=set)
+    _flushes: set[asyncio.Task[None]] = field(default_factory=set)  # digest DM edits after a record
     _last_sweep: datetime | None = None
     last_tick: float = 0.0  # monotonic time the last tick started
     _started: float = field(default_factory=time.monotonic)
@@ -218,7 +219,11 @@ class Timers:
                 await self._recorded(result, taken=took)
             except Exception:  # its record stands; only a follow-up message was lost
                 log.exception("after recording %s", type(result).__name__)
-        await self.pager.dms.flush()  # pages that joined a digest DM this time are shown in it, one edit each
+        # Pages that joined a digest DM this time are shown in it, one edit each: alongside, so the tick goes
+        # on recording (and claiming) while an edit waits out the digest's interval.
+        flushing = asyncio.get_running_loop().create_task(self.pager.dms.flush())
+        self._flushes.add(flushing)
+        flushing.add_done_callback(self._flushes.discard)
 
     async def _recorded(self, result: TimerResult, *, taken: bool) -> None:
         if isinstance(result, PageDeferred):
@@ -247,10 +252,11 @@ class Timers:
 
     async def idle(self) -> None:
         """Wait for ticks in progress (and ones just woken) to finish."""
-        while self._kicks:
-            await asyncio.gather(*list(self._kicks), return_exceptions=True)
+        while self._kicks or self._flushes:
+            await asyncio.gather(*list(self._kicks), *list(self._flushes), return_exceptions=True)
         async with self._lock:
-            return
+            pass
+        await asyncio.gather(*list(self._flushes), return_exceptions=True)
 
     def start(self, every: float = TICK_SECONDS) -> None:
         """Start the clock: a tick now (overdue work from before a restart) and every `every` seconds."""
