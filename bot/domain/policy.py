@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from bot.domain.durations import Duration, parse_duration
 from bot.domain.privacy import PrivateIncidents
 from bot.domain.user_refs import NotifyTarget, UserRef, parse_user_ref
+from bot.domain.status_policy import StatusPagePolicy
 from bot.domain.webhook_policy import WebhookTargets
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
@@ -194,6 +195,7 @@ class Service(_Strict):
     page_on_declare: list[str] = Field(default_factory=list)
     runbooks: list[str] = Field(default_factory=list)
     private: bool = False  # incidents matched to this service are private unless declared otherwise
+    status_page: bool = False  # shown as a component on the public status page
 
 
 class Permissions(_Strict):
@@ -293,6 +295,7 @@ class Policy(_Strict):
     services: dict[str, Service] = Field(default_factory=dict)
     private_incidents: PrivateIncidents = Field(default_factory=PrivateIncidents)
     webhooks: WebhookTargets = Field(default_factory=list)
+    status_page: StatusPagePolicy = Field(default_factory=StatusPagePolicy)
 
     @field_validator("channel_prefix")
     @classmethod
