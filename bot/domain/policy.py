@@ -8,42 +8,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from bot.domain.durations import Duration, parse_duration
+from bot.domain.policy_levels import Role, Severity, default_roles, default_severities
+from bot.domain.policy_levels import StrictModel as _Strict
 from bot.domain.privacy import PrivateIncidents
-from bot.domain.user_refs import NotifyTarget, UserRef, parse_user_ref
 from bot.domain.status_policy import StatusPagePolicy
+from bot.domain.tracker_policy import FollowUpsPolicy, Trackers
+from bot.domain.user_refs import NotifyTarget, UserRef, parse_user_ref
 from bot.domain.webhook_policy import WebhookTargets
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Severity(_Strict):
-    """One severity level; the list is ordered most severe first."""
-
-    name: str
-    description: str = ""
-    update_every: Duration | None = None
-    notify: list[str] = Field(default_factory=list)
-    colour: str | None = None
-    private: bool = False  # declarations at this severity are private unless declared otherwise
-
-
-class Role(_Strict):
-    """An incident role people can be assigned to."""
-
-    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    name: str
-    aliases: list[str] = Field(default_factory=list)
-    description: str = ""
 
 
 class Override(_Strict):
@@ -196,6 +174,7 @@ class Service(_Strict):
     runbooks: list[str] = Field(default_factory=list)
     private: bool = False  # incidents matched to this service are private unless declared otherwise
     status_page: bool = False  # shown as a component on the public status page
+    tracker: str | None = None  # where its follow-ups become issues (a `trackers:` name)
 
 
 class Permissions(_Strict):
@@ -231,49 +210,6 @@ class AlertsPolicy(_Strict):
     default: AlertRoute = Field(default_factory=AlertRoute)
 
 
-def _default_severities() -> list[Severity]:
-    return [
-        Severity(
-            name="SEV1",
-            description="Full outage or critical data loss affecting many customers",
-            update_every=timedelta(minutes=15),
-            colour="#E01E5A",
-        ),
-        Severity(
-            name="SEV2",
-            description="Major feature broken or revenue at risk",
-            update_every=timedelta(minutes=30),
-            colour="#F2952F",
-        ),
-        Severity(
-            name="SEV3",
-            description="Partial impact with a workaround",
-            update_every=timedelta(minutes=60),
-            colour="#ECB22E",
-        ),
-        Severity(name="SEV4", description="Minor or internal-only", update_every=None, colour="#9A9A9A"),
-    ]
-
-
-def _default_roles() -> list[Role]:
-    return [
-        Role(
-            key="incident_commander",
-            name="Incident Commander",
-            aliases=["ic", "commander"],
-            description="Owns the response and its decisions",
-        ),
-        Role(
-            key="comms_lead",
-            name="Communications Lead",
-            aliases=["comms", "communications"],
-            description="Keeps stakeholders informed",
-        ),
-        Role(key="tech_lead", name="Tech Lead", aliases=["tech", "tl"], description="Leads the investigation"),
-        Role(key="scribe", name="Scribe", aliases=[], description="Keeps the timeline"),
-    ]
-
-
 class Policy(_Strict):
     """The whole policy file with its defaults."""
 
@@ -286,8 +222,8 @@ class Policy(_Strict):
     first_update_within: Duration = timedelta(minutes=15)
     default_severity: str = "SEV3"
     timezone: str = "UTC"
-    severities: list[Severity] = Field(default_factory=_default_severities, min_length=1)
-    roles: list[Role] = Field(default_factory=_default_roles)
+    severities: list[Severity] = Field(default_factory=default_severities, min_length=1)
+    roles: list[Role] = Field(default_factory=default_roles)
     admins: list[UserRef] = Field(default_factory=list)
     permissions: Permissions = Field(default_factory=Permissions)
     schedules: dict[str, Schedule] = Field(default_factory=dict)
@@ -296,6 +232,8 @@ class Policy(_Strict):
     private_incidents: PrivateIncidents = Field(default_factory=PrivateIncidents)
     webhooks: WebhookTargets = Field(default_factory=list)
     status_page: StatusPagePolicy = Field(default_factory=StatusPagePolicy)
+    trackers: Trackers = Field(default_factory=dict)
+    follow_ups: FollowUpsPolicy = Field(default_factory=FollowUpsPolicy)
 
     @field_validator("channel_prefix")
     @classmethod
