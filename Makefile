@@ -17,7 +17,7 @@ HELM_SO := $(HELM_DIR)/helm_sdkpy/_lib/linux-amd64/libhelm_sdkpy.so
 HELM_LIB := $(if $(filter Linux x86_64,$(shell uname -s) $(shell uname -m)),$(HELM_SO))
 CHART := deploy/helm/tocsin
 
-.PHONY: run check test lint bench clean
+.PHONY: run check test lint bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,20 @@ lint: $(STAMP) $(HELM_LIB)
 	$(BIN)/python -m tests.helm_lint $(CHART)
 	$(BIN)/mypy
 
+# Headless Chromium for the browser tests (tests/web): Debian's chromium and chromium-driver, installed only
+# when missing and only where apt-get exists (as root, or through sudo). Elsewhere the browser tests skip,
+# saying why.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || echo sudo)
+browser:
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; } && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium and chromium-driver for the browser tests"; \
+		$(SUDO) apt-get update -qq >/dev/null && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null \
+		|| echo "Could not install Chromium: the browser tests will skip"; \
+	fi
+
 # Four test processes: most tests wait on sockets, timers and subprocesses, so two cores keep four busy.
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -q -n 4
 
 bench: $(STAMP)

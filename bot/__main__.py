@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument(
         "--slack", action="store_true", help="also ask Slack whether each user and group named exists (with --settings)"
     )
+    check.add_argument(
+        "--trackers", action="store_true", help="also try each tracker's credentials (GitHub, GitLab, Jira, Linear)"
+    )
     postmortem = sub.add_parser("postmortem", help="print an incident's postmortem draft (Markdown)")
     postmortem.add_argument("incident", help="INC-42 or 42")
     add_token_commands(sub)
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            return _check(args.file, with_settings=args.settings, with_slack=args.slack)
+            return _check(args.file, with_settings=args.settings, with_slack=args.slack, with_trackers=args.trackers)
         if args.command == "migrate":
             logs.configure("INFO")
             return _migrate(load_settings(DatabaseSettings))
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
 
 
-def _check(file: str | None, *, with_settings: bool, with_slack: bool = False) -> int:
+def _check(file: str | None, *, with_settings: bool, with_slack: bool = False, with_trackers: bool = False) -> int:
     """Check a policy file (and settings when asked, or when Slack's are set; and with Slack when asked);
     every problem at once."""
     logs.configure("ERROR")  # the problems are printed below, once each
@@ -112,6 +115,13 @@ def _check(file: str | None, *, with_settings: bool, with_slack: bool = False) -
         print("\n# webhooks")
         for line in check_webhook_secrets(report, os.environ):
             print(line)
+    if with_trackers and report.policy is not None and report.policy.trackers:
+        from bot.entrypoints.tracker_check import check_trackers  # only with --trackers: loads the adapters
+
+        print("\n# trackers")
+        lines, fine = asyncio.run(check_trackers(report.policy, os.environ))
+        print("\n".join(lines))
+        problems += [] if fine else ["a tracker's credentials cannot do what Tocsin needs (see # trackers)"]
     problems += [str(finding) for finding in report.problems]
     for problem in problems:
         print(f"tocsin: {problem}", file=sys.stderr)

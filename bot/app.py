@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -20,6 +21,8 @@ from bot.entrypoints.deps import Deps
 from bot.entrypoints.event_dispatch import EventDispatch
 from bot.entrypoints.http import add_routes
 from bot.entrypoints.timers import TICK_SECONDS, Timers
+from bot.entrypoints.tracker_polling import TrackerPolling
+from bot.entrypoints.web_security import security_headers
 from bot.runtime.health import Identity, database_answers
 from bot.runtime.logs import Outage
 from bot.runtime.metrics import Metrics
@@ -54,6 +57,8 @@ class Tocsin:
     database_outage: Outage = field(default_factory=lambda: Outage(log, "health check: the database"))
     timers: Timers | None = None
     events: EventDispatch | None = None
+    tracker_polling: TrackerPolling | None = None
+    closing: tuple[Callable[[], Awaitable[None]], ...] = ()  # outside services' sessions, closed last
     tick_seconds: float | None = TICK_SECONDS
     socket_mode: AsyncSocketModeHandler | None = None
     _runner: web.AppRunner | None = None
@@ -89,6 +94,8 @@ class Tocsin:
         self.deps.background.start()
         if self.events is not None:
             self.events.start()
+        if self.tracker_polling is not None:
+            self.tracker_polling.start()
         if self.timers is not None and self.tick_seconds is not None:
             self.timers.start(self.tick_seconds)
         if self.socket_mode is not None:
@@ -147,6 +154,10 @@ class Tocsin:
             log.warning("stopped with %d accepted requests unfinished", self.deps.background.pending)
         if self.events is not None:  # what it has not handled is handed over again after a restart
             await self.events.stop()
+        if self.tracker_polling is not None:
+            await self.tracker_polling.stop()
+        for close in self.closing:
+            await close()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.http.close()
@@ -201,7 +212,14 @@ async def build(
     storage = wiring.storage_for(settings)
     slack = wiring.slack_for(settings, metrics, post_interval=post_interval, tier_minute=tier_minute)
     built = wiring.services(
-        storage, slack, policy, metrics=metrics, identity=identity, clock=clock, header_interval=header_interval
+        storage,
+        slack,
+        policy,
+        metrics=metrics,
+        identity=identity,
+        clock=clock,
+        header_interval=header_interval,
+        public_url=settings.public_url,
     )
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     tocsin = Tocsin(
@@ -209,13 +227,15 @@ async def build(
         engine=storage.engine,
         http=slack.http,
         bolt=wiring.bolt_app(built.deps, slack.client, identity, signing_secret),
-        web_app=web.Application(),
+        web_app=web.Application(middlewares=[security_headers]),
         deps=built.deps,
         metrics=metrics,
         slack_status=SlackStatus(settings.slack_api_url),
         identity=identity,
         timers=built.timers,
         events=built.events,
+        tracker_polling=built.tracker_polling,
+        closing=built.closing,
         tick_seconds=tick_seconds,
     )
     if settings.slack_app_token is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
@@ -66,6 +66,16 @@ class Settings(OfflineSettings):
     alerts_token_previous: SecretStr | None = None
     # Seconds a stop may take to finish work in flight (SIGTERM/SIGINT).
     shutdown_grace: float = Field(default=20.0, gt=0, le=600)
+    # The REST API's rate limit per token, in this process: requests a second, and the most at once.
+    api_rate_limit: float = Field(default=20.0, gt=0, le=100_000)
+    api_rate_burst: int = Field(default=40, ge=1, le=1_000_000)
+    # The web pages (docs/web.md): where people reach Tocsin, where the browser signs in to Slack, the app's
+    # OAuth client for Sign in with Slack, and the secret the session cookie is encrypted with.
+    public_url: str | None = None
+    slack_oauth_url: str = "https://slack.com"
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    session_secret: SecretStr | None = None
 
     @field_validator(
         "slack_bot_token",
@@ -73,6 +83,8 @@ class Settings(OfflineSettings):
         "slack_signing_secret",
         "alerts_token",
         "alerts_token_previous",
+        "slack_client_secret",
+        "session_secret",
         mode="before",
     )
     @classmethod
@@ -98,7 +110,9 @@ class Settings(OfflineSettings):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
 
-    @field_validator("slack_signing_secret", "alerts_token", "alerts_token_previous")
+    @field_validator(
+        "slack_signing_secret", "alerts_token", "alerts_token_previous", "slack_client_secret", "session_secret"
+    )
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None
@@ -112,6 +126,26 @@ class Settings(OfflineSettings):
                 "(letters, digits, symbols), such as the output of `openssl rand -hex 32`"
             )
         return value
+
+    @field_validator("session_secret")
+    @classmethod
+    def _strong_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and weak_token(value.get_secret_value()):
+            raise ValueError(
+                "too weak; use at least 32 random characters, such as the output of `openssl rand -hex 32`"
+            )
+        return value
+
+    @field_validator("public_url", "slack_oauth_url")
+    @classmethod
+    def _site_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return "https://slack.com" if info.field_name == "slack_oauth_url" else None
+        url = value.strip().rstrip("/")
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest:
+            raise ValueError("must be an http(s) URL with no path, such as https://tocsin.example.com")
+        return url
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -175,6 +209,12 @@ class Settings(OfflineSettings):
             "STARTUP_TIMEOUT": f"{self.startup_timeout:g}s",
             "ALERTS_TOKEN": secret(self.alerts_token),
             "ALERTS_TOKEN_PREVIOUS": secret(self.alerts_token_previous),
+            "API_RATE_LIMIT": f"{self.api_rate_limit:g}/s, burst {self.api_rate_burst}",
+            "PUBLIC_URL": self.public_url or "unset",
+            "SLACK_OAUTH_URL": self.slack_oauth_url,
+            "SLACK_CLIENT_ID": self.slack_client_id or "unset",
+            "SLACK_CLIENT_SECRET": secret(self.slack_client_secret),
+            "SESSION_SECRET": secret(self.session_secret),
             "transport": "Socket Mode" if self.socket_mode else "HTTP (POST /slack/events)",
         }
 

@@ -6,7 +6,8 @@ subscriber. Starting and stopping the parts is bot/app.py's (Tocsin)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -20,25 +21,32 @@ from bot.domain.policy import Policy
 from bot.domain.policy_file import runbooks_folder
 from bot.domain.postmortem import load_template
 from bot.domain.runbooks import RunbookLibrary
-from bot.entrypoints import actions, commands, events, follow_up_controls, shortcuts
+from bot.entrypoints import actions, commands, events, follow_up_controls, shortcuts, tracker_controls
 from bot.entrypoints import modals as views
+from bot.entrypoints.api.registry import ApiDeps
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.error_replies import report_error
 from bot.entrypoints.event_dispatch import EventDispatch
 from bot.entrypoints.http import register_error_handler
 from bot.entrypoints.payloads import well_formed_payloads
 from bot.entrypoints.timers import Timers
+from bot.entrypoints.tracker_polling import TrackerPolling
 from bot.entrypoints.workspace_guard import only_our_workspace
 from bot.runtime.background import Background
 from bot.runtime.doorbell import Doorbell
 from bot.runtime.health import Identity
 from bot.runtime.member_cache import MemberCache
 from bot.runtime.metrics import Metrics
+from bot.runtime.trackers import build_trackers
+from bot.runtime.webhook_sender import HttpWebhookSender
 from bot.settings import Settings
 from bot.slack import messages as ui  # the message catalogue the use cases show things with
 from bot.slack.gateway import SlackGateway
 from bot.slack.web_client import ChannelPacer, build_web_client
 from bot.usecases.alert_intake import AlertIntake
+from bot.usecases.api_reads import ApiReads
+from bot.usecases.api_tokens import ApiTokens
+from bot.usecases.api_writes import ApiWrites
 from bot.usecases.capture import MessageCapture
 from bot.usecases.catch_up import CatchUp
 from bot.usecases.declare import IncidentService
@@ -58,8 +66,11 @@ from bot.usecases.runbooks import RunbookService
 from bot.usecases.setup import IncidentSetup
 from bot.usecases.stats import StatsReport
 from bot.usecases.subscribers import CommanderHandover, PostmortemRefresh
+from bot.usecases.tracker_sync import TrackerSync
 from bot.usecases.visibility import Visibility
+from bot.usecases.webhooks import webhook_subscribers
 from storage.db import POOL_SIZE, create_engine, is_sqlite, session_factory
+from storage.incident_queries import IncidentQueries
 from storage.uow import UnitOfWork, count_commits
 from storage.writer_queue import WriterQueue, writes_first
 
@@ -71,6 +82,7 @@ class Storage:
     engine: AsyncEngine
     uow: Callable[..., UnitOfWork]
     events_committed: Doorbell
+    queries: IncidentQueries  # the API's filtered reads, each in a read-only session of its own
 
 
 def storage_for(settings: Settings) -> Storage:
@@ -84,7 +96,7 @@ def storage_for(settings: Settings) -> Storage:
     def uow(*, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(sessions, read_only=read_only, writer_lock=writer, events_committed=events_committed.ring)
 
-    return Storage(engine, uow, events_committed)
+    return Storage(engine, uow, events_committed, IncidentQueries(sessions))
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,8 @@ class Services:
     deps: Deps
     timers: Timers
     events: EventDispatch
+    tracker_polling: TrackerPolling  # open follow-ups' issues looked at every 10 minutes, leased
+    closing: tuple[Callable[[], Awaitable[None]], ...] = ()  # outside services' sessions, closed at stop
 
 
 def services(
@@ -140,8 +154,10 @@ def services(
     identity: Identity,
     clock: Clock,
     header_interval: float,
+    public_url: str | None = None,
 ) -> Services:
-    """Build the use cases in the order they need each other."""
+    """Build the use cases in the order they need each other (`public_url`: where the web pages are, for
+    links from outside Slack)."""
     uow, slack = storage.uow, slack_side.gateway
     common = Common(uow=uow, slack=slack, messages=ui, clock=clock)
     visibility = Visibility(slack, members=slack_side.members)  # who may see a private incident, per Slack
@@ -204,9 +220,30 @@ def services(
         outbox=outbox,
         pages_started=pages_started,
     )
+    webhook_sender = HttpWebhookSender()  # outgoing webhooks: a session of their own, closed at stop
+    webhooks = webhook_subscribers(
+        policy,
+        sender=webhook_sender,
+        slack=slack,
+        messages=ui,
+        uow=uow,
+        clock=clock,
+        metrics=metrics,
+        environ=os.environ,
+    )
+    tracker_sync = TrackerSync(
+        uow=uow,
+        trackers=build_trackers(policy, slack_side.http, os.environ),
+        policy=policy,
+        slack=slack,
+        clock=clock,
+        metrics=metrics,
+        incident_link=lambda i: f"{public_url}/incidents/{i.reference}" if public_url else None,
+        postmortem_link=lambda i: f"{public_url}/incidents/{i.reference}/postmortem" if public_url else None,
+    )
     dispatch = EventDispatch(
         uow,
-        [PostmortemRefresh(postmortems), CommanderHandover(uow, catch_up)],
+        [PostmortemRefresh(postmortems), CommanderHandover(uow, catch_up), *webhooks, tracker_sync],
         clock,
         metrics,
         doorbell=storage.events_committed,
@@ -218,6 +255,22 @@ def services(
         incidents=incidents,
         background=background,
         workspace=lambda: (identity.team_id or "", identity.bot_user_id or ""),
+    )
+    reads = ApiReads(uow=uow, queries=storage.queries, policy=policy, clock=clock, postmortems=postmortems)
+    api = ApiDeps(
+        reads=reads,
+        writes=ApiWrites(
+            uow=uow,
+            reads=reads,
+            incidents=incidents,
+            response=response,
+            lifecycle=lifecycle,
+            follow_ups=follow_ups,
+            policy=policy,
+            clock=clock,
+            # an API declare's set-up in Slack runs like a Slack declare's, after the API has answered
+            detach=lambda job: background.submit({}, job, long=True, retry=False),
+        ),
     )
     deps = Deps(
         alerts=intake,
@@ -238,8 +291,11 @@ def services(
         going_public=GoingPublic(**common, policy=policy, setup=setup, directory=directory),
         visibility=visibility,
         clock=clock,
+        api=api,
+        api_tokens=ApiTokens(uow, clock),
+        tracker_sync=tracker_sync,
     )
-    return Services(deps, timers, dispatch)
+    return Services(deps, timers, dispatch, TrackerPolling(tracker_sync), closing=(webhook_sender.close,))
 
 
 def _background(uow: Callable[..., UnitOfWork], slack: SlackGateway, metrics: Metrics, clock: Clock) -> Background:
@@ -287,6 +343,7 @@ def bolt_app(deps: Deps, client: AsyncWebClient, identity: Identity, signing_sec
     views.register(bolt, views.FormDeps.taken_from(deps))
     actions.register(bolt, actions.ActionDeps.taken_from(deps))
     follow_up_controls.register(bolt, follow_up_controls.FollowUpDeps.taken_from(deps))
+    tracker_controls.register(bolt, tracker_controls.TrackerControlDeps.taken_from(deps))
     events.register(bolt, events.EventDeps.taken_from(deps))
     shortcuts.register(bolt, shortcuts.ShortcutDeps.taken_from(deps))
     register_error_handler(bolt, deps.slack)

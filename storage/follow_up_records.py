@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.follow_ups import FollowUp, NewFollowUp
 from storage.models import FollowUpRow, IncidentRow
+from storage.tracker_models import FollowUpIssueRow
 
 
 class FollowUpRecords:
@@ -63,20 +64,35 @@ class FollowUpRecords:
         )
         return bool(result.rowcount)
 
+    async def reopen(self, follow_up_id: int, *, due: datetime | None) -> bool:
+        """Open a done follow-up again (reminded again from `due`); False when it was open."""
+        result = await self._session.exec(
+            sa.update(FollowUpRow)
+            .where(col(FollowUpRow.id) == follow_up_id, col(FollowUpRow.done_at).is_not(None))
+            .values(done_at=None, done_by=None, remind_at=due)
+        )
+        return bool(result.rowcount)
+
     async def _query(self, *where: sa.ColumnElement[bool], limit: int | None = None) -> list[FollowUp]:
+        made = sa.and_(col(FollowUpIssueRow.follow_up_id) == col(FollowUpRow.id), col(FollowUpIssueRow.issue_id) != "")
         statement = (
-            select(FollowUpRow, IncidentRow.number)
+            select(FollowUpRow, IncidentRow.number, FollowUpIssueRow.key, FollowUpIssueRow.url)
             .join(IncidentRow, col(IncidentRow.id) == col(FollowUpRow.incident_id))
+            .outerjoin(FollowUpIssueRow, made)
             .where(*where)
             .order_by(col(FollowUpRow.due_on).is_(None), col(FollowUpRow.due_on), col(FollowUpRow.id))
         )
         if limit is not None:
             statement = statement.limit(limit)
-        return [follow_up_from_row(row, number) for row, number in (await self._session.exec(statement)).all()]
+        found = (await self._session.exec(statement)).all()
+        return [follow_up_from_row(row, number, issue=(key, url)) for row, number, key, url in found]
 
 
-def follow_up_from_row(row: FollowUpRow | sa.Row[Any], number: int) -> FollowUp:
-    """A follow-up from its row (an ORM object or a plain row of the same columns) and its incident's number."""
+def follow_up_from_row(
+    row: FollowUpRow | sa.Row[Any], number: int, *, issue: tuple[str | None, str | None] = (None, None)
+) -> FollowUp:
+    """A follow-up from its row (an ORM object or a plain row of the same columns), its incident's number
+    and its issue's key and link (when it has one)."""
     assert row.id is not None
     return FollowUp(
         id=row.id,
@@ -90,4 +106,6 @@ def follow_up_from_row(row: FollowUpRow | sa.Row[Any], number: int) -> FollowUp:
         done_at=row.done_at,
         done_by=row.done_by,
         remind_at=row.remind_at,
+        issue_key=issue[0],
+        issue_url=issue[1],
     )

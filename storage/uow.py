@@ -23,8 +23,10 @@ from storage.postmortem_records import PostmortemRecords
 from storage.runbook_records import RunbookRecords
 from storage.setup_records import SetupRecords
 from storage.stats_records import StatsRecords
+from storage.status_records import StatusRecords
 from storage.summary_records import SummaryRecords
 from storage.timer_records import TimerRecords
+from storage.tracker_records import TrackerRecords
 from storage.writer_queue import WriterQueue
 
 WriterLock = asyncio.Lock | WriterQueue  # SQLite's writer in this process: in turn, or urgent work first
@@ -63,6 +65,8 @@ class UnitOfWork:
     events: EventRecords
     api_tokens: ApiTokenRecords
     idempotency: IdempotencyRecords
+    status: StatusRecords
+    trackers: TrackerRecords
 
     def __init__(
         self,
@@ -112,6 +116,8 @@ class UnitOfWork:
         self.summaries = SummaryRecords(self._session)
         self.api_tokens = ApiTokenRecords(self._session)
         self.idempotency = IdempotencyRecords(self._session)
+        self.status = StatusRecords(self._session)
+        self.trackers = TrackerRecords(self._session)
         return self
 
     async def __aexit__(

@@ -34,9 +34,11 @@ class EventKind(StrEnum):
     INCIDENT_RESOLVED = "incident.resolved"
     INCIDENT_REOPENED = "incident.reopened"
     INCIDENT_MADE_PUBLIC = "incident.made_public"
+    INCIDENT_PUBLISHED_UPDATE = "incident.published_update"  # an update was posted to the status page
     POSTMORTEM_PUBLISHED = "postmortem.published"
     FOLLOW_UP_CREATED = "follow_up.created"
     FOLLOW_UP_CLOSED = "follow_up.closed"
+    FOLLOW_UP_REOPENED = "follow_up.reopened"
     PAGE_STARTED = "page.started"
     PAGE_ACKNOWLEDGED = "page.acknowledged"
     PAGE_EXHAUSTED = "page.exhausted"
@@ -124,6 +126,20 @@ class IncidentMadePublic(EventData):
     kind = EventKind.INCIDENT_MADE_PUBLIC
 
 
+class IncidentPublishedUpdate(EventData):
+    """An update was posted to the public status page, in the words customers read (`first`: the one that
+    put the incident on the page; `components`: the status page's components it names)."""
+
+    kind = EventKind.INCIDENT_PUBLISHED_UPDATE
+    update_id: int
+    public_id: str  # the incident's id on the status page (never its INC number)
+    title: str
+    status: str
+    body: str
+    first: bool = False
+    components: list[str] = []
+
+
 class PostmortemPublished(EventData):
     """The postmortem draft was published or regenerated (`draft_version` counts from 1), as the channel's
     canvas or as a Markdown file (`published_as`: `canvas` or `file`)."""
@@ -147,6 +163,13 @@ class FollowUpClosed(EventData):
     """A follow-up was marked done."""
 
     kind = EventKind.FOLLOW_UP_CLOSED
+    follow_up_id: int
+
+
+class FollowUpReopened(EventData):
+    """A follow-up marked done is open again (its issue was reopened in its tracker)."""
+
+    kind = EventKind.FOLLOW_UP_REOPENED
     follow_up_id: int
 
 
@@ -213,9 +236,11 @@ BODIES: dict[EventKind, type[EventData]] = {
         IncidentResolved,
         IncidentReopened,
         IncidentMadePublic,
+        IncidentPublishedUpdate,
         PostmortemPublished,
         FollowUpCreated,
         FollowUpClosed,
+        FollowUpReopened,
         PageStarted,
         PageAcknowledged,
         PageExhausted,

@@ -30,6 +30,8 @@ class FollowUp:
     done_at: datetime | None = None
     done_by: str | None = None
     remind_at: datetime | None = None  # the owner's next reminder (none once done)
+    issue_key: str | None = None  # its issue in a tracker (`#12`, `OPS-7`), once made
+    issue_url: str | None = None
 
     @property
     def is_open(self) -> bool:

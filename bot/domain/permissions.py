@@ -11,7 +11,7 @@ from enum import StrEnum
 from bot.domain.errors import UserError
 from bot.domain.incidents import IC_ROLE, Incident
 from bot.domain.policy import Policy
-from bot.domain.user_refs import Directory, token_name
+from bot.domain.user_refs import Directory, token_actor, token_name
 
 ANYONE = "anyone"
 ADMINS = "admins"
@@ -32,6 +32,7 @@ class Act(StrEnum):
     REOPEN = "reopen"
     DECLARE_PRIVATE = "declare_private"
     MAKE_PUBLIC = "make_public"
+    PUBLISH = "publish"  # post to the public status page (granted by the policy's `status_page.publish`)
 
 
 _WHAT = {
@@ -43,19 +44,30 @@ _WHAT = {
     Act.REOPEN: "reopen",
     Act.DECLARE_PRIVATE: "declare private incidents",
     Act.MAKE_PUBLIC: "make a private incident public",
+    Act.PUBLISH: "post to the status page",
 }
+
+
+def grants(act: Act, policy: Policy) -> list[str]:
+    """Who the policy lets do `act`: its `permissions` entry (the status page's own for publishing)."""
+    if act is Act.PUBLISH:
+        return list(policy.status_page.publish)
+    return list(getattr(policy.permissions, act.value))
 
 
 def may(act: Act, *, actor: str, incident: Incident | None, policy: Policy, directory: Directory) -> bool:
     """Whether `actor` may do `act` (to `incident`) under the policy."""
     roles = {r.key for r in policy.roles}
-    for grant in getattr(policy.permissions, act.value):
+    for grant in grants(act, policy):
         if grant == ANYONE:
             return True
         if grant == ADMINS and is_admin(actor, policy, directory):
             return True
         if grant in roles:
             if incident is not None and incident.roles.get(grant) == actor:
+                return True
+        elif (name := token_name(grant)) is not None:
+            if token_actor(name) == actor:  # the actor a token acts as (a long name is cut to fit)
                 return True
         elif directory.names(grant, actor):
             return True
@@ -71,7 +83,7 @@ def require(act: Act, *, actor: str, incident: Incident | None, policy: Policy, 
     """NotPermitted (a UserError) naming who may, when `actor` may not."""
     if may(act, actor=actor, incident=incident, policy=policy, directory=directory):
         return
-    who = _who(getattr(policy.permissions, act.value), policy, directory)
+    who = _who(grants(act, policy), policy, directory)
     raise NotPermitted(f"Only {who} may {_WHAT[act]} here.")
 
 

@@ -215,6 +215,8 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
                 "owner": mention(f.owner) if f.owner else "unassigned",
                 "due": f.due_on.isoformat() if f.due_on else "no due date",
                 "state": "done" if not f.is_open else ("overdue" if f.is_overdue(today) else "open"),
+                "issue": inert(f.issue_key) if f.issue_key else None,  # its key in a tracker, once made
+                "issue_url": (f.issue_url or "").replace("(", "%28").replace(")", "%29").replace(" ", "%20"),
             }
             for f in facts.follow_ups
         ],

@@ -11,6 +11,7 @@ policy's `permissions` lists write to grant it something (`resolve: [incident_co
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\".]+(?:\.[^@\s<>()\[\],;:\".]+)+$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]+$")
 TOKEN_PREFIX = "token:"  # noqa: S105 - not a secret: how an API token's principal is written
+MAX_ACTOR = 32  # the widest actor the database keeps (declared_by, a timeline entry's actor…)
 _TOKEN_ACTOR = re.compile(r"^token:([a-z0-9_-]{1,64})$")  # the names bot.domain.api_tokens allows
 # A validation-context flag: take user references and targets as written, unchecked (a page's stored
 # plan, accepted as it was when the page started; `tocsin check` looking past them for other problems).
@@ -43,8 +45,14 @@ def parse_user_ref(text: str) -> str:
 
 
 def token_actor(name: str) -> str:
-    """The actor an API token's changes record: `token:<name>`."""
-    return f"{TOKEN_PREFIX}{name}"
+    """The actor an API token's changes record: `token:<name>`, in at most MAX_ACTOR characters (the
+    width of the columns that store actors): a longer name is cut, with a hash of the whole keeping it
+    apart from others cut alike."""
+    actor = f"{TOKEN_PREFIX}{name}"
+    if len(actor) <= MAX_ACTOR:
+        return actor
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{actor[: MAX_ACTOR - len(digest) - 1]}-{digest}"
 
 
 def token_name(actor: str | None) -> str | None:

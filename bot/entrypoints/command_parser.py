@@ -124,7 +124,7 @@ def parse_command(text: str, policy: Policy) -> Command:
                 return Resolve("", target)
             return ChangeStatus(status, target)
         case "update":
-            return PostUpdate(_free_text(rest) or None, target)
+            return _parse_update(rest, target, usage)
         case "note":
             if not rest.strip():
                 raise UsageError("Write the note after `note`.", usage=usage)
@@ -188,6 +188,26 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
         )
     title = clean_title(plain_from_slack(rest)) if rest.strip() else None
     return Declare(title=title, severity=severity, private=private)
+
+
+_PUBLIC_TITLE = re.compile(r'^--title\s+(?:"([^"]*)"|“([^”]*)”)(.*)$', re.DOTALL)
+
+
+def _parse_update(rest: str, target: Target, usage: str) -> PostUpdate:
+    """`<text>`, or `--public [--title "<title>"] <text>`: words for the status page instead."""
+    words = rest.split(maxsplit=1)
+    if not words or words[0].lower() != "--public":
+        return PostUpdate(_free_text(rest) or None, target)
+    text, title = (words[1] if len(words) > 1 else "").strip(), None
+    if text.lower().startswith("--title"):
+        quoted = _PUBLIC_TITLE.match(text)  # Slack escapes only &, < and >: the quotes arrive as typed
+        if quoted is None:
+            raise UsageError('Put the public title in quotes: `--title "Checkout is slow"`.', usage=usage)
+        title, text = _free_text(quoted.group(1) or quoted.group(2) or "") or None, quoted.group(3)
+    public = _free_text(text)
+    if not public:
+        raise UsageError("Write what customers should read after `--public`.", usage=usage)
+    return PostUpdate(None, target, public=public, public_title=title)
 
 
 def _parse_follow_up(rest: str, target: Target, usage: str) -> AddFollowUp:

@@ -28,7 +28,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("role", "role <role> @user", "assign any role from the policy", True),
     Subcommand("sev", "sev <1-4> [reason]", "change severity", True),
     Subcommand("status", "status <investigating|identified|monitoring|resolved>", "move the lifecycle", True),
-    Subcommand("update", "update <text>", "post a status update (no text: open the form)", True),
+    Subcommand(
+        "update",
+        'update [--public [--title "<public title>"]] <text>',
+        "post a status update (no text: open the form); `--public`: post it to the status page instead",
+        True,
+    ),
     Subcommand("note", "note <text>", "add a timeline entry", True),
     Subcommand("page", "page @user|<service>", "page someone or a service's on-call", True),
     Subcommand("oncall", "oncall [service]", "who is on call now, and the next handoff", True),
@@ -97,10 +102,13 @@ class ChangeStatus:
 
 @dataclass(frozen=True, slots=True)
 class PostUpdate:
-    """A status update; no text means: open the update form."""
+    """A status update; no text (and nothing public) means: open the update form. `public`: words for the
+    status page (`--public`), with an optional public title."""
 
     text: str | None
     target: Target = HERE
+    public: str | None = None
+    public_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from bot.domain.errors import NotFoundError, UserError
 from bot.domain.follow_ups import NewFollowUp
 from bot.domain.incidents import HERE, Incident, NewIncident
 from bot.domain.service_match import match_service
+from bot.domain.status_page import PublicWording
 from bot.entrypoints.command_parser import parse_command
 from bot.entrypoints.command_types import (
     SUBCOMMANDS,
@@ -54,7 +55,7 @@ def _opens_a_modal(parsed: Command) -> bool:
     """Whether the subcommand opens a form: its trigger_id lives 3 s, so it skips the queue. A declare with
     a title (or an update or resolve with text) does not, and waits its turn like any other work."""
     match parsed:
-        case Declare(title=None) | PostUpdate(text=None) | Resolve(summary=None):
+        case Declare(title=None) | PostUpdate(text=None, public=None) | Resolve(summary=None):
             return True
     return False
 
@@ -221,11 +222,14 @@ async def _change_status(typed: Invocation, parsed: Any, incident: Incident) -> 
 
 async def _post_update(typed: Invocation, parsed: Any, incident: Incident) -> None:
     response = typed.deps.response
-    if parsed.text is None:
+    if parsed.text is None and parsed.public is None:
         await typed.open_form(blocks.update_modal(incident, next_at=response.draft_next_update(incident)))
         return
-    draft = UpdateDraft(known=parsed.text)
-    await response.post_update(incident.id, draft=draft, actor=typed.actor, reply_to=typed.reply_to, at=typed.at)
+    draft = UpdateDraft(known=parsed.text or "")
+    public = PublicWording(parsed.public, parsed.public_title) if parsed.public is not None else None
+    await response.post_update(
+        incident.id, draft=draft, actor=typed.actor, reply_to=typed.reply_to, at=typed.at, public=public
+    )
 
 
 async def _add_note(typed: Invocation, parsed: Any, incident: Incident) -> None:

@@ -7,9 +7,11 @@ from dataclasses import dataclass, fields
 from typing import Any, Self
 
 from bot.domain.policy import Policy
+from bot.entrypoints.api.registry import ApiDeps
 from bot.runtime.background import Background
 from bot.slack.gateway import SlackGateway
 from bot.usecases.alert_intake import AlertIntake
+from bot.usecases.api_tokens import ApiTokens
 from bot.usecases.capture import MessageCapture
 from bot.usecases.catch_up import CatchUp
 from bot.usecases.declare import IncidentService
@@ -23,6 +25,7 @@ from bot.usecases.postmortems import PostmortemService
 from bot.usecases.respond import ResponseService
 from bot.usecases.runbooks import RunbookService
 from bot.usecases.stats import StatsReport
+from bot.usecases.tracker_sync import TrackerSync
 from bot.usecases.visibility import Visibility
 
 
@@ -48,6 +51,9 @@ class Deps:
     going_public: GoingPublic
     visibility: Visibility
     clock: Clock  # when a request arrived
+    api: ApiDeps  # the REST API's use cases
+    api_tokens: ApiTokens  # the REST API's bearer tokens
+    tracker_sync: TrackerSync  # follow-ups as tracker issues, both ways
 
 
 class Needs:

@@ -1,6 +1,6 @@
 """The HTTP routes: Slack's Events API endpoint (signature checked before anything is parsed), alert
-webhooks, health (/livez, /readyz, /healthz) and /metrics; and Bolt's error hook for what listeners
-raise before their ack."""
+webhooks, the REST API (/api/v1, bot/entrypoints/api), health (/livez, /readyz, /healthz) and /metrics;
+and Bolt's error hook for what listeners raise before their ack."""
 
 from __future__ import annotations
 
@@ -19,12 +19,19 @@ from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 
 from bot.entrypoints.alert_webhooks import add_alert_routes
+from bot.entrypoints.api.rate_limit import RateLimit
+from bot.entrypoints.api.routes import api_routes
+from bot.entrypoints.api.server import ApiServer
 from bot.entrypoints.error_replies import report_error
 from bot.entrypoints.payloads import malformed
+from bot.entrypoints.tracker_webhooks import add_tracker_routes
+from bot.entrypoints.web import WebPages, WebSettings, add_web_routes
+from bot.runtime.version import VERSION
 from bot.slack.gateway import SlackGateway
 
 if TYPE_CHECKING:
     from bot.app import Tocsin
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +103,34 @@ def add_routes(tocsin: Tocsin, signing_secret: str) -> None:
         return response
 
     add_alert_routes(tocsin)
+    settings = tocsin.settings
+    ApiServer(
+        api_routes(version=VERSION),
+        deps=tocsin.deps.api,
+        tokens=tocsin.deps.api_tokens,
+        limit=RateLimit(rate=settings.api_rate_limit, burst=settings.api_rate_burst),
+        workspace=lambda: tocsin.identity.team_id,
+    ).add_to(tocsin.web_app)
+    add_web_routes(
+        tocsin.web_app, WebPages.of(tocsin.deps, web_settings(settings), workspace=lambda: tocsin.identity.team_id)
+    )
+    add_tracker_routes(tocsin.web_app, tocsin.deps.tracker_sync)
     tocsin.web_app.router.add_post("/slack/events", slack_events)
     tocsin.web_app.router.add_get("/healthz", readyz)  # kept for compatibility: readiness
     tocsin.web_app.router.add_get("/readyz", readyz)
     tocsin.web_app.router.add_get("/livez", livez)
     tocsin.web_app.router.add_get("/metrics", metrics)
+
+
+def web_settings(settings: Settings) -> WebSettings:
+    """The web pages' settings, from the process's."""
+    return WebSettings(
+        public_url=settings.public_url,
+        oauth_url=settings.slack_oauth_url,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else None,
+        session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
+    )
 
 
 def signed(secret: str, raw: bytes, timestamp: str, signature: str, *, now: float) -> bool:

@@ -12,10 +12,18 @@ from bot.domain.incidents import NewIncident
 from bot.domain.numbers import epoch_time
 from bot.domain.policy import Policy
 from bot.domain.source_message import SourceMessage
+from bot.domain.status_page import PublicWording
 from bot.entrypoints.declare_form import DeclareForm, read_declare_form
 from bot.entrypoints.deps import Needs
 from bot.runtime.background import PEOPLE, Background
-from bot.slack.blocks.forms import form_incident_id, form_metadata
+from bot.slack.blocks.forms import (
+    PUBLIC_TEXT_BLOCK,
+    PUBLIC_TITLE_BLOCK,
+    PUBLISH_BLOCK,
+    PUBLISH_OPTION,
+    form_incident_id,
+    form_metadata,
+)
 from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import Block, View
 from bot.usecases.declare import IncidentService
@@ -83,6 +91,10 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         if next_at is not None and next_at <= deps.clock():
             await ack(response_action="errors", errors={Block.NEXT_UPDATE: "Pick a time in the future."})
             return
+        public = read_public_wording(values)
+        if isinstance(public, dict):
+            await ack(response_action="errors", errors=public)
+            return
         await ack()
         received = deps.clock()
         draft = UpdateDraft(known=known, doing=_text(values, Block.DOING), next_at=next_at, next_given=bool(next_epoch))
@@ -91,7 +103,9 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
 
         async def job() -> None:  # a form that names no incident is answered from here, after the ack
             incident_id = form_incident_id(view)
-            await deps.response.post_update(incident_id, draft=draft, actor=actor, reply_to=None, at=received)
+            await deps.response.post_update(
+                incident_id, draft=draft, actor=actor, reply_to=None, at=received, public=public
+            )
 
         deps.background.submit(body, job, lane=PEOPLE)
 
@@ -108,13 +122,31 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
 
         actor = body["user"]["id"]
 
+        public = _text(values, PUBLIC_TEXT_BLOCK) or None  # the status page's words, if it is on the page
+
         async def job() -> None:  # a form that names no incident is answered from here, after the ack
-            await deps.lifecycle.resolve(form_incident_id(view), draft=draft, actor=actor, reply_to=None, at=received)
+            incident_id = form_incident_id(view)
+            await deps.lifecycle.resolve(
+                incident_id, draft=draft, actor=actor, reply_to=None, at=received, public=public
+            )
 
         deps.background.submit(body, job, lane=PEOPLE)
 
 
-def _text(values: dict[str, Any], block: Block) -> str:
+def read_public_wording(values: dict[str, Any]) -> PublicWording | dict[str, str] | None:
+    """The update form's status page part: the wording to publish (None: not ticked), or the form's errors."""
+    ticked = (values.get(PUBLISH_BLOCK, {}).get("value") or {}).get("selected_options") or []
+    text, title = _text(values, PUBLIC_TEXT_BLOCK), _text(values, PUBLIC_TITLE_BLOCK) or None
+    if not any(option.get("value") == PUBLISH_OPTION for option in ticked):
+        if text or title:
+            return {PUBLISH_BLOCK: "Tick “Post to status page” to publish these words, or clear them."}
+        return None
+    if not text:
+        return {PUBLIC_TEXT_BLOCK: "Write what customers should read on the status page."}
+    return PublicWording(text, title)
+
+
+def _text(values: dict[str, Any], block: str) -> str:
     return ((values.get(block, {}).get("value") or {}).get("value") or "").strip()
 
 

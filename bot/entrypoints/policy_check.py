@@ -29,6 +29,7 @@ from bot.domain.policy_file import describe_error, key_path, relative_to, runboo
 from bot.domain.policy_users import groups_named, users_named
 from bot.domain.postmortem import PostmortemFacts, load_template, render_draft
 from bot.domain.runbooks import RunbookLibrary
+from bot.domain.tracker_policy import tracker_problems
 from bot.domain.user_refs import AS_WRITTEN
 from bot.domain.webhook_policy import host_of, secret_problem
 
@@ -204,6 +205,7 @@ def _check_references(report: Report, source: str, lines: dict[tuple[Any, ...], 
                     have = ", ".join(sorted(known)) or "none"
                     message = f"{key_path(path)}: no runbook is called {runbook!r} (there are: {have})"
                     report.problems.append(_at(source, (lines or {}).get(path), message))
+    report.problems += [_at(source, _line_for(p, lines or {}), p) for p in tracker_problems(policy)]
     template_line = (lines or {}).get(("postmortem_template",))
     try:
         template = load_template(policy.postmortem_template)

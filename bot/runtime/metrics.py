@@ -131,6 +131,13 @@ class Metrics:
         )
         for outcome in ("delivered", "failed", "rejected", "expired"):  # present from the start, at 0
             self.webhook_deliveries.labels(outcome)
+        self.tracker_errors = Counter(
+            "tocsin_tracker_errors",
+            "Tracker calls (GitHub, GitLab, Jira, Linear) that failed, by tracker and reason (unauthorized, "
+            "forbidden, not_found, invalid, rate_limited, server_error, unreachable…)",
+            ["tracker", "reason"],
+            registry=self.registry,
+        )
 
     def set_open_incidents(self, counts: dict[str, int], severities: list[str]) -> None:
         """Set the open-incidents gauge: every known severity, zero when none are open."""

@@ -17,6 +17,7 @@ class Action(StrEnum):
     PAGE_ACKNOWLEDGE_ALL = "page_acknowledge_all"
     FOLLOW_UP_ADD = "follow_up_add"
     FOLLOW_UP_DONE = "follow_up_done"
+    FOLLOW_UP_CREATE_ISSUE = "follow_up_create_issue"
     POSTMORTEM_DONE = "postmortem_done"
 
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain.errors import NotFoundError, SlackError, slack_error
+from bot.domain.errors import NotFoundError
 from bot.domain.events import FollowUpClosed, FollowUpCreated, Subject, incident_event, new_event
 from bot.domain.follow_ups import FollowUp, NewFollowUp, check_new, first_reminder, next_reminder
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
 from bot.domain.slack_values import ReplyTarget
 from bot.domain.timer_results import FollowUpReminded, Released, TimerResult
+from bot.domain.tracker_issues import tracker_name_of
 from bot.domain.user_refs import token_name
 from bot.runtime.metrics import Metrics
 from bot.usecases.message_ports import Messages
@@ -47,6 +48,12 @@ class FollowUpService:
 
     async def add(self, incident: Incident, item: NewFollowUp, *, actor: str, reply_to: ReplyTarget | None) -> FollowUp:
         """Add an action item to an incident; it goes on the timeline and is announced in the channel."""
+        added = await self.record(incident, item, actor=actor)
+        await self.announce_added(incident, added, reply_to=reply_to)
+        return added
+
+    async def record(self, incident: Incident, item: NewFollowUp, *, actor: str) -> FollowUp:
+        """Store an action item of an incident, with its timeline entry and event (`add` announces it too)."""
         item = check_new(item, today=self.today())
         now = self.clock()
         async with self.uow() as uow:
@@ -60,18 +67,18 @@ class FollowUpService:
             created = FollowUpCreated(follow_up_id=new_id, text=item.text, owner=item.owner, due_on=item.due_on)
             await uow.events.append(incident_event(created, incident, actor=actor, at=now))
             await uow.commit()
-        added = await self.get(new_id)
-        try:
-            if incident.private and item.owner and incident.channel_id:  # the owner's reminders tell its text
-                await self.slack.invite(incident.channel_id, [item.owner])
-            line = self.messages.follow_up_added(added, self.today())
-            if incident.channel_id:
-                await self.slack.post(incident.channel_id, line)
-            elif reply_to is not None:
-                await self.slack.reply(reply_to, line)
-        except SlackError as exc:  # stored and on the timeline all the same
-            log.warning("%s: follow-up %d not shown in Slack: %s", incident.reference, added.id, slack_error(exc))
-        return added
+        return await self.get(new_id)
+
+    async def announce_added(self, incident: Incident, added: FollowUp, *, reply_to: ReplyTarget | None) -> None:
+        """Show a new follow-up in the incident's channel (else to `reply_to`); its owner joins a private
+        incident's channel. SlackRefused or SlackUnreachable when Slack fails (the follow-up stands)."""
+        if incident.private and added.owner and incident.channel_id:  # the owner's reminders tell its text
+            await self.slack.invite(incident.channel_id, [added.owner])
+        line = self.messages.follow_up_added(added, self.today())
+        if incident.channel_id:
+            await self.slack.post(incident.channel_id, line)
+        elif reply_to is not None:
+            await self.slack.reply(reply_to, line)
 
     async def get(self, follow_up_id: int) -> FollowUp:
         """One follow-up."""
@@ -99,7 +106,8 @@ class FollowUpService:
         if private:  # a private incident's follow-ups show only to its channel's members
             hidden = await hidden_from(self.visibility, actor, private)
             items = [item for item in items if item.incident_id not in hidden]
-        return self.messages.follow_up_list(items, heading=heading, today=self.today())
+        offer = bool(self.policy.trackers)  # a tracker is configured: open follow-ups offer an issue
+        return self.messages.follow_up_list(items, heading=heading, today=self.today(), offer_issue=offer)
 
     async def mark_done(self, follow_up_id: int, *, actor: str, reply_to: ReplyTarget | None) -> bool:
         """Close a follow-up (its reminders stop); a second click says it was already done. Whether this
@@ -149,4 +157,6 @@ class FollowUpService:
 def _who(actor: str) -> str:
     """Who did something, for a Slack reply: a mention, or an API token by its name."""
     name = token_name(actor)
+    if name is None and (tracker := tracker_name_of(actor)) is not None:
+        return f"the tracker {tracker}"  # its issue was closed there
     return f"<@{actor}>" if name is None else f"the API token {name}"

@@ -33,6 +33,7 @@ from bot.usecases.message_ports import Messages
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
 from bot.usecases.postmortems import PostmortemService
+from bot.usecases.status_publishing import publish_resolution
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,10 @@ class Lifecycle:
         actor: str,
         reply_to: ReplyTarget | None,
         at: datetime | None = None,
+        public: str | None = None,
     ) -> Incident:
-        """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders."""
+        """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders. An
+        incident on the status page gets its public resolution there (`public`, or the usual words)."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         directory = await permission_directory(self.directory)
         async with self.uow() as uow:
@@ -119,6 +122,7 @@ class Lifecycle:
                 note = f"Paging stopped: the incident was resolved ({count} page(s) still escalating)"
                 await uow.incidents.record(current.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
             await uow.events.append(*resolved_events(current, draft, stopped.cancelled, actor=actor, at=now))
+            published = await publish_resolution(uow, current, public, actor=actor, now=now, policy=self.policy)
             resolved = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, "resolved", actor)
@@ -133,6 +137,11 @@ class Lifecycle:
         await self.announce.tell(
             resolved, notice, self.announce.channels(resolved, stakeholders=True), actor_reply=reply_to, author=actor
         )
+        if published is not None:
+            line = f":mega: The status page says {resolved.reference} is resolved."
+            await self.announce.tell(
+                resolved, self.messages.change_line(resolved, line), self.announce.channels(resolved)
+            )
         if self.postmortems is not None and resolved.channel_id:
             await self.postmortems.publish(resolved, actor=actor)
         return resolved

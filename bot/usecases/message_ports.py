@@ -228,8 +228,10 @@ class Messages(Protocol):
         """A follow-up added."""
         ...
 
-    def follow_up_list(self, items: Sequence[FollowUp], *, heading: str, today: date) -> Message:
-        """Follow-ups listed."""
+    def follow_up_list(
+        self, items: Sequence[FollowUp], *, heading: str, today: date, offer_issue: bool = False
+    ) -> Message:
+        """Follow-ups listed (`offer_issue`: a Create issue button under each open one without an issue)."""
         ...
 
     def follow_up_reminder(self, item: FollowUp, *, today: date) -> Message:

@@ -28,8 +28,10 @@ if TYPE_CHECKING:  # types only: the stores' domain types cost `tocsin check`, w
         RunbookStore,
         SetupStore,
         StatsStore,
+        StatusStore,
         SummaryStore,
     )
+    from bot.usecases.tracker_ports import TrackerStore
 
 Clock = Callable[[], datetime]
 
@@ -187,6 +189,10 @@ class UnitOfWork(Protocol):
     def api_tokens(self) -> ApiTokenStore: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def status(self) -> StatusStore: ...
+    @property
+    def trackers(self) -> TrackerStore: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -16,6 +16,7 @@ from bot.domain.incidents import Incident, NewIncident, RoleSpan, TimelineEntry,
 from bot.domain.page_digests import Digest
 from bot.domain.slack_values import Blocks
 from bot.domain.stats import IncidentStats
+from bot.domain.status_page import Publication, PublicIncident, PublicStatus
 
 
 class IncidentStore(Protocol):
@@ -162,6 +163,9 @@ class FollowUpStore(Protocol):
     async def of_incident(self, incident_id: int) -> list[FollowUp]: ...
     async def open_ones(self, team_id: str, *, owner: str | None = ..., limit: int = ...) -> list[FollowUp]: ...
     async def mark_done(self, follow_up_id: int, *, by: str, now: datetime) -> bool: ...
+    async def reopen(self, follow_up_id: int, *, due: datetime | None) -> bool:
+        """Open a done follow-up again (reminded again from `due`); False when it was open."""
+        ...
 
 
 class PostmortemStore(Protocol):
@@ -293,3 +297,36 @@ class IdempotencyStore(Protocol):
     async def expire(self, before: datetime) -> int:
         """Drop keys claimed before `before`; how many."""
         ...
+
+
+class StatusStore(Protocol):
+    """The public status page's records: publications, public updates, the Statuspage mirror's copies."""
+
+    async def publication(self, incident_id: int) -> Publication | None: ...
+    async def publish(
+        self,
+        incident_id: int,
+        *,
+        public_id: str,
+        title: str,
+        status: PublicStatus,
+        body: str,
+        now: datetime,
+        by: str | None,
+        retitle: bool = ...,
+    ) -> tuple[Publication, int]:
+        """Add a public update (the first puts the incident on the page); the publication and the update's id."""
+        ...
+
+    async def published(self, *, since: datetime) -> list[PublicIncident]:
+        """Published incidents still open on the page, or updated since `since`, with their updates."""
+        ...
+
+    async def version(self) -> int:
+        """A number that moves whenever anything the page shows may have changed (the event log's newest)."""
+        ...
+
+    async def mirrored(self, incident_id: int, page_id: str) -> tuple[str, int] | None: ...
+    async def mirror(
+        self, incident_id: int, page_id: str, *, statuspage_id: str, update_id: int, now: datetime
+    ) -> None: ...

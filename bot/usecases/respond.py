@@ -28,6 +28,7 @@ from bot.domain.incidents import Incident, Target, TimelineEntry, TimelineKind
 from bot.domain.permissions import Act, require, require_role_change
 from bot.domain.policy import Policy
 from bot.domain.slack_values import ReplyTarget
+from bot.domain.status_page import PublicWording
 from bot.runtime.metrics import Metrics
 from bot.usecases.announce import Announcer
 from bot.usecases.changes import committed, locked, log_change
@@ -35,8 +36,9 @@ from bot.usecases.directory import UserDirectory, permission_directory
 from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.message_ports import Messages
 from bot.usecases.outbox import Outbox
-from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
+from bot.usecases.ports import Clock, Slack, UnitOfWork, UnitOfWorkFactory
 from bot.usecases.runbooks import RunbookService
+from bot.usecases.status_publishing import Published, publish_in, refuse_private
 from bot.usecases.visibility import Visibility
 
 log = logging.getLogger(__name__)
@@ -233,32 +235,70 @@ class ResponseService:
         actor: str,
         reply_to: ReplyTarget | None,
         at: datetime | None = None,
+        public: PublicWording | None = None,
     ) -> Incident:
-        """A status update: timeline, channel, stakeholder channels; resets the update clock."""
-        if not draft.known.strip():
+        """A status update: timeline, channel, stakeholder channels; resets the update clock. With `public`,
+        also (or, when the draft has no text, only) an update on the public status page in its own words,
+        by those the policy lets publish; a private incident is never published."""
+        internal = bool(draft.known.strip())
+        if not internal and public is None:
             raise UserError("An update needs some text: what do we know?")
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
+        directory = await permission_directory(self.directory) if public is not None else None
+        due: datetime | None = None
+        published: Published | None = None
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
-            updated = replace(current, last_update_at=now)
-            due = draft.next_at if draft.next_given else cadence.due_for(updated, current.severity, self.policy)
-            if draft.next_given and due is not None and due <= now:
-                raise UserError("The next update time has to be in the future.")
-            if not current.status.is_open:
-                due = None
-            await uow.incidents.set_update_due(current.id, due, last_update_at=now)
-            text = self.messages.update_text(known=draft.known, doing=draft.doing)
-            await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
-            update = IncidentUpdated(status=current.status.value, text=text)
-            await uow.events.append(incident_event(update, current, actor=actor, at=now))
+            if public is not None and directory is not None:
+                refuse_private(current)
+                require(Act.PUBLISH, actor=actor, incident=current, policy=self.policy, directory=directory)
+            if internal:
+                due = await self._record_update(uow, current, draft, actor=actor, now=now)
+            if public is not None:
+                published = await publish_in(uow, current, public, actor=actor, now=now, policy=self.policy)
             posted = await committed(uow, current.id)
             await uow.commit()
-        log_change(log, current, "status update posted", actor)
-        message = self.messages.status_update(posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor)
-        await self.announce.tell(
-            posted, message, self.announce.channels(posted, stakeholders=True), actor_reply=reply_to, author=actor
-        )
+        if internal:
+            log_change(log, current, "status update posted", actor)
+            message = self.messages.status_update(
+                posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor
+            )
+            await self.announce.tell(
+                posted, message, self.announce.channels(posted, stakeholders=True), actor_reply=reply_to, author=actor
+            )
+        if published is not None:
+            log_change(log, current, "published on the status page", actor)
+            await self.announce.tell(
+                posted,
+                self.messages.change_line(posted, self._published_line(published, actor)),
+                self.announce.channels(posted),
+                actor_reply=None if internal else reply_to,
+                author=actor,
+            )
         return posted
+
+    async def _record_update(
+        self, uow: UnitOfWork, current: Incident, draft: UpdateDraft, *, actor: str, now: datetime
+    ) -> datetime | None:
+        """The internal update inside the change's unit of work; when the next one is due."""
+        updated = replace(current, last_update_at=now)
+        due = draft.next_at if draft.next_given else cadence.due_for(updated, current.severity, self.policy)
+        if draft.next_given and due is not None and due <= now:
+            raise UserError("The next update time has to be in the future.")
+        if not current.status.is_open:
+            due = None
+        await uow.incidents.set_update_due(current.id, due, last_update_at=now)
+        text = self.messages.update_text(known=draft.known, doing=draft.doing)
+        await uow.incidents.record(current.id, TimelineEntry(TimelineKind.UPDATE, now, actor, text))
+        update = IncidentUpdated(status=current.status.value, text=text)
+        await uow.events.append(incident_event(update, current, actor=actor, at=now))
+        return due
+
+    def _published_line(self, published: Published, actor: str) -> str:
+        """What the incident channel is told of a public update (the words customers now read)."""
+        first = " (the incident is on the status page now)" if published.first else ""
+        quoted = "\n".join(f">{line}" for line in self.messages.escape(published.body).splitlines())
+        return f":mega: <@{actor}> posted to the status page{first}:\n{quoted}"
 
     async def add_note(
         self, incident_id: int, *, text: str, actor: str, reply_to: ReplyTarget | None, at: datetime | None = None

@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from bot.domain.errors import slack_error
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.slack_values import ReplyTarget
+from bot.domain.user_refs import token_name
 from bot.usecases.ports import UnitOfWork
 from bot.usecases.setup_run import FIRST_RETRY, MAX_SETUP_ATTEMPTS, Problem, SetupRun, SetupTools
 
@@ -61,8 +62,8 @@ def will_retry(run: SetupRun) -> bool:
 async def tell(tools: SetupTools, incident: Incident, reply_to: ReplyTarget | None, text: str) -> None:
     """Tell the declarer (where they asked, else by DM); never raises."""
     target = reply_to or ReplyTarget(incident.declared_by)
-    if target.user_id == tools.slack.bot_user_id:
-        return  # declared by Tocsin itself (an alert): nobody to tell
+    if target.user_id == tools.slack.bot_user_id or token_name(target.user_id) is not None:
+        return  # declared by Tocsin itself (an alert) or through the API: nobody in Slack to tell
     try:
         await tools.slack.reply(target, text)
     except Exception as exc:

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from bot.domain.incidents import TimelineEntry, TimelineKind
 from bot.domain.service_match import pages_on_declare
+from bot.domain.user_refs import token_name
 from bot.usecases.setup_run import SETUP_GRACE, SetupRun, SetupTools
 
 log = logging.getLogger("bot.usecases.setup")
@@ -23,7 +24,9 @@ def _channel(run: SetupRun) -> str:
 
 
 async def invite(tools: SetupTools, run: SetupRun) -> bool:
-    """The declarer joins the channel."""
+    """The declarer joins the channel (a person: an API token has no place in it)."""
+    if token_name(run.incident.declared_by) is not None:
+        return True
     return await run.step("invite", tools.slack.invite(_channel(run), [run.incident.declared_by]))
 
 

@@ -5,66 +5,44 @@ Each kind has an adapter in bot/runtime/trackers/ speaking its real API; the use
 Errors: `TrackerRefused` (the tracker answered no: a bad token, a missing project — not worth retrying
 until someone changes something), `TrackerBusy` (a rate limit or the tracker's own trouble — retry, after
 `retry_after` seconds when it said), `TrackerUnreachable` (no answer) — both retried with backoff.
+
+NOTE for the Jira/Linear adapters (helper H): the values and errors (NewIssue, IssueRef, IssueChange,
+IssueState, TrackerError and its three kinds) now live in bot/domain/tracker_issues.py, because
+bot/runtime may not import bot.usecases (tests/architecture/test_layers.py). They are re-exported here
+unchanged (same names, same fields); adapters import them from bot.domain.tracker_issues. The Tracker
+protocol's signatures are unchanged. TrackerStore (below) is new: the use case's view of stored issues.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Literal, Protocol
+from datetime import datetime, timedelta
+from typing import Protocol
 
-IssueState = Literal["open", "closed"]
+from bot.domain.tracker_issues import (
+    FollowUpIssue,
+    IssueChange,
+    IssueRef,
+    IssueState,
+    NewIssue,
+    TrackerBusy,
+    TrackerError,
+    TrackerRefused,
+    TrackerUnreachable,
+)
 
-
-class TrackerError(Exception):
-    """A tracker call failed; `reason` is short and safe to log and count (never a token)."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        """`reason` as a metric label (e.g. `unauthorized`, `rate_limited`, `server_error`)."""
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class TrackerRefused(TrackerError):
-    """The tracker refused the call for good (bad credentials, unknown project, invalid field)."""
-
-
-class TrackerBusy(TrackerError):
-    """A rate limit or the tracker's own trouble: try again later (after `retry_after` when given)."""
-
-
-class TrackerUnreachable(TrackerError):
-    """No usable answer (connection refused, timeout)."""
-
-
-@dataclass(frozen=True, slots=True)
-class NewIssue:
-    """What an issue is made from: the follow-up, its incident and where to read more."""
-
-    title: str  # the follow-up's text, trimmed to a line
-    body: str  # Markdown: the follow-up, the incident's title, severity and link, the postmortem link, the owner
-    labels: tuple[str, ...] = ()
-    due_on: date | None = None
-    assignee_email: str | None = None  # the owner's e-mail, if the tracker can find its user by it
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRef:
-    """An issue in a tracker: its stable id (for API calls), its human key (`#12`, `OPS-7`) and link."""
-
-    id: str
-    key: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class IssueChange:
-    """What an inbound webhook says happened to an issue (None: nothing Tocsin follows)."""
-
-    issue_id: str
-    state: IssueState
-    delivery_id: str  # for dropping a duplicate delivery
+__all__ = [
+    "FollowUpIssue",
+    "IssueChange",
+    "IssueRef",
+    "IssueState",
+    "NewIssue",
+    "Tracker",
+    "TrackerBusy",
+    "TrackerError",
+    "TrackerRefused",
+    "TrackerStore",
+    "TrackerUnreachable",
+]
 
 
 class Tracker(Protocol):
@@ -97,4 +75,40 @@ class Tracker(Protocol):
 
     def parse_webhook(self, headers: dict[str, str], body: bytes) -> IssueChange | None:
         """What a verified webhook says about an issue's state (None: not about one)."""
+        ...
+
+
+class TrackerStore(Protocol):
+    """Follow-ups' issues, and the polling fallback's leased timers (`uow.trackers`). Never commits."""
+
+    async def issue_of(self, follow_up_id: int) -> FollowUpIssue | None:
+        """The follow-up's issue (or the record of its refusal)."""
+        ...
+
+    async def by_issue(self, tracker: str, issue_id: str) -> FollowUpIssue | None:
+        """The follow-up issue of a tracker's issue."""
+        ...
+
+    async def made(self, follow_up_id: int, tracker: str, ref: IssueRef, *, now: datetime, poll_at: datetime) -> bool:
+        """Record the issue made for a follow-up (replacing a refusal); False if it already had one."""
+        ...
+
+    async def refused(self, follow_up_id: int, tracker: str, reason: str, *, now: datetime) -> bool:
+        """Record that the tracker refused to make it; False if a refusal or issue was recorded already."""
+        ...
+
+    async def set_state(self, follow_up_id: int, state: IssueState, *, now: datetime) -> bool:
+        """Record the issue's state; False when it was so already (nothing changed)."""
+        ...
+
+    async def first_delivery(self, tracker: str, delivery_id: str, *, now: datetime) -> bool:
+        """Note an inbound webhook's delivery; False if it was seen already."""
+        ...
+
+    async def claim_polls(self, *, now: datetime, lease: timedelta, token: str, limit: int) -> list[FollowUpIssue]:
+        """Take open issues due a poll (leased: another replica takes none of them meanwhile)."""
+        ...
+
+    async def polled(self, follow_up_id: int, *, token: str, now: datetime, next_at: datetime) -> None:
+        """Give a polled issue's claim back, with its next poll."""
         ...

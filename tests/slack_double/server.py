@@ -96,6 +96,7 @@ PRIVATE_SCOPES = {
     "channels:history": "groups:history",
 }
 MAX_CANVAS_MARKDOWN = 1_048_576  # conversations.canvases.create: "limited to 1 MiB"
+OIDC_METHODS = {"openid.connect.token", "openid.connect.userInfo"}
 CANVAS_EDIT_OPERATIONS = {"insert_after", "insert_before", "insert_at_start", "insert_at_end", "replace", "delete"}
 
 
@@ -220,6 +221,15 @@ class SlackDouble:
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None  # plays Slack's side of request delivery
         self.base_url = ""
+        # Sign in with Slack (OpenID Connect): the app's OAuth client and the redirect URLs it registered;
+        # who the browser is signed in to Slack as (None: the person cancels), and their workspace.
+        self.client_id = "1000000001.2000000002"
+        self.client_secret = "test-client-secret"
+        self.redirect_urls: set[str] = set()
+        self.oidc_user: str | None = None
+        self.oidc_team: str | None = None  # None: this workspace
+        self._oidc_codes: dict[str, dict[str, Any]] = {}
+        self._oidc_tokens: dict[str, dict[str, Any]] = {}
         self.add_user(self.bot_user_id, "tocsin", is_bot=True)
 
     # ----- workspace set-up ---------------------------------------------------------------------
@@ -312,6 +322,7 @@ class SlackDouble:
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/openid/connect/authorize", self._oidc_authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -364,6 +375,8 @@ class SlackDouble:
             if when == "before":
                 return await self._hang(call)
             self._method = method
+            if method in OIDC_METHODS:  # authenticated by the app's client secret or a user's token
+                return web.json_response({"ok": True, **self._oidc_method(method, request, args)})
             token = _token(request, args)
             handler = getattr(self, "m_" + method.replace(".", "_"), None)
             if handler is None:
@@ -405,6 +418,89 @@ class SlackDouble:
         self.hung_calls.append(call)
         await self._hung.wait()  # released only when the double stops
         return web.json_response({"ok": False, "error": "hung"}, status=500)
+
+    # ----- Sign in with Slack (OpenID Connect) --------------------------------------------------------
+    async def _oidc_authorize(self, request: web.Request) -> web.Response:
+        """The browser's stop at Slack: checks the request as Slack does, then sends the browser straight
+        back to redirect_uri with a code for `oidc_user` (or `error=access_denied` when it is None)."""
+        query = request.query
+        redirect_uri, state = query.get("redirect_uri", ""), query.get("state", "")
+        if query.get("client_id") != self.client_id:
+            return web.Response(status=400, text="invalid_client_id")
+        if redirect_uri not in self.redirect_urls:
+            return web.Response(status=400, text="bad_redirect_uri: not one of the app's redirect URLs")
+        if query.get("response_type") != "code" or "openid" not in query.get("scope", "").split(" "):
+            return web.Response(status=400, text="invalid_scope: response_type=code and scope openid are required")
+        back = {"state": state} if state else {}
+        user_id = self.oidc_user
+        if user_id is None:
+            raise web.HTTPFound(f"{redirect_uri}?{urlencode({'error': 'access_denied', **back})}")
+        team_id = self.oidc_team or self.team_id
+        if team_id == self.team_id and user_id not in self.users:
+            return web.Response(status=400, text=f"no user {user_id} in this workspace")
+        code = f"{uuid.uuid4().hex}.{uuid.uuid4().hex}"
+        self._oidc_codes[code] = {
+            "user": user_id,
+            "team": team_id,
+            "nonce": query.get("nonce"),
+            "redirect_uri": redirect_uri,
+            "issued": time.time(),
+            "used": False,
+        }
+        raise web.HTTPFound(f"{redirect_uri}?{urlencode({'code': code, **back})}")
+
+    def _oidc_method(self, method: str, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "openid.connect.token":
+            return self._oidc_token(request, args)
+        token = _token(request, args)
+        if not token:
+            raise SlackError("not_authed")
+        grant = self._oidc_tokens.get(token)
+        if grant is None:
+            raise SlackError("invalid_auth")
+        return self._oidc_claims(grant)
+
+    def _oidc_token(self, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
+        """openid.connect.token: the client authenticates (HTTP Basic, or client_id and client_secret in
+        the body), the code is one this double issued to it, unused, under 10 minutes old, and the
+        redirect_uri is the one the authorize request named."""
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        basic = request.headers.get("Authorization", "")
+        if basic.startswith("Basic "):
+            with contextlib.suppress(binascii.Error, ValueError):
+                client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        if client_id != self.client_id:
+            raise SlackError("invalid_client_id")
+        if client_secret != self.client_secret:
+            raise SlackError("bad_client_secret")
+        if args.get("grant_type", "authorization_code") != "authorization_code":
+            raise SlackError("invalid_grant_type")
+        grant = self._oidc_codes.get(str(args.get("code")))
+        if grant is None or grant["used"] or time.time() - grant["issued"] > 600:
+            raise SlackError("invalid_code")
+        grant["used"] = True
+        if args.get("redirect_uri") != grant["redirect_uri"]:
+            raise SlackError("bad_redirect_uri")
+        access_token = f"xoxp-oidc-{uuid.uuid4().hex}"
+        self._oidc_tokens[access_token] = grant
+        claims = {**self._oidc_claims(grant), "iss": "https://slack.com", "aud": self.client_id}
+        now = int(time.time())
+        claims.update(iat=now, exp=now + 3600, auth_time=now)
+        if grant["nonce"]:
+            claims["nonce"] = grant["nonce"]
+        return {"access_token": access_token, "token_type": "Bearer", "id_token": _jwt(claims, self.client_secret)}
+
+    def _oidc_claims(self, grant: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(grant["user"], {"name": grant["user"].lower(), "profile": {}})
+        return {
+            "sub": grant["user"],
+            "https://slack.com/user_id": grant["user"],
+            "https://slack.com/team_id": grant["team"],
+            "https://slack.com/team_name": "Tocsin Test" if grant["team"] == self.team_id else "Elsewhere",
+            "name": user.get("real_name") or user["name"],
+            "email": user["profile"].get("email") or f"{user['name']}@example.com",
+            "email_verified": True,
+        }
 
     # ----- Web API methods ----------------------------------------------------------------------
     def m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -1292,6 +1388,17 @@ def manifest_bot_scopes(path: Path = MANIFEST) -> set[str]:
     """The bot scopes manifest.yml asks for: the double grants exactly these."""
     manifest = yaml.safe_load(path.read_text())
     return set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def _jwt(claims: dict[str, Any], secret: str) -> str:
+    """A JWT signed HS256 with `secret` (OpenID Connect lets a confidential client's secret sign it)."""
+
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    header = json.dumps({"alg": "HS256", "typ": "JWT"}).encode()
+    signed = f"{part(header)}.{part(json.dumps(claims).encode())}"
+    return f"{signed}.{part(hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest())}"
 
 
 def _truthy(value: Any) -> bool:

@@ -37,7 +37,8 @@ STATUSES = {  # name -> (id, category key, category name)
     "Done": ("10002", "done", "Done"),
 }
 TRANSITIONS = {"11": "To Do", "21": "In Progress", "31": "Done"}  # transition id -> target status
-FIELDS = {"project", "issuetype", "summary", "description", "labels", "duedate", "assignee"}  # on the screen
+# the fields on the create screen
+FIELDS = {"project", "issuetype", "summary", "description", "labels", "duedate", "assignee", "components"}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -88,6 +89,7 @@ class JiraDouble(TrackerDouble):
         self.secret = secret  # the admin webhook's secret
         self.forbidden_projects: set[str] = {"SECRET"}  # exist, but the account may not use them
         self.issue_types = {"Task", "Bug"}
+        self.components = {"Platform", "Payments"}  # the project's components
         self.users: list[JiraUser] = []
         self.issues: dict[str, JiraIssue] = {}
         self._ids = itertools.count(10001)
@@ -250,6 +252,9 @@ class JiraDouble(TrackerDouble):
             problems["description"] = "Operation value must be an Atlassian Document; " + "; ".join(why)
         if any(not isinstance(label, str) or " " in label for label in fields.get("labels", [])):
             problems["labels"] = "The label must not contain spaces."
+        for component in fields.get("components", []):
+            if not isinstance(component, dict) or component.get("name") not in self.components:
+                problems["components"] = f"Component name '{(component or {}).get('name')}' is not valid"
         if "duedate" in fields and not (isinstance(fields["duedate"], str) and DATE.match(fields["duedate"])):
             problems["duedate"] = "Error parsing date string."
         if "assignee" in fields:

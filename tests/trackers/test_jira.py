@@ -99,6 +99,16 @@ async def test_an_issue_is_made_with_an_adf_description_labels_and_due_date(
     assert "assignee" not in fields
 
 
+async def test_components_are_sent_by_name_and_an_unknown_one_is_refused_as_jira_does(
+    jira: JiraDouble, http: aiohttp.ClientSession, clock: Clock
+) -> None:
+    tracker = adapter(jira, http, clock)
+    await tracker.create_issue(NewIssue(title="Raise the pool size", body=BODY, components=("Platform",)))
+    assert jira.issue("OPS-1").fields["components"] == [{"name": "Platform"}]
+    with pytest.raises(TrackerRefused):
+        await tracker.create_issue(NewIssue(title="Raise the pool size", body=BODY, components=("Nowhere",)))
+
+
 async def test_the_double_refuses_a_plain_string_description_as_jira_does(jira: JiraDouble) -> None:
     async with aiohttp.ClientSession() as session:
         plain = {

@@ -105,6 +105,8 @@ class JiraCloud(TrackerClient):
         }
         if issue.labels:
             fields["labels"] = ["-".join(label.split()) for label in issue.labels]
+        if issue.components:
+            fields["components"] = [{"name": component} for component in issue.components]
         if issue.due_on is not None:
             fields["duedate"] = issue.due_on.isoformat()
         if issue.assignee_email:

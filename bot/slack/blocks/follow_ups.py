@@ -24,6 +24,8 @@ from bot.slack.ids import Action, Block, View
 from bot.slack.mrkdwn import escape, mention, trim
 
 FOLLOW_UPS_SHOWN = 20  # each takes two blocks; the list stays within a message's 50
+# The Create issue button's action (its value: the follow-up's id). To move into bot/slack/ids.Action.
+CREATE_ISSUE = Action.FOLLOW_UP_CREATE_ISSUE
 
 
 def follow_up_modal(incident: Incident) -> dict[str, Any]:
@@ -45,7 +47,16 @@ def _describe(item: FollowUp, today: date) -> str:
     else:
         due = f"due {item.due_on.isoformat()}"
     state = ":white_check_mark: done · " if not item.is_open else ""
-    return f"{state}{escape(item.text)} — {owner} · {due} · {item.incident_reference}"
+    return f"{state}{escape(item.text)} — {owner} · {due} · {item.incident_reference}{_issue(item)}"
+
+
+def _issue(item: FollowUp) -> str:
+    """` · <link|#12>`: its issue in a tracker, once made."""
+    if not item.issue_key:
+        return ""
+    if item.issue_url and item.issue_url.startswith(("https://", "http://")):
+        return f" · <{escape(item.issue_url).replace('|', '%7C')}|{escape(item.issue_key)}>"
+    return f" · {escape(item.issue_key)}"
 
 
 def follow_up_added(item: FollowUp, today: date) -> str:
@@ -53,8 +64,11 @@ def follow_up_added(item: FollowUp, today: date) -> str:
     return f":clipboard: Follow-up added: {_describe(item, today)}"
 
 
-def follow_up_list(items: Sequence[FollowUp], *, heading: str, today: date) -> tuple[str, Blocks]:
-    """Follow-ups with a Done button on each open one (ephemeral)."""
+def follow_up_list(
+    items: Sequence[FollowUp], *, heading: str, today: date, offer_issue: bool = False
+) -> tuple[str, Blocks]:
+    """Follow-ups with a Done button on each open one (ephemeral); with `offer_issue` (a tracker is
+    configured), a **Create issue** button under each open one that has no issue yet."""
     if not items:
         text = f"{escape(heading)}: none."
         return text, [section(text)]
@@ -65,6 +79,8 @@ def follow_up_list(items: Sequence[FollowUp], *, heading: str, today: date) -> t
         if item.is_open:
             line["accessory"] = button("Done", Action.FOLLOW_UP_DONE, str(item.id), style="primary")
         blocks.append(line)
+        if offer_issue and item.is_open and not item.issue_key:
+            blocks.append({"type": "actions", "elements": [button("Create issue", CREATE_ISSUE, str(item.id))]})
     if len(items) > len(shown):
         blocks.append(context(f"… and {len(items) - len(shown)} more; narrow it with `mine` or an incident."))
     assert len(blocks) <= MAX_BLOCKS_MESSAGE

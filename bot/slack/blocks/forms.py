@@ -25,6 +25,11 @@ from bot.slack.ids import Block, View
 from bot.slack.mrkdwn import escape, trim
 
 MAX_SELECT_OPTIONS = 100  # a static_select's options (Block Kit)
+# The status page's inputs in the update and resolve forms (block_ids; their action_id is `value`).
+PUBLISH_BLOCK = "publish"
+PUBLIC_TITLE_BLOCK = "public_title"
+PUBLIC_TEXT_BLOCK = "public_text"
+PUBLISH_OPTION = "publish"
 
 
 def declare_modal(
@@ -196,8 +201,32 @@ def update_modal(incident: Incident, *, next_at: datetime | None) -> dict[str, A
         text_input(Block.KNOWN, "What we know", multiline=True),
         text_input(Block.DOING, "What we are doing", multiline=True, optional=True),
         form_input(Block.NEXT_UPDATE, "Next update at", next_element, optional=True),
+        *([] if incident.private else public_update_inputs()),
     ]
     return incident_form(incident, View.POST_UPDATE, title="Post an update", submit="Post", inputs=inputs)
+
+
+def public_update_inputs() -> Blocks:
+    """The update form's status page part: the choice to post, a public title, and the words customers
+    read (never the internal update's). A private incident's form has none of it."""
+    choice = _option("Post to status page", PUBLISH_OPTION)
+    title = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "max_length": 120,
+        "placeholder": _plain("Checkout errors for some customers (kept from before if empty)", 150),
+    }
+    return [
+        context("*Status page* · customers read only what you write below, and only if you tick the box."),
+        form_input(
+            PUBLISH_BLOCK,
+            "Status page",
+            {"type": "checkboxes", "action_id": "value", "options": [choice]},
+            optional=True,
+        ),
+        form_input(PUBLIC_TITLE_BLOCK, "Public title", title, optional=True),
+        text_input(PUBLIC_TEXT_BLOCK, "What customers read", multiline=True, optional=True),
+    ]
 
 
 def resolve_modal(incident: Incident) -> dict[str, Any]:
@@ -207,4 +236,7 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
         text_input(Block.IMPACT, "Customer impact", multiline=True, optional=True),
         text_input(Block.CAUSE, "Cause, as far as known", multiline=True, optional=True),
     ]
+    if not incident.private:  # posted only if the incident is on the status page
+        label = "Status page resolution, if it is on the status page (default: “This incident has been resolved.”)"
+        inputs.append(text_input(PUBLIC_TEXT_BLOCK, label, multiline=True, optional=True))
     return incident_form(incident, View.RESOLVE, title="Resolve incident", submit="Resolve", inputs=inputs)

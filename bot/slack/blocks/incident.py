@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from bot.domain.incidents import Incident, TimelineEntry, format_age
 from bot.domain.policy import Policy
+from bot.domain.user_refs import token_name
 from bot.slack.blocks.primitives import (
     CONTROLS_BLOCK,
     MAX_BLOCKS_MESSAGE,
@@ -88,7 +89,8 @@ def header_message(incident: Incident, policy: Policy, *, now: datetime) -> tupl
             ],
         }
     )
-    blocks.append(context(f"Declared by {mention(incident.declared_by)} with `{SLASH_COMMAND}`"))
+    way = "through the API" if token_name(incident.declared_by) else f"with `{SLASH_COMMAND}`"
+    blocks.append(context(f"Declared by {mention(incident.declared_by)} {way}"))
     text = f"{incident.reference} ({incident.severity}, {incident.status.label}): {escape(incident.title)}"
     return text, blocks
 
