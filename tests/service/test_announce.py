@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.errors import SlackRefused
-from bot.domain.policy import Policy, Severity
+from bot.domain.policy import Policy
+from bot.domain.policy_levels import Severity
 from bot.domain.slack_values import ReplyTarget
 from bot.slack import messages
 from bot.usecases.announce import Announcer
