@@ -3,6 +3,10 @@ headers middleware, the in-memory snapshot and its refresher over the real datab
 another process (tests/bench/fixed_rate.py) at a fixed RATE of GET /status a second for SECONDS, each
 request timed from the moment it was due (so a server falling behind shows), every body read.
 
+Each run also prints the CPU time the serving process spent per request (robust to other load on the
+machine, which shows in the tail), and first the same load against a bare aiohttp app answering the same
+bytes: the machine's floor at that moment.
+
 The page holds a realistic outage-day history: 10 components, 40 incidents published and resolved over the
 last 90 days (three updates each), and 3 open ones. Two runs:
 1. quiet: nothing changes. Target: p99 < 50 ms, every answer 200, and no SQL per request: the statements
@@ -24,6 +28,7 @@ import json
 import os
 import statistics
 import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -94,6 +99,8 @@ async def served(bench_db: str) -> AsyncIterator[tuple[StatusWorld, StatusPage, 
 
 
 async def load(url: str) -> dict[str, Any]:
+    """Run the load generator against `url`; its result, with this (the serving) process's CPU time."""
+    cpu = time.process_time()
     job = json.dumps({"url": url, "rate": RATE, "seconds": SECONDS, "connections": CONNECTIONS}).encode()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.bench.fixed_rate", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
@@ -101,6 +108,7 @@ async def load(url: str) -> dict[str, Any]:
     out, _ = await process.communicate(job)
     assert process.returncode == 0
     result: dict[str, Any] = json.loads(out)
+    result["server_cpu"] = time.process_time() - cpu
     return result
 
 
@@ -113,7 +121,8 @@ def summary(name: str, result: dict[str, Any], extra: str = "") -> float:
         f"({len(latencies) / result['seconds']:.0f}/s, {result['late']} sent late): from due "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {worst:.1f} ms, max {max(latencies):.1f} ms; "
         f"round trip p50 {statistics.median(trips):.1f} ms, p99 {p99(trips):.1f} ms; "
-        f"statuses {result['statuses']}{extra}"
+        f"server CPU {result['server_cpu'] / len(latencies) * 1000:.2f} ms a request "
+        f"({result['server_cpu'] / result['seconds']:.0%} of a core); statuses {result['statuses']}{extra}"
     )
     return worst
 

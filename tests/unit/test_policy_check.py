@@ -50,7 +50,7 @@ def test_each_mistake_is_named_with_its_line_in_line_order(tmp_path: Path) -> No
         "certificate-expiry, database-connection-pool, major-incident-sev1, out-of-memory-crash-loop, "
         "rollback-bad-deploy, third-party-outage)",
         "tocsin.yml:14: permissions.resolve[1]: 'bob' is not a user: "
-        "give a Slack member ID (U…) or an e-mail address, or anyone, admins or a role",
+        "give a Slack member ID (U…) or an e-mail address, or anyone, admins, a role or token:NAME",
     ]
 
 
