@@ -238,6 +238,7 @@ def services(
         slack=slack,
         clock=clock,
         metrics=metrics,
+        email_of=slack.email_of,  # the owner's e-mail finds their user in the tracker
         incident_link=lambda i: f"{public_url}/incidents/{i.reference}" if public_url else None,
         postmortem_link=lambda i: f"{public_url}/incidents/{i.reference}/postmortem" if public_url else None,
     )

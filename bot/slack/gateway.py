@@ -186,6 +186,18 @@ class SlackGateway:
         return str(response["user"]["id"])
 
     @translated
+    async def email_of(self, user_id: str) -> str | None:
+        """The e-mail address on a user's Slack profile (users.info; needs users:read.email), or None."""
+        try:
+            response = await self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return None
+            raise
+        email = ((response.get("user") or {}).get("profile") or {}).get("email")
+        return str(email) if email else None
+
+    @translated
     async def user_exists(self, user_id: str) -> bool:
         """Whether `user_id` is a Slack user who has not been deactivated (users.info)."""
         try:

@@ -120,6 +120,10 @@ class Slack(Protocol):
 
     # ----- people ---------------------------------------------------------------------------------
     async def user_id_for_email(self, email: str) -> str | None: ...
+    async def email_of(self, user_id: str) -> str | None:
+        """The e-mail address on a user's Slack profile, or None."""
+        ...
+
     async def user_exists(self, user_id: str) -> bool:
         """Whether `user_id` is a Slack user who has not been deactivated."""
         ...

@@ -140,6 +140,10 @@ class RecordingSlack:
         self._record("user_id_for_email", email)
         return None
 
+    async def email_of(self, user_id: str) -> str | None:
+        self._record("email_of", user_id)
+        return None
+
     async def user_exists(self, user_id: str) -> bool:
         self._record("user_exists", user_id)
         return True
@@ -267,6 +271,10 @@ class ScriptedSlack(RecordingSlack):
     async def user_id_for_email(self, email: str) -> str | None:
         await super().user_id_for_email(email)
         return self.emails.get(email)
+
+    async def email_of(self, user_id: str) -> str | None:
+        await super().email_of(user_id)
+        return next((email for email, user in self.emails.items() if user == user_id), None)
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         await super().message(channel, ts)
