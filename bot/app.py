@@ -20,6 +20,7 @@ from bot.domain.policy import Policy
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.event_dispatch import EventDispatch
 from bot.entrypoints.http import add_routes
+from bot.entrypoints.status import add_status_routes
 from bot.entrypoints.timers import TICK_SECONDS, Timers
 from bot.entrypoints.tracker_polling import TrackerPolling
 from bot.entrypoints.web_security import security_headers
@@ -243,4 +244,5 @@ async def build(
             tocsin.bolt, settings.slack_app_token.get_secret_value(), web_client=slack.client
         )
     add_routes(tocsin, signing_secret)
+    add_status_routes(tocsin.web_app, built.status_page)
     return tocsin

@@ -29,6 +29,7 @@ from bot.entrypoints.error_replies import report_error
 from bot.entrypoints.event_dispatch import EventDispatch
 from bot.entrypoints.http import register_error_handler
 from bot.entrypoints.payloads import well_formed_payloads
+from bot.entrypoints.status import StatusPage
 from bot.entrypoints.timers import Timers
 from bot.entrypoints.tracker_polling import TrackerPolling
 from bot.entrypoints.workspace_guard import only_our_workspace
@@ -37,6 +38,7 @@ from bot.runtime.doorbell import Doorbell
 from bot.runtime.health import Identity
 from bot.runtime.member_cache import MemberCache
 from bot.runtime.metrics import Metrics
+from bot.runtime.statuspage_client import HttpStatuspage
 from bot.runtime.trackers import build_trackers
 from bot.runtime.webhook_sender import HttpWebhookSender
 from bot.settings import Settings
@@ -65,6 +67,8 @@ from bot.usecases.respond import ResponseService
 from bot.usecases.runbooks import RunbookService
 from bot.usecases.setup import IncidentSetup
 from bot.usecases.stats import StatsReport
+from bot.usecases.status_board import StatusBoard
+from bot.usecases.status_mirror import statuspage_mirror
 from bot.usecases.subscribers import CommanderHandover, PostmortemRefresh
 from bot.usecases.tracker_sync import TrackerSync
 from bot.usecases.visibility import Visibility
@@ -142,6 +146,7 @@ class Services:
     timers: Timers
     events: EventDispatch
     tracker_polling: TrackerPolling  # open follow-ups' issues looked at every 10 minutes, leased
+    status_page: StatusPage  # the public status page, served from a snapshot the event log refreshes
     closing: tuple[Callable[[], Awaitable[None]], ...] = ()  # outside services' sessions, closed at stop
 
 
@@ -242,9 +247,22 @@ def services(
         incident_link=lambda i: f"{public_url}/incidents/{i.reference}" if public_url else None,
         postmortem_link=lambda i: f"{public_url}/incidents/{i.reference}/postmortem" if public_url else None,
     )
+    statuspage_api = HttpStatuspage()  # the Statuspage mirror's own session, closed at stop
+    mirror = statuspage_mirror(policy, api=statuspage_api, uow=uow, clock=clock, environ=os.environ)
+    status_page = StatusPage(
+        StatusBoard(uow=uow, policy=policy, clock=clock),
+        public_url=public_url or "http://localhost:3000",
+        doorbell=storage.events_committed,
+    )
     dispatch = EventDispatch(
         uow,
-        [PostmortemRefresh(postmortems), CommanderHandover(uow, catch_up), *webhooks, tracker_sync],
+        [
+            PostmortemRefresh(postmortems),
+            CommanderHandover(uow, catch_up),
+            *webhooks,
+            tracker_sync,
+            *([mirror] if mirror else []),
+        ],
         clock,
         metrics,
         doorbell=storage.events_committed,
@@ -296,7 +314,8 @@ def services(
         api_tokens=ApiTokens(uow, clock),
         tracker_sync=tracker_sync,
     )
-    return Services(deps, timers, dispatch, TrackerPolling(tracker_sync), closing=(webhook_sender.close,))
+    closing = (webhook_sender.close, statuspage_api.close)
+    return Services(deps, timers, dispatch, TrackerPolling(tracker_sync), status_page, closing=closing)
 
 
 def _background(uow: Callable[..., UnitOfWork], slack: SlackGateway, metrics: Metrics, clock: Clock) -> Background:

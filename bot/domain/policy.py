@@ -304,6 +304,9 @@ class Policy(_Strict):
             for sev in service.page_on_declare:
                 if self.severity_named(sev) is None:
                     problems.append(f"services.{name}.page_on_declare: {sev!r} is not a severity")
+        problems += self.status_page.problems(
+            severity_known=lambda s: self.severity_named(s) is not None, roles=set(role_keys), services=self.services
+        )
         if problems:  # every problem at once, "; "-separated (tocsin check lists each)
             raise ValueError(PROBLEM_SEPARATOR.join(problems))
         return self

@@ -31,6 +31,7 @@ def users_named(policy: Policy) -> list[tuple[KeyPath, str]]:
 def permission_users(policy: Policy) -> list[str]:
     """The users `admins` and `permissions` name (what deciding who may do what needs resolved)."""
     grants = [g for granted in policy.permissions.model_dump().values() for g in granted]
+    grants += policy.status_page.publish  # who may publish to the status page
     keys = {"anyone", "admins", *(r.key for r in policy.roles)}
     return list(dict.fromkeys([*policy.admins, *(g for g in grants if g not in keys)]))
 

@@ -73,7 +73,12 @@ DELETE FROM timeline_events WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM role_assignments WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM runbook_ticks WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM runbook_posts WHERE incident_id IN (SELECT id FROM old_incidents);
+DELETE FROM follow_up_issues
+WHERE follow_up_id IN (SELECT id FROM follow_ups WHERE incident_id IN (SELECT id FROM old_incidents));
 DELETE FROM follow_ups WHERE incident_id IN (SELECT id FROM old_incidents);
+DELETE FROM statuspage_incidents WHERE incident_id IN (SELECT id FROM old_incidents);
+DELETE FROM public_updates WHERE incident_id IN (SELECT id FROM old_incidents);
+DELETE FROM public_incidents WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM postmortems WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM outbox WHERE incident_id IN (SELECT id FROM old_incidents);
 DELETE FROM incidents WHERE id IN (SELECT id FROM old_incidents);
@@ -82,6 +87,7 @@ DELETE FROM incidents WHERE id IN (SELECT id FROM old_incidents);
 DELETE FROM processed_events WHERE received_at < '2025-01-01 00:00:00+00';             -- CUT-OFF
 DELETE FROM home_viewers WHERE opened_at < '2025-01-01 00:00:00+00';                   -- CUT-OFF
 DELETE FROM api_idempotency_keys WHERE created_at < '2025-01-01 00:00:00+00';          -- CUT-OFF
+DELETE FROM tracker_deliveries WHERE received_at < '2025-01-01 00:00:00+00';          -- CUT-OFF
 
 DROP TABLE old_groups;
 DROP TABLE old_pages;
