@@ -135,7 +135,9 @@ class ApiWrites:
         if next_at is not None and not self.clock() < next_at <= self.clock() + MAX_UPDATE_INTERVAL:
             raise Invalid(f"next_update_at has to be in the future, within {MAX_UPDATE_INTERVAL.days} days.")
         draft = UpdateDraft(known=text, doing=doing, next_at=next_at, next_given=next_at is not None)
-        change = self.response.post_update(incident.id, draft=draft, actor=caller.actor, reply_to=None)
+        change = self.response.post_update(
+            incident.id, draft=draft, actor=caller.actor, reply_to=None, send_later=self.detach
+        )
         return await self._standing(caller, ref, change)
 
     async def add_note(self, caller: Caller, ref: str, *, text: str) -> Incident:

@@ -9,7 +9,7 @@ header, topic and App Home are then brought up to date (coalesced).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -236,8 +236,10 @@ class ResponseService:
         reply_to: ReplyTarget | None,
         at: datetime | None = None,
         public: PublicWording | None = None,
+        send_later: Callable[[Callable[[], Awaitable[None]]], None] | None = None,
     ) -> Incident:
-        """A status update: timeline, channel, stakeholder channels; resets the update clock. With `public`,
+        """A status update: timeline, channel, stakeholder channels; resets the update clock (`send_later`:
+        runs the Slack part as work of its own once the update is stored). With `public`,
         also (or, when the draft has no text, only) an update on the public status page in its own words,
         by those the policy lets publish; a private incident is never published."""
         internal = bool(draft.known.strip())
@@ -260,21 +262,34 @@ class ResponseService:
             await uow.commit()
         if internal:
             log_change(log, current, "status update posted", actor)
-            message = self.messages.status_update(
-                posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor
-            )
-            await self.announce.tell(
-                posted, message, self.announce.channels(posted, stakeholders=True), actor_reply=reply_to, author=actor
-            )
         if published is not None:
             log_change(log, current, "published on the status page", actor)
-            await self.announce.tell(
-                posted,
-                self.messages.change_line(posted, self._published_line(published, actor)),
-                self.announce.channels(posted),
-                actor_reply=None if internal else reply_to,
-                author=actor,
-            )
+
+        async def tell() -> None:  # the channel, the stakeholders and the status-page line
+            if internal:
+                message = self.messages.status_update(
+                    posted, known=draft.known, doing=draft.doing, next_at=due, actor=actor
+                )
+                await self.announce.tell(
+                    posted,
+                    message,
+                    self.announce.channels(posted, stakeholders=True),
+                    actor_reply=reply_to,
+                    author=actor,
+                )
+            if published is not None:
+                await self.announce.tell(
+                    posted,
+                    self.messages.change_line(posted, self._published_line(published, actor)),
+                    self.announce.channels(posted),
+                    actor_reply=None if internal else reply_to,
+                    author=actor,
+                )
+
+        if send_later is not None:
+            send_later(tell)  # stored already: the caller is answered now, Slack hears at its own pace
+        else:
+            await tell()
         return posted
 
     async def _record_update(

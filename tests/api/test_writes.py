@@ -122,3 +122,18 @@ async def test_a_refused_declaration_gives_its_key_back(open_api: OpenApi, sqlit
     other_body = {"title": "Another deploy failed", "severity": "SEV2"}
     # the key was given back: another body with it is refused for the policy, not as a conflict
     (await api.post(DECLARE, token, other_body, **{"Idempotency-Key": "k"})).problem(403)
+
+
+async def test_an_update_is_answered_once_stored_while_slack_hears_of_it_at_its_own_pace(api: Api) -> None:
+    token = await api.token("writer", *EVERY_SCOPE)
+    await api.declare(token, "Checkout errors", "SEV2")
+    await settle(api.tocsin)
+    api.double.latency = 1.5  # every Web API call takes 1.5 s from now on
+    answer = await api.post("/api/v1/incidents/INC-1/updates", token, {"text": "Card payments fail [api-u]"})
+    assert answer.status == 200
+    timeline = await stored_timeline(api.tocsin, 1)
+    assert any("[api-u]" in e.text for e in timeline)  # stored before the answer
+    channel = api.double.channel_named("inc-1-checkout-errors")
+    assert not any("[api-u]" in m["text"] for m in channel.messages)  # Slack has not been told yet
+    await settle(api.tocsin)
+    assert sum("[api-u]" in m["text"] for m in channel.messages) == 1  # and then it is, once
