@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.user_refs import parse_user_ref
+from bot.domain.user_refs import parse_grant
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
@@ -84,18 +84,17 @@ class StatusPagePolicy(BaseModel):
         self, *, severity_known: Callable[[str], bool], roles: Collection[str], services: Collection[str]
     ) -> list[str]:
         """What refers to nothing in the rest of the policy (the whole policy's check lists these)."""
+        named = self.component_states if "component_states" in self.model_fields_set else {}  # not the defaults
         found = [
-            f"status_page.component_states: {name!r} is not a severity"
-            for name in self.component_states
-            if not severity_known(name)
+            f"status_page.component_states: {name!r} is not a severity" for name in named if not severity_known(name)
         ]
         for number, grant in enumerate(self.publish):
             if grant in ("anyone", "admins") or grant in roles:
                 continue
             try:
-                parse_user_ref(grant)
+                parse_grant(grant)
             except ValueError as exc:
-                found.append(f"status_page.publish[{number}]: {exc}, or anyone, admins or a role")
+                found.append(f"status_page.publish[{number}]: {exc}, or anyone, admins, a role or token:NAME")
         mapped = self.statuspage.components if self.statuspage is not None else {}
         found += [
             f"status_page.statuspage.components: unknown service {name!r}" for name in mapped if name not in services

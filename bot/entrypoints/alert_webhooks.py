@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.domain.alert_payloads import SOURCES
 from bot.domain.alert_payloads import parse as parse_alerts
 from bot.domain.alerts import AlertBatch, AlertPayloadError
+from bot.entrypoints.request_bodies import BodyTooLarge, read_limited
 from bot.runtime.background import transient
 
 if TYPE_CHECKING:
@@ -32,10 +33,6 @@ MAX_ALERT_BODY = 16 * 1024 * 1024
 # Parsing a body this big takes long enough to hold up other requests: it is done off the event loop.
 PARSE_IN_THREAD_FROM = 256 * 1024
 RETRY_AFTER_SECONDS = 10
-
-
-class _TooLarge(Exception):
-    """The body is over MAX_ALERT_BODY."""
 
 
 def add_alert_routes(tocsin: Tocsin) -> None:
@@ -56,8 +53,8 @@ def add_alert_routes(tocsin: Tocsin) -> None:
         if not _authorized(tocsin, request.headers.get("Authorization", "")):
             return refuse(source, 401, "unauthorized", "missing or wrong bearer token")
         try:
-            raw = await _read(request)
-        except _TooLarge:
+            raw = await read_limited(request, MAX_ALERT_BODY)
+        except BodyTooLarge:
             message = f"body over {MAX_ALERT_BODY // 1024 // 1024} MiB; set max_alerts on the sender"
             return refuse(source, 413, "too_large", message)
         try:
@@ -88,19 +85,6 @@ def _authorized(tocsin: Tocsin, header: str) -> bool:
     # Every configured token is compared, in constant time, so timing shows neither which one matched.
     matches = [hmac.compare_digest(given, f"Bearer {t.get_secret_value()}".encode()) for t in tokens]
     return any(matches)
-
-
-async def _read(request: web.Request) -> bytes:
-    """The body, read up to MAX_ALERT_BODY (the app's own limit, for Slack's requests, is lower)."""
-    if request.content_length is not None and request.content_length > MAX_ALERT_BODY:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_ALERT_BODY:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse(source: str, raw: bytes) -> AlertBatch:

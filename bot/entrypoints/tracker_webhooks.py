@@ -12,6 +12,7 @@ import logging
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
+from bot.entrypoints.request_bodies import BodyTooLarge, read_limited
 from bot.runtime.background import transient
 from bot.usecases.tracker_sync import TrackerSync
 
@@ -19,10 +20,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 RETRY_AFTER_SECONDS = "10"
-
-
-class _TooLarge(Exception):
-    """The body is over MAX_BODY."""
 
 
 def add_tracker_routes(app: web.Application, sync: TrackerSync) -> None:
@@ -34,8 +31,8 @@ def add_tracker_routes(app: web.Application, sync: TrackerSync) -> None:
         if tracker is None:
             return web.json_response({"error": "unknown tracker"}, status=404)
         try:
-            body = await _read(request)
-        except _TooLarge:
+            body = await read_limited(request, MAX_BODY)
+        except BodyTooLarge:
             return web.json_response({"error": f"body over {MAX_BODY // 1024} KiB"}, status=413)
         headers = dict(request.headers)
         if not tracker.verify_webhook(headers, body):
@@ -57,16 +54,3 @@ def add_tracker_routes(app: web.Application, sync: TrackerSync) -> None:
         return web.json_response({"status": "accepted"}, status=202)
 
     app.router.add_post("/trackers/{name}/webhook", webhook)
-
-
-async def _read(request: web.Request) -> bytes:
-    """The body, read up to MAX_BODY."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
