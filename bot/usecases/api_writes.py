@@ -153,16 +153,20 @@ class ApiWrites:
         incident = await self.reads.find(caller, ref)
         named = self._severity(severity)
         change = self.response.change_severity(
-            incident.id, severity=named, reason=reason.strip(), actor=caller.actor, reply_to=None
+            incident.id,
+            severity=named,
+            reason=reason.strip(),
+            actor=caller.actor,
+            reply_to=None,
+            send_later=self.detach,
         )
         return await self._standing(caller, ref, change)
 
     async def change_status(self, caller: Caller, ref: str, *, status: Status) -> Incident:
         """Move the lifecycle (investigating, identified, monitoring; resolving is `resolve`)."""
         incident = await self.reads.find(caller, ref)
-        return await self._standing(
-            caller, ref, self.lifecycle.change_status(incident.id, status=status, actor=caller.actor)
-        )
+        moving = self.lifecycle.change_status(incident.id, status=status, actor=caller.actor, send_later=self.detach)
+        return await self._standing(caller, ref, moving)
 
     async def resolve(self, caller: Caller, ref: str, *, summary: str, impact: str, cause: str) -> Incident:
         """Resolve: paging stops, stakeholders hear, the postmortem draft is published."""

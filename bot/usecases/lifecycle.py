@@ -4,6 +4,7 @@ postmortem done, reopen. Each is one transaction on the row-locked incident; Sla
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -58,9 +59,16 @@ class Lifecycle:
         require(Act.RESOLVE, actor=actor, incident=incident, policy=self.policy, directory=directory)
 
     async def change_status(
-        self, incident_id: int, *, status: Status, actor: str, at: datetime | None = None
+        self,
+        incident_id: int,
+        *,
+        status: Status,
+        actor: str,
+        at: datetime | None = None,
+        send_later: Callable[[Callable[[], Awaitable[None]]], None] | None = None,
     ) -> Incident:
-        """Move the lifecycle (resolving goes through `resolve`)."""
+        """Move the lifecycle (resolving goes through `resolve`; `send_later`: runs the Slack part as work
+        of its own once the change is stored)."""
         if status is Status.RESOLVED:
             raise UserError("Use `/incident resolve` to resolve.")
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
@@ -80,9 +88,15 @@ class Lifecycle:
             await uow.commit()
         log_change(log, current, f"status {current.status.label} → {status.label}", actor)
         notice = self.messages.status_changed(changed, current.status.label, actor)
-        await self.announce.tell(
-            changed, self.messages.change_line(changed, notice), self.announce.channels(changed), author=actor
-        )
+
+        async def tell() -> None:
+            line = self.messages.change_line(changed, notice)
+            await self.announce.tell(changed, line, self.announce.channels(changed), author=actor)
+
+        if send_later is not None:
+            send_later(tell)
+        else:
+            await tell()
         return changed
 
     async def resolve(

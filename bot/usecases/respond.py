@@ -154,8 +154,10 @@ class ResponseService:
         reply_to: ReplyTarget | None,
         at: datetime | None = None,
         in_channel: str | None = None,
+        send_later: Callable[[Callable[[], Awaitable[None]]], None] | None = None,
     ) -> Incident:
-        """Change severity with who and why; an upgrade tells the new severity's stakeholders."""
+        """Change severity with who and why; an upgrade tells the new severity's stakeholders (`send_later`:
+        runs the Slack part as work of its own once the change is stored)."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         directory = await permission_directory(self.directory)
         async with self.uow() as uow:
@@ -179,11 +181,17 @@ class ResponseService:
         log_change(log, current, f"severity {before} → {severity}", actor)
         notice = self.messages.severity_changed(changed, before, severity, reason, actor)
         channels = self.announce.channels(changed, upgraded_from=before)  # an upgrade tells its new stakeholders
-        await self.announce.tell(
-            changed, self.messages.change_line(changed, notice), channels, actor_reply=reply_to, author=actor
-        )
-        if self.runbooks is not None:  # runbooks follow the incident: a new severity may bring new ones
-            await self.runbooks.post_matching(changed)
+
+        async def tell() -> None:
+            line = self.messages.change_line(changed, notice)
+            await self.announce.tell(changed, line, channels, actor_reply=reply_to, author=actor)
+            if self.runbooks is not None:  # runbooks follow the incident: a new severity may bring new ones
+                await self.runbooks.post_matching(changed)
+
+        if send_later is not None:
+            send_later(tell)
+        else:
+            await tell()
         return changed
 
     async def acknowledge(

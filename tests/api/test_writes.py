@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from bot.domain.policy import Policy
 from tests.api.conftest import EVERY_SCOPE, Api, OpenApi, granting_policy
 from tests.conftest import settle, stored_incident, stored_timeline
@@ -124,16 +126,27 @@ async def test_a_refused_declaration_gives_its_key_back(open_api: OpenApi, sqlit
     (await api.post(DECLARE, token, other_body, **{"Idempotency-Key": "k"})).problem(403)
 
 
-async def test_an_update_is_answered_once_stored_while_slack_hears_of_it_at_its_own_pace(api: Api) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "shown"),
+    [
+        ("updates", {"text": "Card payments fail [api-u]"}, "[api-u]"),
+        ("severity", {"severity": "SEV1", "reason": "Spreading [api-s]"}, "[api-s]"),
+        ("status", {"status": "identified"}, ":traffic_light: Status"),
+    ],
+)
+async def test_a_change_is_answered_once_stored_while_slack_hears_of_it_at_its_own_pace(
+    open_api: OpenApi, sqlite_url: str, path: str, body: dict[str, str], shown: str
+) -> None:
+    api = await open_api(sqlite_url, granting_policy())  # the policy lets the token change status
     token = await api.token("writer", *EVERY_SCOPE)
     await api.declare(token, "Checkout errors", "SEV2")
     await settle(api.tocsin)
-    api.double.latency = 1.5  # every Web API call takes 1.5 s from now on
-    answer = await api.post("/api/v1/incidents/INC-1/updates", token, {"text": "Card payments fail [api-u]"})
-    assert answer.status == 200
-    timeline = await stored_timeline(api.tocsin, 1)
-    assert any("[api-u]" in e.text for e in timeline)  # stored before the answer
     channel = api.double.channel_named("inc-1-checkout-errors")
-    assert not any("[api-u]" in m["text"] for m in channel.messages)  # Slack has not been told yet
+    before = sum(shown in m["text"] for m in channel.messages)
+    api.double.latency = 1.5  # every Web API call takes 1.5 s from now on
+    answer = await api.post(f"/api/v1/incidents/INC-1/{path}", token, body)
+    assert answer.status == 200, answer.body
+    assert len(await stored_timeline(api.tocsin, 1)) > 1  # stored before the answer
+    assert sum(shown in m["text"] for m in channel.messages) == before  # Slack has not been told yet
     await settle(api.tocsin)
-    assert sum("[api-u]" in m["text"] for m in channel.messages) == 1  # and then it is, once
+    assert sum(shown in m["text"] for m in channel.messages) == before + 1  # and then it is, once
