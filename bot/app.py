@@ -20,7 +20,7 @@ from bot.domain.policy import Policy
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.event_dispatch import EventDispatch
 from bot.entrypoints.http import add_routes
-from bot.entrypoints.status import add_status_routes
+from bot.entrypoints.status import StatusPage, add_status_routes
 from bot.entrypoints.timers import TICK_SECONDS, Timers
 from bot.entrypoints.tracker_polling import TrackerPolling
 from bot.entrypoints.web_security import security_headers
@@ -59,6 +59,7 @@ class Tocsin:
     timers: Timers | None = None
     events: EventDispatch | None = None
     tracker_polling: TrackerPolling | None = None
+    status_page: StatusPage | None = None  # its refresher runs while the process does
     closing: tuple[Callable[[], Awaitable[None]], ...] = ()  # outside services' sessions, closed last
     tick_seconds: float | None = TICK_SECONDS
     socket_mode: AsyncSocketModeHandler | None = None
@@ -97,6 +98,8 @@ class Tocsin:
             self.events.start()
         if self.tracker_polling is not None:
             self.tracker_polling.start()
+        if self.status_page is not None:
+            self.status_page.start()
         if self.timers is not None and self.tick_seconds is not None:
             self.timers.start(self.tick_seconds)
         if self.socket_mode is not None:
@@ -157,6 +160,8 @@ class Tocsin:
             await self.events.stop()
         if self.tracker_polling is not None:
             await self.tracker_polling.stop()
+        if self.status_page is not None:
+            await self.status_page.stop()
         for close in self.closing:
             await close()
         if self._runner is not None:
@@ -244,5 +249,7 @@ async def build(
             tocsin.bolt, settings.slack_app_token.get_secret_value(), web_client=slack.client
         )
     add_routes(tocsin, signing_secret)
-    add_status_routes(tocsin.web_app, built.status_page)
+    # Its refresher reads the database: started once the database is ready, stopped before it is closed.
+    add_status_routes(tocsin.web_app, built.status_page, refresh_with_app=False)
+    tocsin.status_page = built.status_page
     return tocsin

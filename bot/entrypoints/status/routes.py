@@ -38,14 +38,16 @@ RETRY_AFTER_SECONDS = 5
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def add_status_routes(app: web.Application, status: StatusPage) -> None:
-    """Serve the status page from `status`, whose refresher runs as long as `app` does."""
+def add_status_routes(app: web.Application, status: StatusPage, *, refresh_with_app: bool = True) -> None:
+    """Serve the status page from `status`, whose refresher runs as long as `app` does (`refresh_with_app`
+    False: its owner starts it once the database is ready, and stops it)."""
     for route, path in ROUTES.items():
         app.router.add_get(route, _serving(status, path))
     app.router.add_get("/status/", _to_the_page)
     stylesheet = Body.of(STYLESHEET.read_bytes(), "text/css; charset=utf-8")
     app.router.add_get("/status/static/status.css", _static(stylesheet))
-    app.cleanup_ctx.append(status.running)
+    if refresh_with_app:
+        app.cleanup_ctx.append(status.running)
 
 
 def _serving(status: StatusPage, path: str) -> Handler:
