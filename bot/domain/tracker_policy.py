@@ -35,6 +35,11 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def per_severity(named: dict[str, list[str]], severity: str) -> tuple[str, ...]:
+    """What a severity-keyed setting gives `severity` (keys matched without regard to case)."""
+    return next((tuple(values) for name, values in named.items() if name.upper() == severity.upper()), ())
+
+
 class _TrackerBase(BaseModel):
     """What every kind has: labels per severity and whether private incidents may go there."""
 
@@ -49,12 +54,13 @@ class _TrackerBase(BaseModel):
     def _secret_env(cls, value: str | None) -> str | None:
         return _env_name(value)
 
+    def components_for(self, severity: str) -> tuple[str, ...]:
+        """Components for an incident of this severity: only Jira has them."""
+        return ()
+
     def labels_for(self, severity: str) -> tuple[str, ...]:
         """The labels for an incident of this severity (matched without regard to case)."""
-        for name, labels in self.labels.items():
-            if name.upper() == severity.upper():
-                return tuple(labels)
-        return ()
+        return per_severity(self.labels, severity)
 
 
 class GithubTracker(_TrackerBase):
@@ -115,7 +121,7 @@ class JiraTracker(_TrackerBase):
 
     def components_for(self, severity: str) -> tuple[str, ...]:
         """The components for an incident of this severity (matched without regard to case)."""
-        return next((tuple(c) for name, c in self.components.items() if name.upper() == severity.upper()), ())
+        return per_severity(self.components, severity)
 
     @field_validator("email_env", "token_env")
     @classmethod

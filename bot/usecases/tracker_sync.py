@@ -37,7 +37,7 @@ from bot.domain.follow_ups import FollowUp, first_reminder
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
 from bot.domain.tracker_issues import FollowUpIssue, changes_anything, issue_for, tracker_actor
-from bot.domain.tracker_policy import JiraTracker, tracker_for
+from bot.domain.tracker_policy import tracker_for
 from bot.runtime.metrics import Metrics
 from bot.usecases.ports import Clock, Slack, UnitOfWork, UnitOfWorkFactory
 from bot.usecases.tracker_ports import IssueChange, IssueState, Tracker, TrackerError, TrackerRefused
@@ -138,7 +138,7 @@ class TrackerSync:
             owner_name=f"<@{item.owner}> in Slack" if item.owner else None,
             owner_email=email,
             labels=self.policy.trackers[name].labels_for(incident.severity),
-            components=components_for(self.policy.trackers[name], incident.severity),
+            components=self.policy.trackers[name].components_for(incident.severity),
         )
         ref = await tracker.create_issue(issue)
         now = self.clock()
@@ -289,8 +289,3 @@ async def _set_follow_up(
         await uow.incidents.record(item.incident_id, TimelineEntry(TimelineKind.FOLLOW_UP, now, actor, note))
         await uow.events.append(incident_event(data, incident, actor=actor, at=now))
     return changed
-
-
-def components_for(config: object, severity: str) -> tuple[str, ...]:
-    """A Jira tracker's components for the severity (other kinds have none)."""
-    return config.components_for(severity) if isinstance(config, JiraTracker) else ()
