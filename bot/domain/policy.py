@@ -18,7 +18,7 @@ from bot.domain.policy_levels import StrictModel as _Strict
 from bot.domain.privacy import PrivateIncidents
 from bot.domain.status_policy import StatusPagePolicy
 from bot.domain.tracker_policy import FollowUpsPolicy, Trackers
-from bot.domain.user_refs import NotifyTarget, UserRef, parse_grant
+from bot.domain.user_refs import NotifyTarget, UserRef, grant_problems
 from bot.domain.webhook_policy import WebhookTargets
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
@@ -267,13 +267,7 @@ class Policy(_Strict):
             if required not in role_keys:
                 problems.append(f"roles: the {required} role is required")
         for act, grants in self.permissions.model_dump().items():
-            for number, grant in enumerate(grants):
-                if grant in ("anyone", "admins") or grant in role_keys:
-                    continue
-                try:
-                    parse_grant(grant)
-                except ValueError as exc:
-                    problems.append(f"permissions.{act}[{number}]: {exc}, or anyone, admins, a role or token:NAME")
+            problems += grant_problems(f"permissions.{act}", grants, role_keys)
         for name, policy in self.escalation_policies.items():
             for index, tier in enumerate(policy.tiers):
                 if tier.min_severity is not None and self.severity_named(tier.min_severity) is None:

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.user_refs import parse_grant
+from bot.domain.user_refs import grant_problems
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
@@ -88,13 +88,7 @@ class StatusPagePolicy(BaseModel):
         found = [
             f"status_page.component_states: {name!r} is not a severity" for name in named if not severity_known(name)
         ]
-        for number, grant in enumerate(self.publish):
-            if grant in ("anyone", "admins") or grant in roles:
-                continue
-            try:
-                parse_grant(grant)
-            except ValueError as exc:
-                found.append(f"status_page.publish[{number}]: {exc}, or anyone, admins, a role or token:NAME")
+        found += grant_problems("status_page.publish", self.publish, roles)
         mapped = self.statuspage.components if self.statuspage is not None else {}
         found += [
             f"status_page.statuspage.components: unknown service {name!r}" for name in mapped if name not in services

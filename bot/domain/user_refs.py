@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -70,6 +70,20 @@ def parse_grant(text: str) -> str:
             raise ValueError(f"{text!r} is not an API token: write token:NAME (a-z, 0-9, - and _, up to 64)")
         return value
     return parse_user_ref(value)
+
+
+def grant_problems(key: str, grants: list[str], roles: Collection[str]) -> list[str]:
+    """What is wrong with a permission-like list at `key` (`permissions.resolve`): each entry must be
+    anyone, admins, a role, a user or an API token."""
+    problems = []
+    for number, grant in enumerate(grants):
+        if grant in ("anyone", "admins") or grant in roles:
+            continue
+        try:
+            parse_grant(grant)
+        except ValueError as exc:
+            problems.append(f"{key}[{number}]: {exc}, or anyone, admins, a role or token:NAME")
+    return problems
 
 
 def is_email(ref: str) -> bool:
