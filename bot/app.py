@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import wiring
 from bot.domain.errors import ConfigError
 from bot.domain.policy import Policy
+from bot.entrypoints.bolt_app import bolt_app
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.event_dispatch import EventDispatch
 from bot.entrypoints.http import add_routes
+from bot.entrypoints.job_runner import JobRunner
 from bot.entrypoints.status import StatusPage, add_status_routes
 from bot.entrypoints.timers import TICK_SECONDS, Timers
 from bot.entrypoints.tracker_polling import TrackerPolling
@@ -57,6 +59,7 @@ class Tocsin:
     identity: Identity = field(default_factory=Identity)
     database_outage: Outage = field(default_factory=lambda: Outage(log, "health check: the database"))
     timers: Timers | None = None
+    jobs: JobRunner | None = None  # scheduled jobs: contact attempts, handoffs, heartbeats, archives…
     events: EventDispatch | None = None
     tracker_polling: TrackerPolling | None = None
     status_page: StatusPage | None = None  # its refresher runs while the process does
@@ -102,6 +105,8 @@ class Tocsin:
             self.status_page.start()
         if self.timers is not None and self.tick_seconds is not None:
             self.timers.start(self.tick_seconds)
+        if self.jobs is not None and self.tick_seconds is not None:
+            self.jobs.start(max(self.tick_seconds, 1.0))
         if self.socket_mode is not None:
             await wait_for_slack(self._app_token_accepted, "Socket Mode", self.slack_status)
             await self.socket_mode.connect_async()  # type: ignore[no-untyped-call]
@@ -153,6 +158,8 @@ class Tocsin:
             self._auth_task.cancel()
         if self.timers is not None:
             await self.timers.stop(grace=max(0.1, deadline - asyncio.get_running_loop().time()))
+        if self.jobs is not None:
+            await self.jobs.stop(grace=max(0.1, deadline - asyncio.get_running_loop().time()))
         remaining = max(0.0, deadline - asyncio.get_running_loop().time())
         if not await self.deps.background.drain(remaining):
             log.warning("stopped with %d accepted requests unfinished", self.deps.background.pending)
@@ -232,13 +239,14 @@ async def build(
         settings=settings,
         engine=storage.engine,
         http=slack.http,
-        bolt=wiring.bolt_app(built.deps, slack.client, identity, signing_secret),
+        bolt=bolt_app(built.deps, slack.client, identity, signing_secret, built.listeners),
         web_app=web.Application(middlewares=[security_headers]),
         deps=built.deps,
         metrics=metrics,
         slack_status=SlackStatus(settings.slack_api_url),
         identity=identity,
         timers=built.timers,
+        jobs=built.jobs,
         events=built.events,
         tracker_polling=built.tracker_polling,
         closing=built.closing,
@@ -249,6 +257,8 @@ async def build(
             tocsin.bolt, settings.slack_app_token.get_secret_value(), web_client=slack.client
         )
     add_routes(tocsin, signing_secret)
+    for add_capability_routes in built.routes:
+        add_capability_routes(tocsin.web_app)
     # Its refresher reads the database: started once the database is ready, stopped before it is closed.
     add_status_routes(tocsin.web_app, built.status_page, refresh_with_app=False)
     tocsin.status_page = built.status_page

@@ -5,15 +5,14 @@ subscriber. Starting and stopping the parts is bot/app.py's (Tocsin)."""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import aiohttp
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,18 +20,16 @@ from bot.domain.policy import Policy
 from bot.domain.policy_file import runbooks_folder
 from bot.domain.postmortem import load_template
 from bot.domain.runbooks import RunbookLibrary
-from bot.entrypoints import actions, commands, events, follow_up_controls, shortcuts, tracker_controls
-from bot.entrypoints import modals as views
 from bot.entrypoints.api.registry import ApiDeps
+from bot.entrypoints.capabilities import Base, Core, assemble, hooks_of
+from bot.entrypoints.capabilities.all import CAPABILITIES
 from bot.entrypoints.deps import Deps
 from bot.entrypoints.error_replies import report_error
 from bot.entrypoints.event_dispatch import EventDispatch
-from bot.entrypoints.http import register_error_handler
-from bot.entrypoints.payloads import well_formed_payloads
+from bot.entrypoints.job_runner import JobRunner
 from bot.entrypoints.status import StatusPage
 from bot.entrypoints.timers import Timers
 from bot.entrypoints.tracker_polling import TrackerPolling
-from bot.entrypoints.workspace_guard import only_our_workspace
 from bot.runtime.background import Background
 from bot.runtime.doorbell import Doorbell
 from bot.runtime.health import Identity
@@ -147,6 +144,9 @@ class Services:
     events: EventDispatch
     tracker_polling: TrackerPolling  # open follow-ups' issues looked at every 10 minutes, leased
     status_page: StatusPage  # the public status page, served from a snapshot the event log refreshes
+    jobs: JobRunner  # the scheduled jobs' clock (contact attempts, handoffs, heartbeats, archives…)
+    listeners: tuple[Callable[[AsyncApp], None], ...] = ()  # the capabilities' Bolt listeners
+    routes: tuple[Callable[[web.Application], None], ...] = ()  # the capabilities' HTTP routes
     closing: tuple[Callable[[], Awaitable[None]], ...] = ()  # outside services' sessions, closed at stop
 
 
@@ -165,12 +165,26 @@ def services(
     links from outside Slack)."""
     uow, slack = storage.uow, slack_side.gateway
     common = Common(uow=uow, slack=slack, messages=ui, clock=clock)
-    visibility = Visibility(slack, members=slack_side.members)  # who may see a private incident, per Slack
-    home = HomeKeeper(**common, policy=policy, visibility=visibility)
-    header = HeaderKeeper(**common, policy=policy, min_interval=header_interval)
     directory = UserDirectory(slack=slack, policy=policy, clock=clock)  # whose the policy's e-mail addresses are
     pages_started = Doorbell()  # the timers tick at once to send a new page's first step
-    pager = Pager(**common, policy=policy, metrics=metrics, directory=directory, wake=pages_started.ring)
+    jobs_planned = Doorbell()  # the job runner ticks at once to fire a job planned due now
+    base = Base(
+        **common,
+        policy=policy,
+        metrics=metrics,
+        http=slack_side.http,
+        environ=os.environ,
+        public_url=public_url,
+        directory=directory,
+        wake_jobs=jobs_planned.ring,
+        wake_timers=pages_started.ring,
+    )
+    capabilities = [build(base) for build in CAPABILITIES]
+    hooks = hooks_of(capabilities)
+    visibility = Visibility(slack, members=slack_side.members)  # who may see a private incident, per Slack
+    home = HomeKeeper(**common, policy=policy, visibility=visibility, sections=hooks.home_sections)
+    header = HeaderKeeper(**common, policy=policy, min_interval=header_interval)
+    pager = Pager(**common, policy=policy, metrics=metrics, directory=directory, wake=pages_started.ring, hooks=hooks)
     reminders = Reminders(slack=slack, messages=ui, policy=policy, metrics=metrics, clock=clock)
     follow_ups = FollowUpService(**common, policy=policy, metrics=metrics, visibility=visibility)
     template = load_template(policy.postmortem_template)
@@ -185,6 +199,7 @@ def services(
         home=home,
         pager=pager.starts,  # a declare's page of the service's on-call
         runbooks=runbooks,
+        extra_steps=hooks.setup_steps,
         # the rest of a declare's set-up runs outside the worker pool, tracked so a stop waits for it
         detach=lambda job: background.submit({}, job, urgent=True, retry=False),
     )
@@ -214,7 +229,7 @@ def services(
         pager=pager,
         directory=directory,
     )
-    catch_up = CatchUp(**common, policy=policy, runbooks=runbooks)
+    catch_up = CatchUp(**common, policy=policy, runbooks=runbooks, context=hooks.summary)
     timers = Timers(
         uow=uow,
         reminders=reminders,
@@ -254,6 +269,34 @@ def services(
         public_url=public_url or "http://localhost:3000",
         doorbell=storage.events_committed,
     )
+    intake = AlertIntake(
+        **common,
+        policy=policy,
+        pager=pager,
+        incidents=incidents,
+        background=background,
+        workspace=lambda: (identity.team_id or "", identity.bot_user_id or ""),
+        silences=hooks.silences,
+    )
+    stats = StatsReport(**common, policy=policy)
+    core = Core(
+        pager=pager,
+        incidents=incidents,
+        response=response,
+        lifecycle=lifecycle,
+        header=header,
+        home=home,
+        catch_up=catch_up,
+        postmortems=postmortems,
+        visibility=visibility,
+        alerts=intake,
+        setup=setup,
+        follow_ups=follow_ups,
+        stats=stats,
+        background=background,
+    )
+    added = assemble(capabilities, core)
+    jobs = JobRunner(uow, added.jobs, clock, metrics, planned=jobs_planned)
     dispatch = EventDispatch(
         uow,
         [
@@ -262,18 +305,11 @@ def services(
             *webhooks,
             tracker_sync,
             *([mirror] if mirror else []),
+            *added.subscribers,
         ],
         clock,
         metrics,
         doorbell=storage.events_committed,
-    )
-    intake = AlertIntake(
-        **common,
-        policy=policy,
-        pager=pager,
-        incidents=incidents,
-        background=background,
-        workspace=lambda: (identity.team_id or "", identity.bot_user_id or ""),
     )
     reads = ApiReads(uow=uow, queries=storage.queries, policy=policy, clock=clock, postmortems=postmortems)
     api = ApiDeps(
@@ -305,7 +341,7 @@ def services(
         background=background,
         follow_ups=follow_ups,
         postmortems=postmortems,
-        stats=StatsReport(**common, policy=policy),
+        stats=stats,
         catch_up=catch_up,
         going_public=GoingPublic(**common, policy=policy, setup=setup, directory=directory),
         visibility=visibility,
@@ -313,9 +349,20 @@ def services(
         api=api,
         api_tokens=ApiTokens(uow, clock),
         tracker_sync=tracker_sync,
+        command_families=added.commands,
     )
-    closing = (webhook_sender.close, statuspage_api.close)
-    return Services(deps, timers, dispatch, TrackerPolling(tracker_sync), status_page, closing=closing)
+    closing = (webhook_sender.close, statuspage_api.close, *added.closing)
+    return Services(
+        deps,
+        timers,
+        dispatch,
+        TrackerPolling(tracker_sync),
+        status_page,
+        jobs=jobs,
+        listeners=added.listeners,
+        routes=added.routes,
+        closing=closing,
+    )
 
 
 def _background(uow: Callable[..., UnitOfWork], slack: SlackGateway, metrics: Metrics, clock: Clock) -> Background:
@@ -332,39 +379,3 @@ def _background(uow: Callable[..., UnitOfWork], slack: SlackGateway, metrics: Me
         first_delivery=first_delivery,
         hurry=writes_first,  # a person's quick request writes ahead of bulk work on SQLite
     )
-
-
-def bolt_app(deps: Deps, client: AsyncWebClient, identity: Identity, signing_secret: str) -> AsyncApp:
-    """The Bolt app with every listener; it answers Slack from the identity start() fetched."""
-
-    async def authorize(**_: Any) -> AuthorizeResult:
-        # Bolt's default calls auth.test before the first listener runs, i.e. before the ack; we answer
-        # from the identity start() already fetched, so no request waits on Slack to be acknowledged.
-        return AuthorizeResult(
-            enterprise_id=identity.enterprise_id,
-            team_id=identity.team_id,
-            bot_user_id=identity.bot_user_id,
-            bot_id=identity.bot_id,
-            bot_token=client.token,
-        )
-
-    bolt = AsyncApp(
-        client=client,
-        authorize=authorize,
-        signing_secret=signing_secret,
-        # Listeners ack and hand their work to `background`, so Bolt can answer as soon as they return.
-        process_before_response=True,
-        raise_error_for_unhandled_request=False,
-        logger=logging.getLogger("bot.bolt"),
-    )
-    bolt.use(well_formed_payloads())
-    bolt.use(only_our_workspace(lambda: (identity.team_id, identity.enterprise_id)))
-    commands.register(bolt, deps)
-    views.register(bolt, views.FormDeps.taken_from(deps))
-    actions.register(bolt, actions.ActionDeps.taken_from(deps))
-    follow_up_controls.register(bolt, follow_up_controls.FollowUpDeps.taken_from(deps))
-    tracker_controls.register(bolt, tracker_controls.TrackerControlDeps.taken_from(deps))
-    events.register(bolt, events.EventDeps.taken_from(deps))
-    shortcuts.register(bolt, shortcuts.ShortcutDeps.taken_from(deps))
-    register_error_handler(bolt, deps.slack)
-    return bolt

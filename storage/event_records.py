@@ -252,5 +252,7 @@ class EventRecords:
 
 
 def _event(row: Any) -> DomainEvent:
-    subject = Subject(row.incident_id, row.reference, bool(row.private), row.page_id, row.alert_group_id)
+    kept_apart = row.incident_id is None and row.page_id is None and row.alert_group_id is None
+    topic = row.stream if kept_apart else None  # e.g. schedule:<name>
+    subject = Subject(row.incident_id, row.reference, bool(row.private), row.page_id, row.alert_group_id, topic)
     return DomainEvent(row.id, row.occurred_at, row.actor, subject, body_of(row.kind, row.data), row.version)

@@ -47,6 +47,9 @@ def incident_from_row(row: IncidentRow | sa.Row[Any], roles: dict[str, str]) -> 
         setup_attempts=row.setup_attempts,
         private=row.private,
         moved_from=row.moved_from,
+        incident_type=row.incident_type,
+        custom_fields=dict(row.custom_fields or {}),
+        bridge_url=row.bridge_url,
     )
 
 

@@ -55,10 +55,18 @@ class Lease:
         )
 
     async def claim_due(
-        self, session: AsyncSession, *, now: datetime, lease: timedelta, token: str, limit: int
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime,
+        lease: timedelta,
+        token: str,
+        limit: int,
+        extra: dict[str, Any] | None = None,
     ) -> Sequence[sa.Row[Any]]:
-        """Take up to `limit` rows due by `now` for `lease`; the claimed rows, as they now are."""
-        params = {"now": now, "limit": limit, "token": token, "lease_end": now + lease}
+        """Take up to `limit` rows due by `now` for `lease`; the claimed rows, as they now are (`extra`: the
+        values of parameters the `where` clauses bind)."""
+        params = {"now": now, "limit": limit, "token": token, "lease_end": now + lease, **(extra or {})}
         return (await session.exec(self._claim, params=params)).all()
 
     async def release(self, session: AsyncSession, row_id: int, *, token: str) -> None:

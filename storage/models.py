@@ -86,6 +86,11 @@ class IncidentRow(SQLModel, table=True):
     service: str | None = Field(default=None, max_length=100)
     private: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     moved_from: str | None = Field(default=None, max_length=32)  # a private channel being left (going public)
+    incident_type: str | None = Field(default=None, max_length=64)  # a `types:` name of the policy
+    custom_fields: dict[str, Any] = Field(
+        default_factory=dict, sa_type=sa.JSON, sa_column_kwargs={"server_default": sa.text("'{}'")}
+    )  # the type's fields: name -> value (text, number, list of options, user ID, URL, ISO date)
+    bridge_url: str | None = Field(default=None, max_length=500)  # the call to join
     # The update-reminder timer: when it next fires, how many nags were sent since the last update,
     # and the lease of the tick working on it (so replicas never nag twice).
     reminder_at: datetime | None = _when(nullable=True, index=True)

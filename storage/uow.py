@@ -13,20 +13,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.alert_records import AlertRecords
 from storage.api_token_records import ApiTokenRecords, IdempotencyRecords
+from storage.channel_records import ChannelRecords
+from storage.contact_records import ContactRecords
 from storage.db import READ_ONLY
 from storage.event_records import EventRecords
 from storage.follow_up_records import FollowUpRecords
+from storage.handover_records import HandoverRecords
 from storage.incident_records import IncidentRecords
+from storage.job_records import JobRecords
 from storage.outbox_records import OutboxRecords
 from storage.page_records import PageRecords
 from storage.postmortem_records import PostmortemRecords
+from storage.related_records import RelatedRecords
 from storage.runbook_records import RunbookRecords
 from storage.setup_records import SetupRecords
+from storage.shift_records import ShiftRecords
 from storage.stats_records import StatsRecords
 from storage.status_records import StatusRecords
 from storage.summary_records import SummaryRecords
 from storage.timer_records import TimerRecords
 from storage.tracker_records import TrackerRecords
+from storage.watch_records import WatchRecords
 from storage.writer_queue import WriterQueue
 
 WriterLock = asyncio.Lock | WriterQueue  # SQLite's writer in this process: in turn, or urgent work first
@@ -67,6 +74,13 @@ class UnitOfWork:
     idempotency: IdempotencyRecords
     status: StatusRecords
     trackers: TrackerRecords
+    jobs: JobRecords
+    contacts: ContactRecords
+    shifts: ShiftRecords
+    handovers: HandoverRecords
+    watch: WatchRecords
+    channels: ChannelRecords
+    related: RelatedRecords
 
     def __init__(
         self,
@@ -118,6 +132,13 @@ class UnitOfWork:
         self.idempotency = IdempotencyRecords(self._session)
         self.status = StatusRecords(self._session)
         self.trackers = TrackerRecords(self._session)
+        self.jobs = JobRecords(self._session)
+        self.contacts = ContactRecords(self._session)
+        self.shifts = ShiftRecords(self._session)
+        self.handovers = HandoverRecords(self._session)
+        self.watch = WatchRecords(self._session)
+        self.channels = ChannelRecords(self._session)
+        self.related = RelatedRecords(self._session)
         return self
 
     async def __aexit__(

@@ -12,46 +12,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from bot.domain.event_kinds import EventData, EventKind
+from bot.domain.events_beyond import BEYOND_INCIDENTS
 from bot.domain.incidents import Incident
 
+__all__ = ["EventData", "EventKind"]  # defined in event_kinds.py, named here as ever
+
 SCHEMA_VERSION = 1
-
-
-class EventKind(StrEnum):
-    """What an event records; the names are part of the public contract (webhook `events:` lists them)."""
-
-    INCIDENT_DECLARED = "incident.declared"
-    INCIDENT_UPDATED = "incident.updated"  # a status update was posted
-    INCIDENT_SEVERITY_CHANGED = "incident.severity_changed"
-    INCIDENT_STATUS_CHANGED = "incident.status_changed"
-    INCIDENT_ROLE_ASSIGNED = "incident.role_assigned"
-    INCIDENT_NOTE_ADDED = "incident.note_added"
-    INCIDENT_RESOLVED = "incident.resolved"
-    INCIDENT_REOPENED = "incident.reopened"
-    INCIDENT_MADE_PUBLIC = "incident.made_public"
-    INCIDENT_PUBLISHED_UPDATE = "incident.published_update"  # an update was posted to the status page
-    POSTMORTEM_PUBLISHED = "postmortem.published"
-    FOLLOW_UP_CREATED = "follow_up.created"
-    FOLLOW_UP_CLOSED = "follow_up.closed"
-    FOLLOW_UP_REOPENED = "follow_up.reopened"
-    PAGE_STARTED = "page.started"
-    PAGE_ACKNOWLEDGED = "page.acknowledged"
-    PAGE_EXHAUSTED = "page.exhausted"
-    PAGE_CANCELLED = "page.cancelled"
-    ALERT_FIRING = "alert.firing"  # a new alert group, or one firing again after it had resolved
-    ALERT_RESOLVED = "alert.resolved"  # every alert of a group resolved
-
-
-class EventData(BaseModel):
-    """The body of one kind of event (its `data` in the envelope)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    kind: ClassVar[EventKind]
 
 
 class IncidentDeclared(EventData):
@@ -224,31 +193,29 @@ class AlertResolved(EventData):
     source: str
 
 
-BODIES: dict[EventKind, type[EventData]] = {
-    model.kind: model
-    for model in (
-        IncidentDeclared,
-        IncidentUpdated,
-        IncidentSeverityChanged,
-        IncidentStatusChanged,
-        IncidentRoleAssigned,
-        IncidentNoteAdded,
-        IncidentResolved,
-        IncidentReopened,
-        IncidentMadePublic,
-        IncidentPublishedUpdate,
-        PostmortemPublished,
-        FollowUpCreated,
-        FollowUpClosed,
-        FollowUpReopened,
-        PageStarted,
-        PageAcknowledged,
-        PageExhausted,
-        PageCancelled,
-        AlertFiring,
-        AlertResolved,
-    )
-}
+_CORE: tuple[type[EventData], ...] = (
+    IncidentDeclared,
+    IncidentUpdated,
+    IncidentSeverityChanged,
+    IncidentStatusChanged,
+    IncidentRoleAssigned,
+    IncidentNoteAdded,
+    IncidentResolved,
+    IncidentReopened,
+    IncidentMadePublic,
+    IncidentPublishedUpdate,
+    PostmortemPublished,
+    FollowUpCreated,
+    FollowUpClosed,
+    FollowUpReopened,
+    PageStarted,
+    PageAcknowledged,
+    PageExhausted,
+    PageCancelled,
+    AlertFiring,
+    AlertResolved,
+)
+BODIES: dict[EventKind, type[EventData]] = {model.kind: model for model in (*_CORE, *BEYOND_INCIDENTS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,14 +227,18 @@ class Subject:
     private: bool = False
     page_id: int | None = None
     alert_group_id: int | None = None
+    topic: str | None = None  # neither incident, page nor alert: e.g. schedule:<name>, heartbeat:<name>
 
     @property
     def stream(self) -> str:
-        """The events that must reach a subscriber in order: one incident's, else one page's or group's."""
+        """The events that must reach a subscriber in order: one incident's, else one page's, group's or
+        topic's."""
         if self.incident_id is not None:
             return f"incident:{self.incident_id}"
         if self.page_id is not None:
             return f"page:{self.page_id}"
+        if self.topic is not None:
+            return self.topic
         return f"alert:{self.alert_group_id}"
 
 

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.domain.errors import UserError
 
@@ -133,6 +134,9 @@ class Incident:
     setup_attempts: int = 0  # sweeps that tried to finish setting it up in Slack
     private: bool = False  # a restricted incident: nothing about it leaves its private channel
     moved_from: str | None = None  # made public: the private channel it is leaving, until the move is done
+    incident_type: str | None = None  # a `types:` name of the policy
+    custom_fields: dict[str, Any] = field(default_factory=dict)  # its type's fields: name -> value
+    bridge_url: str | None = None  # the call to join
 
     @property
     def reference(self) -> str:

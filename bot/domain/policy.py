@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from bot.domain import contact_policy, context_policy, type_policy, watch_policy
+from bot.domain.contact_policy import ContactMethods, People
+from bot.domain.context_policy import BridgePolicy
 from bot.domain.durations import Duration, parse_duration
 from bot.domain.policy_levels import Role, Severity, default_roles, default_severities
 from bot.domain.policy_levels import StrictModel as _Strict
 from bot.domain.privacy import PrivateIncidents
 from bot.domain.status_policy import StatusPagePolicy
 from bot.domain.tracker_policy import FollowUpsPolicy, Trackers
+from bot.domain.type_policy import IncidentTypes
 from bot.domain.user_refs import NotifyTarget, UserRef, grant_problems
+from bot.domain.watch_policy import Heartbeats, MaintenanceWindows
 from bot.domain.webhook_policy import WebhookTargets
 
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
@@ -100,6 +106,8 @@ class Schedule(_Strict):
     hours: str | None = None
     layers: list[Layer] = Field(default_factory=list)
     overrides: list[Override] = Field(default_factory=list)
+    usergroup: str | None = None  # a Slack user group (S… ID or handle) kept to whoever is on call
+    handover_channel: str | None = None  # where each handoff's digest is also posted
 
     @field_validator("timezone")
     @classmethod
@@ -140,6 +148,7 @@ class EscalationTier(_Strict):
     notify: list[NotifyTarget] = Field(min_length=1)
     after: Duration = timedelta(minutes=5)
     min_severity: str | None = None
+    strategy: Literal["all", "round_robin"] = "all"  # round_robin: one of `notify` per page, in turn
 
     @field_validator("after")
     @classmethod
@@ -175,6 +184,7 @@ class Service(_Strict):
     private: bool = False  # incidents matched to this service are private unless declared otherwise
     status_page: bool = False  # shown as a component on the public status page
     tracker: str | None = None  # where its follow-ups become issues (a `trackers:` name)
+    bridge: BridgePolicy | None = None  # its incidents' call (over the severity's and the policy's)
 
 
 class Permissions(_Strict):
@@ -234,6 +244,13 @@ class Policy(_Strict):
     status_page: StatusPagePolicy = Field(default_factory=StatusPagePolicy)
     trackers: Trackers = Field(default_factory=dict)
     follow_ups: FollowUpsPolicy = Field(default_factory=FollowUpsPolicy)
+    contact_methods: ContactMethods = Field(default_factory=ContactMethods)
+    people: People = Field(default_factory=dict)
+    heartbeats: Heartbeats = Field(default_factory=dict)
+    maintenance: MaintenanceWindows = Field(default_factory=list)
+    bridge: BridgePolicy | None = None
+    archive_after: Duration | None = None  # archive a channel this long after its postmortem is done
+    types: IncidentTypes = Field(default_factory=dict)
 
     @field_validator("channel_prefix")
     @classmethod
@@ -301,6 +318,8 @@ class Policy(_Strict):
         problems += self.status_page.problems(
             severity_known=lambda s: self.severity_named(s) is not None, roles=set(role_keys), services=self.services
         )
+        for section in (contact_policy, watch_policy, context_policy, type_policy):
+            problems += section.problems(self)
         if problems:  # every problem at once, "; "-separated (tocsin check lists each)
             raise ValueError(PROBLEM_SEPARATOR.join(problems))
         return self

@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from bot.domain.context_policy import BridgePolicy
 from bot.domain.durations import Duration
+from bot.domain.policy_base import StrictModel
 
-
-class StrictModel(BaseModel):
-    """A policy section: unknown keys refused, values frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+__all__ = ["Role", "Severity", "StrictModel", "default_roles", "default_severities"]
 
 
 class Severity(StrictModel):
@@ -26,6 +24,7 @@ class Severity(StrictModel):
     notify: list[str] = Field(default_factory=list)
     colour: str | None = None
     private: bool = False  # declarations at this severity are private unless declared otherwise
+    bridge: BridgePolicy | None = None  # its incidents' call (over the policy's)
 
 
 class Role(StrictModel):

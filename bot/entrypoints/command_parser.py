@@ -7,12 +7,14 @@ Slack sends the text escaped (`should_escape: true`): mentions arrive as `<@U123
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from bot.domain.errors import UsageError, UserError
 from bot.domain.incidents import HERE, INCIDENT_REF, Status, Target, clean_title
 from bot.domain.numbers import parse_id
 from bot.domain.policy import Policy
+from bot.entrypoints.command_families import CommandFamily, Parser
 from bot.entrypoints.command_types import (
     SUBCOMMANDS,
     AddFollowUp,
@@ -42,6 +44,31 @@ from bot.entrypoints.command_types import (
 from bot.slack.mrkdwn import escape, plain_from_slack, quoted
 
 
+def _family_parser(name: str, rest: str, families: Sequence[CommandFamily]) -> tuple[Parser, str, str] | None:
+    """The family parser for `name` (or `oncall <word>`), the subcommand's words, and the text after them."""
+    if name == "oncall":
+        parts = rest.split(maxsplit=1)
+        word = parts[0].lower() if parts else ""
+        for family in families:
+            if word in family.oncall:
+                return family.oncall[word], f"oncall {word}", parts[1] if len(parts) > 1 else ""
+        return None
+    if name in _BY_NAME and _BY_NAME[name].available:
+        return None  # the core's own
+    for family in families:
+        if name in family.parsers:
+            return family.parsers[name], name, rest
+    return None
+
+
+def _usage_of(words: str, families: Sequence[CommandFamily]) -> str:
+    for family in families:
+        for sub in family.subcommands:
+            if sub.name == words:
+                return sub.usage
+    return words
+
+
 def parse_status(word: str) -> Status:
     """The status a person means; UserError listing the choices otherwise."""
     wanted = word.strip().lower()
@@ -60,12 +87,16 @@ STATS_WINDOWS = {"30d": 30, "90d": 90, "all": None}
 MAX_NOTE_LENGTH = 3000
 
 
-def parse_command(text: str, policy: Policy) -> Command:
-    """Parse the text after `/incident`; UsageError for anything not understood."""
+def parse_command(text: str, policy: Policy, families: Sequence[CommandFamily] = ()) -> Command | object:
+    """Parse the text after `/incident` (with the capabilities' `families` of subcommands); UsageError for
+    anything not understood."""
     words = text.split(maxsplit=1)
     if not words:
         return Help()
     name, rest = words[0].lower(), (words[1] if len(words) > 1 else "")
+    if (added := _family_parser(name, rest, families)) is not None:
+        parser, word, after = added
+        return parser(after, policy, "/incident " + _usage_of(word, families))
     usage = "/incident " + _BY_NAME[name].usage if name in _BY_NAME else "/incident help"
     if name == "declare":
         return _parse_declare(rest, policy)

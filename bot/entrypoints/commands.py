@@ -51,7 +51,7 @@ from bot.slack.ids import SLASH_COMMAND
 from bot.usecases.going_public import refuse_making_private
 
 
-def _opens_a_modal(parsed: Command) -> bool:
+def _opens_a_modal(parsed: Command | object) -> bool:
     """Whether the subcommand opens a form: its trigger_id lives 3 s, so it skips the queue. A declare with
     a title (or an update or resolve with text) does not, and waits its turn like any other work."""
     match parsed:
@@ -66,7 +66,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.command(SLASH_COMMAND)
     async def incident_command(ack: AsyncAck, body: dict[str, Any], command: dict[str, Any]) -> None:
         try:
-            parsed = parse_command(command.get("text", ""), deps.policy)  # pure: no I/O before the ack
+            # pure: no I/O before the ack
+            parsed = parse_command(command.get("text", ""), deps.policy, deps.command_families)
         except UserError as exc:
             await ack(text=reply_for(exc), response_type="ephemeral")
             return
@@ -77,7 +78,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             lambda: run_command(parsed, command, deps, at=received),
             lane=PEOPLE,
             long=isinstance(parsed, Declare),  # it makes a channel: quick replies go first
-            urgent=_opens_a_modal(parsed),
+            urgent=_opens_a_modal(parsed) or any(f.opens_form(parsed) for f in deps.command_families),
         )
 
 
@@ -112,18 +113,22 @@ class Invocation:
         await self.deps.slack.open_view(self.command["trigger_id"], view)
 
 
-async def run_command(parsed: Command, command: dict[str, Any], deps: Deps, *, at: datetime) -> None:
+async def run_command(parsed: Command | object, command: dict[str, Any], deps: Deps, *, at: datetime) -> None:
     """Carry out a parsed `/incident` command after its ack (`at`: when it was received): workspace
-    commands by their handler, the others on the incident they name (or the channel's)."""
+    commands by their handler, the others on the incident they name (or the channel's). A capability's
+    handler (its command family's) goes first."""
     typed = Invocation(command, deps, at)
-    if (workspace := _WORKSPACE.get(type(parsed))) is not None:
+    kind = type(parsed)
+    workspace = next((f.handlers[kind] for f in deps.command_families if kind in f.handlers), _WORKSPACE.get(kind))
+    if workspace is not None:
         await workspace(typed, parsed)
         return
     target = parsed.target  # type: ignore[union-attr]  # every other command names an incident
     incident = await deps.response.find(
         team_id=typed.team_id, target=target, channel_id=typed.channel_id, viewer=typed.actor
     )
-    await _IN_AN_INCIDENT[type(parsed)](typed, parsed, incident)
+    in_incident = next((f.in_incident[kind] for f in deps.command_families if kind in f.in_incident), None)
+    await (in_incident or _IN_AN_INCIDENT[kind])(typed, parsed, incident)
 
 
 # ----- workspace commands ------------------------------------------------------------------------
@@ -155,7 +160,8 @@ async def _list_open(typed: Invocation, _parsed: Any) -> None:
 
 
 async def _help(typed: Invocation, _parsed: Any) -> None:
-    await typed.reply(*blocks.help_message(SUBCOMMANDS))
+    added = tuple(s for f in typed.deps.command_families for s in f.subcommands)
+    await typed.reply(*blocks.help_message((*SUBCOMMANDS, *added)))
 
 
 async def _not_yet_available(typed: Invocation, parsed: Any) -> None:

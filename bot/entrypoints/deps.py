@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from bot.domain.policy import Policy
 from bot.entrypoints.api.registry import ApiDeps
+from bot.entrypoints.command_families import CommandFamily
 from bot.runtime.background import Background
 from bot.slack.gateway import SlackGateway
 from bot.usecases.alert_intake import AlertIntake
@@ -54,6 +55,7 @@ class Deps:
     api: ApiDeps  # the REST API's use cases
     api_tokens: ApiTokens  # the REST API's bearer tokens
     tracker_sync: TrackerSync  # follow-ups as tracker issues, both ways
+    command_families: tuple[CommandFamily, ...] = ()  # the capabilities' own `/incident` subcommands
 
 
 class Needs:

@@ -138,6 +138,26 @@ class Metrics:
             ["tracker", "reason"],
             registry=self.registry,
         )
+        self.contact_attempts = Counter(
+            "tocsin_contact_attempts",  # exposed as tocsin_contact_attempts_total
+            "Tries to reach a paged person beyond Slack, by method (ntfy, sms, voice, pushover, email) and "
+            "outcome (delivered, failed, answered)",
+            ["method", "outcome"],
+            registry=self.registry,
+        )
+        self.jobs_fired = Counter(
+            "tocsin_jobs_fired",
+            "Scheduled jobs fired (contact attempts, handoffs, heartbeat deadlines, archives…), by kind and "
+            "outcome (done, retry, again, failed)",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.usergroup_syncs = Counter(
+            "tocsin_usergroup_syncs",
+            "Slack user groups set to a schedule's on-call, by outcome (updated, unchanged, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def set_open_incidents(self, counts: dict[str, int], severities: list[str]) -> None:
         """Set the open-incidents gauge: every known severity, zero when none are open."""

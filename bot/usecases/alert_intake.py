@@ -22,6 +22,7 @@ from bot.domain.policy import Policy
 from bot.runtime.logs import event
 from bot.usecases.alert_notices import AlertNotices
 from bot.usecases.declare import IncidentService
+from bot.usecases.hooks import Silences
 from bot.usecases.message_ports import Messages
 from bot.usecases.paging import Pager
 from bot.usecases.ports import BackgroundWork, Clock, Slack, UnitOfWorkFactory
@@ -79,6 +80,7 @@ class AlertIntake:
     incidents: IncidentService
     background: BackgroundWork  # work the webhook is answered without waiting for
     workspace: Callable[[], tuple[str, str]]  # (team id, bot user id) from auth.test
+    silences: Silences | None = None  # maintenance windows
     notices: AlertNotices = field(init=False)
 
     def __post_init__(self) -> None:

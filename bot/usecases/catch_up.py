@@ -12,6 +12,7 @@ from bot.domain.policy import Policy
 from bot.domain.slack_values import ReplyTarget
 from bot.domain.summary import HUMAN_KINDS, IncidentSummary, RunbookProgress, summarise
 from bot.runtime.logs import event
+from bot.usecases.hooks import IncidentContext
 from bot.usecases.message_ports import Messages
 from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.runbooks import RunbookService
@@ -34,6 +35,7 @@ class CatchUp:
     policy: Policy
     clock: Clock
     runbooks: RunbookService
+    context: tuple[IncidentContext, ...] = ()  # what the capabilities add (related incidents…)
 
     async def summary(self, incident_id: int) -> IncidentSummary | None:
         """The incident at a glance, as stored now (None when it is gone)."""

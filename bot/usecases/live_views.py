@@ -15,6 +15,7 @@ from typing import Any
 from bot.domain.errors import slack_error
 from bot.domain.policy import Policy
 from bot.runtime.coalesce import Coalescer
+from bot.usecases.hooks import HomeSection
 from bot.usecases.message_ports import Messages
 from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.visibility import Visibility
@@ -25,6 +26,7 @@ HOME_VIEWERS_WITHIN = timedelta(days=30)
 # chat.update is Tier 3 (about 50 a minute per workspace): at most one header edit per incident this often.
 HEADER_EDIT_INTERVAL = 2.0
 HOME_PUBLISH_CONCURRENCY = 8
+HOME_BLOCKS = 100  # Slack's most blocks in a Home tab view
 
 
 @dataclass
@@ -85,6 +87,7 @@ class HomeKeeper:
     policy: Policy
     clock: Clock
     visibility: Visibility
+    sections: tuple[HomeSection, ...] = ()  # the viewer's own parts (contact methods, shifts…), below
     _coalescer: Coalescer[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -96,7 +99,23 @@ class HomeKeeper:
         async with self.uow() as uow:
             await uow.incidents.saw_home(team_id, user_id, now=self.clock())
             await uow.commit()
-        await self.slack.publish_home(user_id, await self.view_for(team_id, user_id))
+        view = await self.view_for(team_id, user_id)
+        await self.slack.publish_home(user_id, await self.with_sections(view, team_id, user_id))
+
+    async def with_sections(self, view: dict[str, Any], team_id: str, user_id: str) -> dict[str, Any]:
+        """`view` with the viewer's own sections below the incidents (which give up room to them: a view
+        holds at most 100 blocks). A section that fails is left out, and the rest shown."""
+        own: list[dict[str, Any]] = []
+        for section in self.sections:
+            try:
+                own.extend(await section.blocks(team_id, user_id))
+            except Exception as exc:
+                log.warning("App Home for %s: a section was left out: %s", user_id, exc)
+        if not own:
+            return view
+        own = own[: HOME_BLOCKS - 2]
+        shared = list(view["blocks"])[: HOME_BLOCKS - len(own) - 1]
+        return {**view, "blocks": [*shared, {"type": "divider"}, *own]}
 
     async def view_for(self, team_id: str, user_id: str) -> dict[str, Any]:
         """The Home tab as `user_id` may see it (open private incidents only if they are in the channel)."""
@@ -135,7 +154,7 @@ class HomeKeeper:
                     hidden = await self.visibility.hidden_from(user_id, private)
                     if hidden not in views:
                         views[hidden] = asyncio.ensure_future(self.view(team_id, hidden=hidden))
-                    view = await views[hidden]
+                    view = await self.with_sections(await views[hidden], team_id, user_id)
                     await self.slack.publish_home(user_id, view)
                 except Exception as exc:  # one person's Home failing must not stop the others
                     log.warning("App Home for %s not refreshed: %s", user_id, slack_error(exc))

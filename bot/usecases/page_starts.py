@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.errors import UserError
 from bot.domain.escalation import NewPage, plan_for_policy, plan_for_user
@@ -14,6 +14,7 @@ from bot.domain.events import PageStarted, Subject, about, new_event
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
 from bot.runtime.logs import event
+from bot.usecases.hooks import ScheduleSnapshots
 from bot.usecases.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("bot.usecases.paging")
@@ -27,6 +28,7 @@ class PageStarts:
     policy: Policy
     clock: Clock
     wake: Callable[[], None]  # asks the timers to tick now
+    schedules: ScheduleSnapshots | None = None  # the schedules with the overrides made from Slack
 
     async def page_service(self, incident: Incident | None, *, service: str, actor: str, team_id: str) -> int:
         """Page a service's on-call through its escalation policy."""
@@ -54,6 +56,8 @@ class PageStarts:
     async def store(self, uow: UnitOfWork, incident: Incident | None, page: NewPage) -> int:
         """Store a page in the caller's unit of work (call `started` once it commits)."""
         now = self.clock()
+        if self.schedules is not None and page.plan.schedules:  # the page keeps them as they are now
+            page = replace(page, plan=await self.schedules.snapshot(uow, page.plan))
         page_id = await uow.pages.start(
             team_id=page.team_id,
             incident_id=incident.id if incident else None,

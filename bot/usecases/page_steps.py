@@ -24,6 +24,7 @@ from bot.runtime.group_commit import GroupCommit
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
 from bot.usecases.directory import UserDirectory
+from bot.usecases.hooks import ContactPlanner, TierRotation
 from bot.usecases.message_ports import Messages
 from bot.usecases.page_dms import PageDms, delivered
 from bot.usecases.page_notices import post_notice
@@ -58,6 +59,8 @@ class PageSteps:
     dms: PageDms
     wake: Callable[[], None]  # asks the timers to tick now
     directory: UserDirectory | None = None  # whose the users named by e-mail are (shared, so its cache is)
+    contacts: ContactPlanner | None = None  # each paged person's own contact rules, inside their turn
+    rotation: TierRotation | None = None  # round-robin tiers: one target per page, in turn
     _expected: GroupCommit[Expected] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -97,6 +100,8 @@ class PageSteps:
             )
         assert step.tier is not None
         users = await self._resolve(step.tier, page, channel_id, now)
+        if self.rotation is not None and users:
+            users = await self.rotation.choose(page, step.tier_index, users)
         number = step.round * (steps_total // (page.plan.repeat + 1)) + step.tier_index + 1
         dm = self.messages.page_dm(
             page_id=page.id,
@@ -122,6 +127,8 @@ class PageSteps:
                 notified.append((user, None, None))
             else:
                 notified.append((user, sent[0], sent[1]))
+        if self.contacts is not None and users:
+            await self._plan_contacts(page, users, round=step.round, tier=step.tier_index, now=now)
         if channel_id and users:
             notice = self.messages.paging_notice(users, tier=number, total=steps_total, plan=page.plan.name)
             await post_notice(self.slack, self.messages, channel_id, notice)
@@ -141,6 +148,15 @@ class PageSteps:
             entry=TimelineEntry(TimelineKind.PAGE, now, None, f"Paged {who} (step {number} of {steps_total})"),
             sent_at=self.clock(),
         )
+
+    async def _plan_contacts(self, page: Page, users: list[str], *, round: int, tier: int, now: datetime) -> None:
+        """Each paged person's own rules (push, phone…) are planned; a failure to plan them is reported, and
+        the Slack DMs already sent still stand."""
+        assert self.contacts is not None
+        try:
+            await self.contacts.plan(page, users, round=round, tier=tier, now=now)
+        except Exception as exc:
+            log.warning("page %s: contact methods not planned: %s", page.id, exc)
 
     async def _ack_timed_out(self, page: Page, channel_id: str | None, *, now: datetime) -> AckTimedOut:
         # The DMs showing the acknowledgement, read while the page is still acknowledged and ours: once it

@@ -23,6 +23,7 @@ from bot.domain.slack_values import ReplyTarget
 from bot.domain.timer_results import AckTimedOut, PageStepped, TimerResult
 from bot.runtime.metrics import Metrics
 from bot.usecases.directory import UserDirectory
+from bot.usecases.hooks import Hooks
 from bot.usecases.message_ports import Messages
 from bot.usecases.oncall import OnCallLookup, OnCallRow
 from bot.usecases.page_answers import PageAnswers
@@ -48,6 +49,7 @@ class Pager:
     metrics: Metrics
     wake: Callable[[], None] = _no_timers  # asks the timers to tick now
     directory: UserDirectory | None = None  # whose the users named by e-mail are (shared, so its cache is)
+    hooks: Hooks = field(default_factory=Hooks)  # contact rules, round robin, overrides made from Slack
     dms: PageDms = field(init=False)
     starts: PageStarts = field(init=False)
     steps: PageSteps = field(init=False)
@@ -57,7 +59,7 @@ class Pager:
     def __post_init__(self) -> None:
         """The parts, sharing the DMs (one storm-aware sender, so one digest per person)."""
         self.dms = PageDms(self.uow, self.slack, self.messages)
-        self.starts = PageStarts(self.uow, self.policy, self.clock, wake=self.wake)
+        self.starts = PageStarts(self.uow, self.policy, self.clock, wake=self.wake, schedules=self.hooks.schedules)
         self.steps = PageSteps(
             self.uow,
             self.slack,
@@ -68,6 +70,8 @@ class Pager:
             self.dms,
             wake=self.wake,
             directory=self.directory,
+            contacts=self.hooks.contacts,
+            rotation=self.hooks.rotation,
         )
         self.answers = PageAnswers(
             self.uow, self.slack, self.messages, self.clock, self.metrics, self.dms, wake=self.wake

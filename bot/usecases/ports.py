@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from bot.domain.slack_values import Blocks, CreatedChannel, ReplyTarget, UploadedFile
 
 if TYPE_CHECKING:  # types only: the stores' domain types cost `tocsin check`, which imports the clock, 0.1 s
+    from bot.usecases.channel_ports import ChannelStore
+    from bot.usecases.contact_ports import ContactStore
+    from bot.usecases.handover_ports import HandoverStore
+    from bot.usecases.job_ports import JobStore
     from bot.usecases.record_ports import (
         AlertStore,
         ApiTokenStore,
@@ -31,7 +35,10 @@ if TYPE_CHECKING:  # types only: the stores' domain types cost `tocsin check`, w
         StatusStore,
         SummaryStore,
     )
+    from bot.usecases.related_ports import RelatedStore
+    from bot.usecases.shift_ports import ShiftStore
     from bot.usecases.tracker_ports import TrackerStore
+    from bot.usecases.watch_ports import WatchStore
 
 Clock = Callable[[], datetime]
 
@@ -197,6 +204,20 @@ class UnitOfWork(Protocol):
     def status(self) -> StatusStore: ...
     @property
     def trackers(self) -> TrackerStore: ...
+    @property
+    def jobs(self) -> JobStore: ...
+    @property
+    def contacts(self) -> ContactStore: ...
+    @property
+    def shifts(self) -> ShiftStore: ...
+    @property
+    def handovers(self) -> HandoverStore: ...
+    @property
+    def watch(self) -> WatchStore: ...
+    @property
+    def channels(self) -> ChannelStore: ...
+    @property
+    def related(self) -> RelatedStore: ...
 
 
 class UnitOfWorkFactory(Protocol):

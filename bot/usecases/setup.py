@@ -87,7 +87,7 @@ class IncidentSetup(SetupTools):
 
     def _around(self, run: SetupRun, *, page_service: bool) -> Step:
         """Everything but the announcements: the channel's own steps, a move's, the page, the confirmation."""
-        steps = [IN_CHANNEL]
+        steps = [then(IN_CHANNEL, *self.extra_steps) if self.extra_steps else IN_CHANNEL]
         if run.incident.moved_from is not None:  # made public: the private channel's side of the move
             steps.append(finish_move)
         if page_service:

@@ -66,6 +66,9 @@ class SetupTools:
     home: HomeKeeper | None = None
     pager: ServicePaging | None = None
     runbooks: RunbookService | None = None
+    # The capabilities' own steps in the channel (bookmarks, the call, related incidents…), once the header
+    # is shown: each resumable like the core's (it finds what it did before rather than doing it twice).
+    extra_steps: tuple[Step, ...] = ()
     # Announcements gather into one message per channel in a storm of declares (one per set of tools).
     storms: StormAnnouncements = field(init=False)
 

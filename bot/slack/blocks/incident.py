@@ -203,9 +203,15 @@ def help_message(subcommands: Sequence[Subcommand]) -> tuple[str, Blocks]:
         + ("" if s.available else " _(not yet available)_")
         for s in subcommands
     ]
-    body = "\n".join(lines)
     intro = "*Tocsin* runs incidents. Inside an incident channel the incident is implied."
-    return f"{intro}\n{body}", [section(intro), section(body)]
+    chunks: list[str] = []  # sections of at most 3,000 characters each (Block Kit's limit)
+    for line in lines:
+        if chunks and len(chunks[-1]) + 1 + len(line) <= MAX_SECTION_TEXT:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line[:MAX_SECTION_TEXT])
+    body = "\n".join(lines)
+    return f"{intro}\n{body}", [section(intro), *(section(chunk) for chunk in chunks)]
 
 
 def not_yet_available(subcommand: str) -> str:

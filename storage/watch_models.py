@@ -1,0 +1,3 @@
+"""The tables of heartbeats and maintenance windows."""
+
+from __future__ import annotations
