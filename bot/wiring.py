@@ -294,6 +294,7 @@ def services(
         follow_ups=follow_ups,
         stats=stats,
         background=background,
+        hooks=hooks,
     )
     added = assemble(capabilities, core)
     jobs = JobRunner(uow, added.jobs, clock, metrics, planned=jobs_planned)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from bot.app import Tocsin, build
 from bot.domain.incidents import Incident, TimelineEntry
 from bot.domain.policy import Policy
+from bot.entrypoints.job_runner import JobRunner
 from bot.entrypoints.timers import Timers
 from bot.settings import Settings, load_settings
 from bot.usecases.ports import utc_now
@@ -171,12 +172,20 @@ def timers_of(tocsin: Tocsin) -> Timers:
     return tocsin.timers
 
 
+def jobs_of(tocsin: Tocsin) -> JobRunner:
+    """An app's scheduled-jobs clock, which tests drive with `tick()` (contact attempts, handoffs…)."""
+    assert tocsin.jobs is not None, "the app was built without a job runner"
+    return tocsin.jobs
+
+
 async def settle(tocsin: Tocsin) -> None:
     """Wait until the work acknowledged so far (and any timer tick it woke, and the event-log subscribers'
     work it led to) has finished."""
     for _ in range(3):
         assert await tocsin.deps.background.wait_idle(SETTLE_WITHIN), "accepted work did not finish"
         await timers_of(tocsin).idle()
+        if tocsin.jobs is not None:
+            await tocsin.jobs.idle()
         if tocsin.events is not None:
             assert await tocsin.events.idle(SETTLE_WITHIN), "the event log's subscribers did not catch up"
 

@@ -35,6 +35,9 @@ import yaml
 from aiohttp import web
 
 from tests.slack_double.blockkit import validate_blocks, validate_view
+from tests.slack_double.channel_methods import ChannelContextMethods
+from tests.slack_double.usergroup_methods import UserGroupMethods
+from tests.slack_double.view_methods import ViewMethods
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
@@ -165,7 +168,7 @@ def _ts_counter() -> itertools.count[int]:
     return itertools.count(1)
 
 
-class SlackDouble:
+class SlackDouble(ChannelContextMethods, UserGroupMethods, ViewMethods):
     """The fake Slack workspace; `await start()` it, point the app's SLACK_API_URL at `api_url`."""
 
     def __init__(

@@ -77,6 +77,7 @@ class Core:
     follow_ups: FollowUpService
     stats: StatsReport
     background: Background
+    hooks: Hooks  # every capability's hooks, merged: one capability may use another's (the schedules…)
 
 
 @dataclass(frozen=True)
