@@ -64,6 +64,7 @@ class Tocsin:
     tracker_polling: TrackerPolling | None = None
     status_page: StatusPage | None = None  # its refresher runs while the process does
     closing: tuple[Callable[[], Awaitable[None]], ...] = ()  # outside services' sessions, closed last
+    starting: tuple[Callable[[], Awaitable[None]], ...] = ()  # the capabilities' start (plan first jobs…)
     tick_seconds: float | None = TICK_SECONDS
     socket_mode: AsyncSocketModeHandler | None = None
     _runner: web.AppRunner | None = None
@@ -97,6 +98,8 @@ class Tocsin:
         if self.events is not None:  # before any work can append events: each gets its deliveries
             await self.events.register()
         self.deps.background.start()
+        for start in self.starting:
+            await start()
         if self.events is not None:
             self.events.start()
         if self.tracker_polling is not None:
@@ -247,6 +250,7 @@ async def build(
         identity=identity,
         timers=built.timers,
         jobs=built.jobs,
+        starting=built.starting,
         events=built.events,
         tracker_polling=built.tracker_polling,
         closing=built.closing,

@@ -147,6 +147,7 @@ class Services:
     jobs: JobRunner  # the scheduled jobs' clock (contact attempts, handoffs, heartbeats, archives…)
     listeners: tuple[Callable[[AsyncApp], None], ...] = ()  # the capabilities' Bolt listeners
     routes: tuple[Callable[[web.Application], None], ...] = ()  # the capabilities' HTTP routes
+    starting: tuple[Callable[[], Awaitable[None]], ...] = ()  # the capabilities' start, once the database is ready
     closing: tuple[Callable[[], Awaitable[None]], ...] = ()  # outside services' sessions, closed at stop
 
 
@@ -362,6 +363,7 @@ def services(
         jobs=jobs,
         listeners=added.listeners,
         routes=added.routes,
+        starting=added.starting,
         closing=closing,
     )
 

@@ -85,6 +85,8 @@ class IncidentRecords:
             started_at=new.started_at,
             service=new.service,
             private=new.private,
+            incident_type=new.incident_type,
+            custom_fields=dict(new.custom_fields),
             detected_at=new.detected_at or new.started_at or now,
             next_update_due=next_update_due,
             reminder_at=next_update_due,

@@ -173,6 +173,8 @@ class NewIncident:
     detected_at: datetime | None = None
     private: bool = False
     first_entry: TimelineEntry | None = None  # declared from a message: it opens the timeline
+    incident_type: str | None = None  # a `types:` name of the policy
+    custom_fields: dict[str, Any] = field(default_factory=dict)  # its type's fields given at declare
 
 
 @dataclass(frozen=True, slots=True)

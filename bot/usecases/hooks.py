@@ -54,6 +54,10 @@ class Silences(Protocol):
         """Why paging for `service` at `severity` is silenced now (a window's description), or None."""
         ...
 
+    async def active(self, *, now: datetime) -> list[str]:
+        """The windows silencing something now, described for people (for `/incident oncall`)."""
+        ...
+
 
 class HomeSection(Protocol):
     """A part of App Home that is the viewer's own (their contact methods, their shifts…)."""

@@ -91,6 +91,7 @@ class Surfaces:
     listeners: Callable[[AsyncApp], None] | None = None
     routes: Callable[[web.Application], None] | None = None
     closing: tuple[Callable[[], Awaitable[None]], ...] = ()
+    starting: tuple[Callable[[], Awaitable[None]], ...] = ()  # once the database is ready (plan first jobs…)
 
 
 class Capability(Protocol):
@@ -117,6 +118,7 @@ class Assembled:
     listeners: tuple[Callable[[AsyncApp], None], ...]
     routes: tuple[Callable[[web.Application], None], ...]
     closing: tuple[Callable[[], Awaitable[None]], ...]
+    starting: tuple[Callable[[], Awaitable[None]], ...]
 
 
 def hooks_of(capabilities: Sequence[Capability]) -> Hooks:
@@ -141,4 +143,5 @@ def assemble(capabilities: Sequence[Capability], core: Core) -> Assembled:
         listeners=tuple(surface.listeners for surface in built if surface.listeners is not None),
         routes=tuple(surface.routes for surface in built if surface.routes is not None),
         closing=tuple(c for surface in built for c in surface.closing),
+        starting=tuple(s for surface in built for s in surface.starting),
     )
