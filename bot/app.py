@@ -236,6 +236,7 @@ async def build(
         clock=clock,
         header_interval=header_interval,
         public_url=settings.public_url,
+        alert_tokens=tuple(t.get_secret_value() for t in settings.alert_tokens),
     )
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     tocsin = Tocsin(

@@ -161,6 +161,7 @@ def services(
     clock: Clock,
     header_interval: float,
     public_url: str | None = None,
+    alert_tokens: tuple[str, ...] = (),
 ) -> Services:
     """Build the use cases in the order they need each other (`public_url`: where the web pages are, for
     links from outside Slack)."""
@@ -179,6 +180,7 @@ def services(
         directory=directory,
         wake_jobs=jobs_planned.ring,
         wake_timers=pages_started.ring,
+        alert_tokens=alert_tokens,
     )
     capabilities = [build(base) for build in CAPABILITIES]
     hooks = hooks_of(capabilities)
@@ -201,6 +203,7 @@ def services(
         pager=pager.starts,  # a declare's page of the service's on-call
         runbooks=runbooks,
         extra_steps=hooks.setup_steps,
+        silences=hooks.silences,
         # the rest of a declare's set-up runs outside the worker pool, tracked so a stop waits for it
         detach=lambda job: background.submit({}, job, urgent=True, retry=False),
     )

@@ -44,7 +44,9 @@ _RECORD_ALERTS = _typed(
     *("source", "fingerprint", "group_id", "firing", "title", "labels", "starts_at"),
     *("first_seen", "last_seen", "times_seen"),
 )
+_FIRST_URL = _typed("UPDATE alert_groups SET url = :url WHERE id = :id AND url IS NULL", _GROUPS, "url", "id")
 GROUP_KEY_LENGTH = 500  # the alert_groups.group_key column
+URL_LENGTH = 2000  # the alert_groups.url column: a longer link is not kept
 FINGERPRINT_LENGTH = 255  # the alerts.fingerprint column
 
 
@@ -81,7 +83,7 @@ class AlertRecords:
 
     async def record(self, group_id: int, source: str, alerts: Sequence[Alert], *, now: datetime) -> None:
         """Store a delivery's alerts, updating those already stored by fingerprint: one statement for
-        the whole batch (built once, sent as one executemany)."""
+        the whole batch (built once, sent as one executemany); and the group's first link."""
         seen: dict[str, tuple[Alert, int]] = {}
         for alert in alerts:  # one row per fingerprint, however often a delivery repeats it
             key = fit_key(alert.fingerprint, FINGERPRINT_LENGTH)
@@ -103,6 +105,11 @@ class AlertRecords:
         ]
         if rows:
             await run(self._session, _RECORD_ALERTS, rows)
+        # The group keeps the first link a firing alert brought (its dashboard or source): bookmarked in
+        # the channel of an incident declared from the group.
+        url = next((a.url for a in alerts if a.firing and a.url and len(a.url) <= URL_LENGTH), None)
+        if url is not None:
+            await run(self._session, _FIRST_URL, {"url": url, "id": group_id})
 
     async def firing_in(self, group_id: int) -> int:
         """How many alerts of a group are firing."""

@@ -238,6 +238,7 @@ class AlertGroupRow(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incidents.id")
     created_at: datetime = _when()
     generation: int = 0  # +1 each time the group fires again after fully resolving: a new page
+    url: str | None = Field(default=None, max_length=2000)  # the first link its alerts brought (a dashboard…)
 
 
 class AlertRow(SQLModel, table=True):

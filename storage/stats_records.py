@@ -48,14 +48,16 @@ class StatsRecords:
         self._session = session
 
     async def incident_stats(
-        self, team_id: str, *, since: datetime | None, now: datetime, today: date
+        self, team_id: str, *, since: datetime | None, now: datetime, today: date, incident_type: str | None = None
     ) -> IncidentStats:
-        """Every figure `/incident stats` shows, for incidents declared since `since` (None: all time):
-        one pass over the window's incidents (times turned into seconds by the database), summed up in
-        `bot.domain.stats.summarise`, and one count of follow-ups."""
+        """Every figure `/incident stats` shows, for incidents declared since `since` (None: all time), of
+        `incident_type` only if given: one pass over the window's incidents (times turned into seconds by
+        the database), summed up in `bot.domain.stats.summarise`, and one count of follow-ups."""
         in_window = [col(IncidentRow.team_id) == team_id]
         if since is not None:
             in_window.append(col(IncidentRow.declared_at) >= since)
+        if incident_type is not None:
+            in_window.append(col(IncidentRow.incident_type) == incident_type)
         window: sa.Select[Any] = sa.select(  # typed by the cast to WindowIncident below
             col(IncidentRow.severity).label("severity"),
             epoch_seconds(col(IncidentRow.declared_at)).label("declared"),
@@ -69,7 +71,7 @@ class StatsRecords:
         # rows); each row has WindowIncident's fields by name.
         connection = await self._session.connection()
         incidents = cast(list[WindowIncident], (await connection.execute(window)).all())
-        open_follow_ups, overdue = await self._follow_ups(team_id, overdue_before=today)
+        open_follow_ups, overdue = await self._follow_ups(team_id, overdue_before=today, incident_type=incident_type)
         return summarise(incidents, since=since, until=now, open_follow_ups=open_follow_ups, overdue_follow_ups=overdue)
 
     async def open_by_severity(self) -> dict[str, int]:
@@ -82,12 +84,16 @@ class StatsRecords:
         )
         return {severity: int(n) for severity, n in (await self._session.exec(statement)).all()}
 
-    async def _follow_ups(self, team_id: str, *, overdue_before: date) -> tuple[int, int]:
-        """Follow-ups not done in the workspace, and how many of them are overdue (read from the
-        follow-ups, each checked against its incident, never the other way round)."""
-        of_team = sa.exists().where(
-            col(IncidentRow.id) == col(FollowUpRow.incident_id), col(IncidentRow.team_id) == team_id
-        )
+    async def _follow_ups(
+        self, team_id: str, *, overdue_before: date, incident_type: str | None = None
+    ) -> tuple[int, int]:
+        """Follow-ups not done in the workspace (of incidents of `incident_type`, if given), and how many of
+        them are overdue (read from the follow-ups, each checked against its incident, never the other way
+        round)."""
+        of_incident = [col(IncidentRow.id) == col(FollowUpRow.incident_id), col(IncidentRow.team_id) == team_id]
+        if incident_type is not None:
+            of_incident.append(col(IncidentRow.incident_type) == incident_type)
+        of_team = sa.exists().where(*of_incident)
         overdue = sa.case((col(FollowUpRow.due_on) < overdue_before, 1), else_=0)
         statement = select(sa.func.count(), sa.func.coalesce(sa.func.sum(overdue), 0)).where(
             col(FollowUpRow.done_at).is_(None), of_team

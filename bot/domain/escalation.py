@@ -24,6 +24,7 @@ class Tier:
     notify: tuple[str, ...]
     after: timedelta
     min_severity: str | None = None
+    strategy: str = "all"  # round_robin: one of its targets per page, in turn (bot/usecases/round_robin.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,12 @@ class Plan:
             "name": self.name,
             "repeat": self.repeat,
             "tiers": [
-                {"notify": list(t.notify), "after": t.after.total_seconds(), "min_severity": t.min_severity}
+                {
+                    "notify": list(t.notify),
+                    "after": t.after.total_seconds(),
+                    "min_severity": t.min_severity,
+                    "strategy": t.strategy,
+                }
                 for t in self.tiers
             ],
             "schedules": {name: s.canonical() for name, s in self.schedules.items()},
@@ -60,7 +66,9 @@ class Plan:
             name=data["name"],
             repeat=int(data["repeat"]),
             tiers=tuple(
-                Tier(tuple(t["notify"]), timedelta(seconds=t["after"]), t.get("min_severity")) for t in data["tiers"]
+                # A plan stored before tiers had a strategy notifies all of each tier.
+                Tier(tuple(t["notify"]), timedelta(seconds=t["after"]), t.get("min_severity"), t.get("strategy", "all"))
+                for t in data["tiers"]
             ),
             # As it was when the page started: a stricter Tocsin since then must not strand the page.
             schedules={
@@ -78,7 +86,7 @@ def plan_for_policy(name: str, policy: Policy) -> Plan:
     return Plan(
         name=name,
         repeat=escalation.repeat,
-        tiers=tuple(Tier(tuple(t.notify), t.after, t.min_severity) for t in escalation.tiers),
+        tiers=tuple(Tier(tuple(t.notify), t.after, t.min_severity, t.strategy) for t in escalation.tiers),
         schedules={s: policy.schedules[s] for s in sorted(used)},
         ack_timeout=escalation.ack_timeout,
     )

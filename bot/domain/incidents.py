@@ -77,6 +77,7 @@ class TimelineKind(StrEnum):
     POSTMORTEM = "postmortem"
     FOLLOW_UP = "follow_up"
     VISIBILITY = "visibility"  # a private incident made public
+    FIELD_SET = "field_set"  # one of the incident type's fields set or cleared
 
     @property
     def label(self) -> str:

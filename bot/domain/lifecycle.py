@@ -27,6 +27,15 @@ def check_move(incident: Incident, target: Status) -> None:
     raise UserError(f"{incident.reference} can't go from {incident.status.label} to {target.label}.")
 
 
+REOPENABLE = frozenset({Status.RESOLVED, Status.CLOSED})  # resolved, or its postmortem done (and maybe archived)
+
+
+def check_reopen(incident: Incident) -> None:
+    """Refuse reopening an incident that is not over (resolved, or closed with its postmortem done)."""
+    if incident.status not in REOPENABLE:
+        raise UserError(f"{incident.reference} is {incident.status.label.lower()}, not resolved.")
+
+
 def stamps_for(incident: Incident, target: Status, now: datetime) -> dict[str, datetime]:
     """The lifecycle timestamps a move sets: the first time each stage is reached (they feed the metrics)."""
     stamps: dict[str, datetime] = {}

@@ -34,6 +34,7 @@ class AlertNotice:
     service: str | None
     escalation_policy: str | None
     url: str | None = None
+    silenced: str | None = None  # the maintenance window that keeps it from paging anyone
 
 
 @dataclass(eq=False, slots=True)

@@ -1,7 +1,9 @@
 """Who is on call at an instant, when that changes, and where a schedule leaves nobody. Pure.
 
-Daily and weekly rotations hand over at a wall-clock time in the schedule's time zone, so they stay at
-09:00 across daylight-saving changes; rotations of a fixed length (`12h`) run in absolute time.
+Daily and weekly rotations hand over at a wall-clock time, so they stay at 09:00 across daylight-saving
+changes; rotations of a fixed length (`12h`) run in absolute time. Each layer reads its `hours` and
+`handoff` on its own time zone's wall clock when it names one (follow-the-sun: London and Los Angeles
+each keep their 09:00), else on the schedule's.
 """
 
 from __future__ import annotations
@@ -27,16 +29,58 @@ class Handoff:
     user: str | None
 
 
-def on_call(schedule: Schedule, at: datetime) -> str | None:
-    """The user on call at `at` (an override, else the last layer covering `at`), or None in a gap."""
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """One person's unbroken turn holding a schedule (`override`: by an override, not by a rotation)."""
+
+    user: str
+    start: datetime
+    end: datetime
+    override: bool = False
+
+
+SHIFT_REACH = timedelta(days=35)  # how far either side of a window `shifts` looks for a turn's true ends
+
+
+def holder(schedule: Schedule, at: datetime) -> tuple[str | None, bool]:
+    """Who is on call at `at` and whether by an override (the last override covering `at` beats every
+    layer; else the last layer covering it); None in a gap."""
     for override in reversed(schedule.overrides):
         if override.start <= at < override.end:
-            return override.user
+            return override.user, True
     for layer in reversed(schedule.layers):
-        user = _layer_user(layer, schedule.zone, at)
+        user = _layer_user(layer, layer_zone(schedule, layer), at)
         if user is not None:
-            return user
-    return None
+            return user, False
+    return None, False
+
+
+def on_call(schedule: Schedule, at: datetime) -> str | None:
+    """The user on call at `at` (an override, else the last layer covering `at`), or None in a gap."""
+    return holder(schedule, at)[0]
+
+
+def shifts(schedule: Schedule, start: datetime, end: datetime, *, reach: timedelta = SHIFT_REACH) -> list[Shift]:
+    """Who holds `schedule` over [start, end), in order: each person's unbroken turn (an override's apart
+    from a rotation's), given whole when it began before `start` or runs past `end` (up to `reach` either
+    side, so a turn keeps the same start whenever it is asked for); gaps are left out."""
+    low, high = start - reach, end + reach
+    # in UTC: moments on the wall clock would subtract as wall-clock times, an hour out across a DST change
+    moments = [m.astimezone(UTC) for m in (low, *(m for m in _boundaries(schedule, low, high) if m < high), high)]
+    turns: list[Shift] = []
+    open_gap = False
+    for begin, finish in itertools.pairwise(moments):
+        user, by_override = holder(schedule, begin)
+        if user is None:
+            open_gap = True
+            continue
+        last = turns[-1] if turns else None
+        if last is not None and not open_gap and (last.user, last.override) == (user, by_override):
+            turns[-1] = Shift(user, last.start, finish, by_override)
+        else:
+            turns.append(Shift(user, begin, finish, by_override))
+        open_gap = False
+    return [t for t in turns if t.end > start and t.start < end]
 
 
 def next_handoff(schedule: Schedule, at: datetime, *, horizon: timedelta = timedelta(days=35)) -> Handoff | None:
@@ -61,6 +105,11 @@ def gaps(schedule: Schedule, start: datetime, *, days: int = 14) -> list[tuple[d
             else:
                 found.append((begin, finish))
     return found
+
+
+def layer_zone(schedule: Schedule, layer: Layer) -> ZoneInfo:
+    """The time zone whose wall clock `layer`'s hours and handoff are read on (its own, else the schedule's)."""
+    return ZoneInfo(layer.timezone) if layer.timezone else schedule.zone
 
 
 def _layer_user(layer: Layer, zone: ZoneInfo, at: datetime) -> str | None:
@@ -117,20 +166,20 @@ def _covers(hours: str, moment: time) -> bool:
 
 
 def _wall_clock(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """`minute` past midnight on `day`, on the schedule's wall clock (1440 is the next midnight)."""
+    """`minute` past midnight on `day`, on `zone`'s wall clock (1440 is the next midnight)."""
     extra, minute = divmod(minute, 1440)
     return datetime.combine(day + timedelta(days=extra), time(minute // 60, minute % 60), tzinfo=zone)
 
 
 def _boundaries(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
     """Every moment in (start, end] at which who is on call might change, in order."""
-    zone = schedule.zone
     moments: set[datetime] = set()
     for override in schedule.overrides:
         moments.update({override.start, override.end})
-    first_day = start.astimezone(zone).date() - timedelta(days=1)
-    last_day = end.astimezone(zone).date() + timedelta(days=1)
     for layer in schedule.layers:
+        zone = layer_zone(schedule, layer)  # each layer's days and times are on its own wall clock
+        first_day = start.astimezone(zone).date() - timedelta(days=1)
+        last_day = end.astimezone(zone).date() + timedelta(days=1)
         day, at_time = _handoff_parts(layer)
         local_days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
         if layer.rotation in ("daily", "weekly"):

@@ -58,7 +58,8 @@ class Layer(_Strict):
     handoff: str = "mon 09:00"  # "mon 09:00" for weekly rotations, "09:00" otherwise
     users: list[UserRef] = Field(min_length=1)
     start: date = date(2024, 1, 1)  # users[0] takes the first shift starting on or after this date
-    hours: str | None = None  # "09:00-17:00" in the schedule's time zone; none means all day
+    hours: str | None = None  # "09:00-17:00" in the layer's time zone; none means all day
+    timezone: str | None = None  # the wall clock its hours and handoff are read on; none: the schedule's
 
     @field_validator("rotation")
     @classmethod
@@ -80,6 +81,11 @@ class Layer(_Strict):
         if value is not None and not _HOURS.match(value.strip()):
             raise ValueError(f"{value!r} must look like '09:00-17:00'")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_timezone(value)
 
     @model_validator(mode="after")
     def _weekly_needs_a_day(self) -> Layer:

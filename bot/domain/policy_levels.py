@@ -25,6 +25,7 @@ class Severity(StrictModel):
     colour: str | None = None
     private: bool = False  # declarations at this severity are private unless declared otherwise
     bridge: BridgePolicy | None = None  # its incidents' call (over the policy's)
+    postmortem: bool = True  # False: resolving posts no draft, and the channel's archive counts from resolution
 
 
 class Role(StrictModel):

@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from bot.domain.custom_fields import plain, shown_fields
 from bot.domain.errors import ConfigError
 from bot.domain.follow_ups import FollowUp
 from bot.domain.incidents import Incident, RoleSpan, TimelineEntry, TimelineKind, format_age
 from bot.domain.policy import Policy
+from bot.domain.related import Candidate
 
 RESPONDER = "Responder"
 TOCSIN = "Tocsin"
@@ -41,6 +43,7 @@ class PostmortemFacts:
     timeline: list[TimelineEntry]
     roles: list[RoleSpan]
     follow_ups: list[FollowUp] = field(default_factory=list)
+    related: list[Candidate] = field(default_factory=list)  # the incidents linked to it as related
     channel_url: str | None = None
     generated_at: datetime | None = None
 
@@ -184,6 +187,7 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
         if e.kind is TimelineKind.UPDATE
     ]
     changes = severity_history(facts.timeline, attribution)
+    when_now = facts.generated_at or incident.resolved_at or incident.declared_at  # whose role a user field names
     first_severity = changes[0].before if changes else incident.severity
     today = (facts.generated_at or incident.resolved_at or incident.declared_at).date()
     return {
@@ -198,6 +202,15 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
         ],
         "status": incident.status.label,
         "service": incident.service,
+        "incident_type": incident.incident_type,  # a `types:` name, or None
+        "fields": [  # the type's fields, in the policy's order (people named as roles, like the timeline)
+            {
+                "name": spec.name,
+                "label": inert(spec.title),
+                "value": inert(_one_line(attribution.scrub(plain(spec, value), when_now))),
+            }
+            for spec, value in shown_fields(incident, policy)
+        ],
         "detected_via": incident.detected_via.label if incident.detected_via else None,
         "declared": when(incident.declared_at),
         "resolved": when(incident.resolved_at) if incident.resolved_at else None,
@@ -221,6 +234,7 @@ def draft_context(facts: PostmortemFacts, policy: Policy, *, mention: Callable[[
             for f in facts.follow_ups
         ],
         "pinned": [t for t in timeline if t["permalink"]],
+        "related": _related(facts, when),
         "channel_url": facts.channel_url,
         "channel_name": incident.channel_name,
         "timezone": policy.timezone,
@@ -278,6 +292,22 @@ def _spans_days(timeline: list[TimelineEntry], zone: ZoneInfo) -> bool:
     days: set[date] = {e.occurred_at.astimezone(zone).date() for e in timeline}
     days |= {e.occurred_at.date() for e in timeline}
     return len(days) > 1
+
+
+def _related(facts: PostmortemFacts, when: Callable[[datetime], str]) -> list[dict[str, Any]]:
+    """The linked incidents as the draft lists them (a public incident's draft names no private one)."""
+    shown = [c for c in facts.related if facts.incident.private or not c.incident.private]
+    return [
+        {
+            "reference": c.incident.reference,
+            "title": inert(c.incident.title),
+            "severity": c.incident.severity,
+            "declared": when(c.incident.declared_at),
+            "duration": format_age(c.incident.duration(facts.generated_at or c.incident.declared_at)),
+            "open_follow_ups": c.open_follow_ups,
+        }
+        for c in shown
+    ]
 
 
 def _one_line(text: str) -> str:

@@ -151,14 +151,25 @@ def validate(runbook: Runbook, policy: Policy, *, file: str) -> list[Problem]:
     return problems
 
 
-def matches(runbook: Runbook, *, title: str, service: str | None, severity: str, policy: Policy) -> bool:
-    """Whether a runbook applies: the service links it (either way) or a keyword is in the title, and the
-    severity is one it lists (if it lists any); a runbook with only severities applies to all of them."""
+def matches(
+    runbook: Runbook,
+    *,
+    title: str,
+    service: str | None,
+    severity: str,
+    policy: Policy,
+    incident_type: str | None = None,
+) -> bool:
+    """Whether a runbook applies: the service links it (either way), the incident's type lists it, or a
+    keyword is in the title, and the severity is one it lists (if it lists any); a runbook with only
+    severities applies to all of them."""
     meta = runbook.meta
     linked = service is not None and (
         service in meta.services
         or runbook.name in (policy.services[service].runbooks if service in policy.services else [])
     )
+    kind = policy.types.get(incident_type) if incident_type else None
+    linked = linked or (kind is not None and runbook.name in kind.runbooks)
     words = set(_WORD.findall(title.lower()))
     keyword = any(
         (k.lower() in words) if _WORD.fullmatch(k.lower()) else (k.lower() in title.lower()) for k in meta.keywords
@@ -189,12 +200,16 @@ class RunbookLibrary:
         self._refresh()
         return list(self._problems)
 
-    def matching(self, *, title: str, service: str | None, severity: str) -> list[Runbook]:
+    def matching(
+        self, *, title: str, service: str | None, severity: str, incident_type: str | None = None
+    ) -> list[Runbook]:
         """The runbooks that apply to an incident, by name."""
         return [
             r
             for r in self.all().values()
-            if matches(r, title=title, service=service, severity=severity, policy=self.policy)
+            if matches(
+                r, title=title, service=service, severity=severity, policy=self.policy, incident_type=incident_type
+            )
         ]
 
     def _refresh(self) -> None:

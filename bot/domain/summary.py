@@ -19,6 +19,7 @@ HUMAN_KINDS = frozenset(
         TimelineKind.STATUS_CHANGED,
         TimelineKind.UPDATE,
         TimelineKind.NOTE,
+        TimelineKind.FIELD_SET,
         TimelineKind.ACKNOWLEDGED,
         TimelineKind.RESOLVED,
         TimelineKind.REOPENED,

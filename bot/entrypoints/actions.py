@@ -103,7 +103,7 @@ def register(app: AsyncApp, deps: ActionDeps) -> None:
         if not incident.status.is_open:
             raise UserError(f"{incident.reference} is already {incident.status.label.lower()}.")
         await deps.lifecycle.check_may_resolve(incident, actor=request.actor)
-        await deps.slack.open_view(request.body["trigger_id"], blocks.resolve_modal(incident))
+        await deps.slack.open_view(request.body["trigger_id"], blocks.resolve_modal(incident, deps.policy))
 
 
 def register_page_buttons(app: AsyncApp, deps: ActionDeps) -> None:

@@ -10,10 +10,12 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from bot.domain.custom_fields import parse_given, take_assignments
 from bot.domain.errors import UsageError, UserError
 from bot.domain.incidents import HERE, INCIDENT_REF, Status, Target, clean_title
 from bot.domain.numbers import parse_id
 from bot.domain.policy import Policy
+from bot.domain.type_policy import type_named
 from bot.entrypoints.command_families import CommandFamily, Parser
 from bot.entrypoints.command_types import (
     SUBCOMMANDS,
@@ -115,7 +117,7 @@ def parse_command(text: str, policy: Policy, families: Sequence[CommandFamily] =
             raise UsageError(f"There is no service called {quoted(service)} ({known}).", usage=usage)
         return ShowOnCall(service)
     if name == "stats":
-        return _parse_stats(rest, usage)
+        return _parse_stats(rest, usage, policy)
     if name == "followups":
         scope = rest.strip().lower() or "incident"
         if scope in ("mine", "open"):
@@ -202,11 +204,8 @@ def parse_command(text: str, policy: Policy, families: Sequence[CommandFamily] =
 
 
 def _parse_declare(rest: str, policy: Policy) -> Declare:
+    private, incident_type, rest = _declare_flags(rest, policy)
     words = rest.split(maxsplit=1)
-    private = bool(words) and words[0].lower() in ("--private", "private")
-    if private:
-        rest = words[1] if len(words) > 1 else ""
-        words = rest.split(maxsplit=1)
     severity = None
     if words and (named := severity_from_word(words[0], policy)) is not None:
         severity = named
@@ -217,8 +216,33 @@ def _parse_declare(rest: str, policy: Policy) -> Declare:
             f"{quoted(words[0], 20)} isn't a severity here; use one of {choices}.",
             usage="/incident " + _BY_NAME["declare"].usage,
         )
+    kind = type_named(policy, incident_type)
+    rest, given = take_assignments(rest, kind) if kind is not None else (rest, {})
     title = clean_title(plain_from_slack(rest)) if rest.strip() else None
-    return Declare(title=title, severity=severity, private=private)
+    if kind is not None and title is not None:
+        parse_given(kind, given)  # a wrong value is refused before anything is stored
+    return Declare(title, severity, private, incident_type, tuple(given.items()))
+
+
+def _declare_flags(rest: str, policy: Policy) -> tuple[bool, str | None, str]:
+    """`--private` and `--type <name>` (in either order) before the rest of a declare."""
+    private, incident_type = False, None
+    while True:
+        words = rest.split(maxsplit=1)
+        if words and words[0].lower() in ("--private", "private") and not private:
+            private, rest = True, words[1] if len(words) > 1 else ""
+        elif words and words[0].lower() == "--type" and incident_type is None:
+            parts = (words[1] if len(words) > 1 else "").split(maxsplit=1)
+            named = parts[0].lower() if parts else ""
+            if named not in policy.types:
+                known = escape(", ".join(sorted(policy.types)) or "none are configured")
+                raise UsageError(
+                    f"{quoted(named or '(nothing)', 30)} isn't an incident type ({known}).",
+                    usage="/incident " + _BY_NAME["declare"].usage,
+                )
+            incident_type, rest = named, parts[1] if len(parts) > 1 else ""
+        else:
+            return private, incident_type, rest
 
 
 _PUBLIC_TITLE = re.compile(r'^--title\s+(?:"([^"]*)"|“([^”]*)”)(.*)$', re.DOTALL)
@@ -264,13 +288,17 @@ def _parse_follow_up(rest: str, target: Target, usage: str) -> AddFollowUp:
     return AddFollowUp(text, owner, due_on, target)
 
 
-def _parse_stats(rest: str, usage: str) -> ShowStats:
+def _parse_stats(rest: str, usage: str, policy: Policy) -> ShowStats:
     words = rest.lower().split()
     share = "--share" in words
-    windows = [w for w in words if w != "--share"]
+    types = [w.removeprefix("type=") for w in words if w.startswith("type=")]
+    windows = [w for w in words if w != "--share" and not w.startswith("type=")]
     if len(windows) > 1 or (windows and windows[0] not in STATS_WINDOWS):
         raise UsageError("Choose a window: 30d, 90d or all (and --share to post it in the channel).", usage=usage)
-    return ShowStats(STATS_WINDOWS[windows[0]] if windows else 30, share)
+    if len(types) > 1 or (types and types[0] not in policy.types):
+        known = escape(", ".join(sorted(policy.types)) or "none are configured")
+        raise UsageError(f"Name one incident type after `type=` ({known}).", usage=usage)
+    return ShowStats(STATS_WINDOWS[windows[0]] if windows else 30, share, types[0] if types else None)
 
 
 def severity_from_word(word: str, policy: Policy, *, bare_digits: bool = False) -> str | None:

@@ -21,7 +21,10 @@ class Subcommand:
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
-        "declare", "declare [--private] [sev1-4] <title>", "declare an incident (no title: open the form)", True
+        "declare",
+        "declare [--private] [--type <type>] [sev1-4] <title> [field=value…]",
+        "declare an incident (no title: open the form)",
+        True,
     ),
     Subcommand("ic", "ic @user", "make someone Incident Commander", True),
     Subcommand("comms", "comms @user", "make someone Communications Lead", True),
@@ -50,7 +53,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand("runbook", "runbook [name]", "list the matching runbooks, or post the named one", True),
     Subcommand("list", "list", "open incidents", True),
-    Subcommand("stats", "stats [30d|90d|all] [--share]", "MTTD, MTTA, MTTR by severity and friends", True),
+    Subcommand(
+        "stats", "stats [30d|90d|all] [type=<type>] [--share]", "MTTD, MTTA, MTTR by severity and friends", True
+    ),
     Subcommand("help", "help", "this list", True),
 )
 
@@ -62,6 +67,8 @@ class Declare:
     title: str | None
     severity: str | None
     private: bool = False  # `--private`: a private channel, and nothing about it leaves it
+    incident_type: str | None = None  # `--type <name>`: a `types:` name of the policy
+    fields: tuple[tuple[str, str], ...] = ()  # the type's `name=value` words, as typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +212,7 @@ class ShowStats:
 
     days: int | None
     share: bool
+    incident_type: str | None = None  # `type=<name>`: only incidents of this type
 
 
 @dataclass(frozen=True, slots=True)

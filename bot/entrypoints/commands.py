@@ -15,6 +15,7 @@ from bot.domain.follow_ups import NewFollowUp
 from bot.domain.incidents import HERE, Incident, NewIncident
 from bot.domain.service_match import match_service
 from bot.domain.status_page import PublicWording
+from bot.domain.typed_declare import declared_severity, typed_values
 from bot.entrypoints.command_parser import parse_command
 from bot.entrypoints.command_types import (
     SUBCOMMANDS,
@@ -46,6 +47,7 @@ from bot.entrypoints.deps import Deps
 from bot.entrypoints.error_replies import reply_for
 from bot.runtime.background import PEOPLE
 from bot.slack import blocks
+from bot.slack.blocks.incident_types import with_type_blocks
 from bot.slack.gateway import ReplyTarget
 from bot.slack.ids import SLASH_COMMAND
 from bot.usecases.going_public import refuse_making_private
@@ -138,17 +140,25 @@ async def _declare(typed: Invocation, parsed: Any) -> None:
         modal = blocks.declare_modal(
             deps.policy, origin_channel=typed.channel_id, severity=parsed.severity, private=parsed.private
         )
+        modal["blocks"] = with_type_blocks(modal["blocks"], deps.policy, parsed.incident_type)
         await typed.open_form(modal)
         return
     new = NewIncident(
         team_id=typed.team_id,
         title=parsed.title,
-        severity=parsed.severity or deps.policy.default_severity,
+        severity=declared_severity(deps.policy, parsed.incident_type, parsed.severity),
         declared_by=typed.actor,
         declare_key=f"command:{typed.command['trigger_id']}",
         service=match_service(parsed.title, deps.policy),
         private=parsed.private,
+        incident_type=parsed.incident_type,
+        custom_fields=typed_values(deps.policy, parsed.incident_type, parsed.fields),
     )
+    # A capability handling NewIncident declares it itself (related: after offering to join a lookalike).
+    vetted = next((f.handlers[NewIncident] for f in deps.command_families if NewIncident in f.handlers), None)
+    if vetted is not None:
+        await vetted(typed, new)
+        return
     await deps.incidents.declare(new, reply_to=typed.reply_to)
 
 
@@ -173,7 +183,13 @@ async def _on_call(typed: Invocation, parsed: Any) -> None:
 
 
 async def _stats(typed: Invocation, parsed: Any) -> None:
-    await typed.deps.stats.show(team_id=typed.team_id, days=parsed.days, share=parsed.share, reply_to=typed.reply_to)
+    await typed.deps.stats.show(
+        team_id=typed.team_id,
+        days=parsed.days,
+        share=parsed.share,
+        reply_to=typed.reply_to,
+        incident_type=parsed.incident_type,
+    )
 
 
 async def _follow_ups(typed: Invocation, parsed: Any) -> None:
@@ -247,7 +263,7 @@ async def _add_note(typed: Invocation, parsed: Any, incident: Incident) -> None:
 async def _resolve(typed: Invocation, parsed: Any, incident: Incident) -> None:
     if parsed.summary is None:
         await typed.deps.lifecycle.check_may_resolve(incident, actor=typed.actor)
-        await typed.open_form(blocks.resolve_modal(incident))
+        await typed.open_form(blocks.resolve_modal(incident, typed.deps.policy))
         return
     draft = ResolutionDraft(summary=parsed.summary)
     await typed.deps.lifecycle.resolve(

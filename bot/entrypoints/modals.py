@@ -15,6 +15,7 @@ from bot.domain.source_message import SourceMessage
 from bot.domain.status_page import PublicWording
 from bot.entrypoints.declare_form import DeclareForm, read_declare_form
 from bot.entrypoints.deps import Needs
+from bot.entrypoints.type_form import TypedForm, block_ids, merged_errors, read_type_fields
 from bot.runtime.background import PEOPLE, Background
 from bot.slack.blocks.forms import (
     PUBLIC_TEXT_BLOCK,
@@ -50,8 +51,9 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
     @app.view(View.DECLARE)
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         form = read_declare_form(view["state"]["values"], deps.policy, now=deps.clock())
-        if not isinstance(form, DeclareForm):
-            await ack(response_action="errors", errors=form)
+        typed = read_type_fields(view["state"]["values"], deps.policy, shown=block_ids(view))  # type, fields
+        if not isinstance(form, DeclareForm) or not isinstance(typed, TypedForm):
+            await ack(response_action="errors", errors=merged_errors(form, typed))
             return
         await ack()
         user_id = body["user"]["id"]
@@ -66,6 +68,8 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
             detected_via=form.detected_via,
             started_at=form.started_at,
             private=form.private,
+            incident_type=typed.incident_type,
+            custom_fields=typed.values,
         )
         reply_to = ReplyTarget(user_id, _origin_channel(view))
         source = SourceMessage.from_metadata(form_metadata(view, "message"))  # declared from a message
@@ -113,8 +117,13 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
     async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]
         summary = _text(values, Block.SUMMARY)
-        if not summary:
-            await ack(response_action="errors", errors={Block.SUMMARY: "Say what restored service."})
+        kind = form_metadata(view, "type")  # the type's fields required to resolve, if the form asks them
+        typed = read_type_fields(
+            values, deps.policy, incident_type=str(kind or ""), when="resolve", shown=block_ids(view)
+        )
+        if not summary or not isinstance(typed, TypedForm):
+            no_summary = {} if summary else {Block.SUMMARY: "Say what restored service."}
+            await ack(response_action="errors", errors=merged_errors(no_summary, typed))
             return
         await ack()
         received = deps.clock()
@@ -127,7 +136,7 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         async def job() -> None:  # a form that names no incident is answered from here, after the ack
             incident_id = form_incident_id(view)
             await deps.lifecycle.resolve(
-                incident_id, draft=draft, actor=actor, reply_to=None, at=received, public=public
+                incident_id, draft=draft, actor=actor, reply_to=None, at=received, public=public, fields=typed.values
             )
 
         deps.background.submit(body, job, lane=PEOPLE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from bot.domain.policy_users import groups_named, users_named
 from bot.domain.postmortem import PostmortemFacts, load_template, render_draft
 from bot.domain.runbooks import RunbookLibrary
 from bot.domain.tracker_policy import tracker_problems
+from bot.domain.type_references import reference_problems
 from bot.domain.user_refs import AS_WRITTEN
 from bot.domain.webhook_policy import host_of, secret_problem
 
@@ -183,7 +184,8 @@ def check_policy(policy: Policy, source: str) -> Report:
 
 
 def _check_references(report: Report, source: str, lines: dict[tuple[Any, ...], int] | None, policy: Policy) -> None:
-    """The runbooks folder and files, the runbooks services name, and the postmortem template."""
+    """The runbooks folder and files, the runbooks services and types name, and the postmortem templates."""
+    known: Collection[str] | None = None  # the runbooks there are (None: the folder cannot be read)
     try:
         folder, report.runbooks_from = runbooks_folder(policy)
     except ConfigError as exc:
@@ -198,14 +200,8 @@ def _check_references(report: Report, source: str, lines: dict[tuple[Any, ...], 
             where, message = str(problem).split(": ", 1)
             report.problems.append(Finding(where, message))
         known = library.all()
-        for name, service in policy.services.items():
-            for number, runbook in enumerate(service.runbooks):
-                if runbook not in known:
-                    path = ("services", name, "runbooks", number)
-                    have = ", ".join(sorted(known)) or "none"
-                    message = f"{key_path(path)}: no runbook is called {runbook!r} (there are: {have})"
-                    report.problems.append(_at(source, (lines or {}).get(path), message))
-    report.problems += [_at(source, _line_for(p, lines or {}), p) for p in tracker_problems(policy)]
+    found = tracker_problems(policy) + reference_problems(policy, runbooks=known, sample=sample_facts(policy))
+    report.problems += [_at(source, _line_for(p, lines or {}), p) for p in found]
     template_line = (lines or {}).get(("postmortem_template",))
     try:
         template = load_template(policy.postmortem_template)

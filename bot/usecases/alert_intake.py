@@ -97,6 +97,7 @@ class AlertIntake:
         now = self.clock()
         firing_now = [a for a in batch.alerts if a.firing]
         route = _Route(self, batch, firing_now) if firing_now else None
+        silenced = await self._silenced(route, now)
         page_id: int | None = None
         page: NewPage | None = None
         async with self.uow() as uow:
@@ -112,7 +113,8 @@ class AlertIntake:
             if refired:
                 generation = await uow.alerts.next_generation(group.id)
             starting = (created or refired) and route is not None
-            if starting and route is not None and route.plan is not None and not route.decision.declare:
+            paging = route is not None and route.plan is not None and not route.decision.declare and silenced is None
+            if starting and route is not None and route.plan is not None and paging:
                 page = route.new_page(route.plan, generation)
                 page_id = await self.pager.store(uow, None, page)
                 await uow.alerts.link(group.id, page_id=page_id)
@@ -122,16 +124,19 @@ class AlertIntake:
         if starting and route is not None:
             event(
                 log,
-                "alert group %s (%s): %d firing, new; routed: %s",
+                "alert group %s (%s): %d firing, new; routed: %s%s",
                 group.id,
                 batch.source,
                 len(firing_now),
                 route.describe(),
+                f"; paging silenced by {silenced}" if silenced and not route.decision.declare else "",
                 source=batch.source,
             )
             if page_id is not None and page is not None:
                 self.pager.started(page_id, None, page)
-            self._start(group.id, batch, route, generation)
+            self._start(group.id, batch, route, generation, silenced)
+            if silenced is not None and not route.decision.declare:
+                return {"group": group.id, "action": "silenced", "silenced_by": silenced}
             return {"group": group.id, "action": "started"}
         event(
             log,
@@ -153,7 +158,13 @@ class AlertIntake:
             return {"group": group.id, "action": "resolved"}
         return {"group": group.id, "action": "updated"}
 
-    def _start(self, group_id: int, batch: AlertBatch, route: _Route, generation: int) -> None:
+    async def _silenced(self, route: _Route | None, now: datetime) -> str | None:
+        """The maintenance window silencing a new group's page, if any (a declare's page is asked later)."""
+        if route is None or self.silences is None or route.decision.declare:
+            return None
+        return await self.silences.silencing(route.decision.service, route.decision.severity, now=now)
+
+    def _start(self, group_id: int, batch: AlertBatch, route: _Route, generation: int, silenced: str | None) -> None:
         decision = route.decision
         if decision.declare:
             team_id, bot_user = self.workspace()
@@ -175,16 +186,20 @@ class AlertIntake:
             return
         # The notice waits its turn in the channel's queue (or joins its storm's digest): the webhook is
         # answered without waiting for it.
-        notice = AlertNotice(
-            route.title, decision.severity, decision.service, decision.escalation_policy, route.lead.url
-        )
+        title, paging = route.title, decision.escalation_policy
+        if silenced is not None:  # stored and shown, nobody paged
+            paging = None
+        notice = AlertNotice(title, decision.severity, decision.service, paging, route.lead.url, silenced=silenced)
         self.background.submit({}, lambda: self.notices.send(decision.channel, notice))
 
     async def _declare_and_page(self, group_id: int, new: NewIncident, escalation: str | None) -> None:
         outcome = await self.incidents.declare(new, reply_to=None, page_service=False)
         incident: Incident = outcome.incident
         page_id = None
-        if escalation:
+        silenced = None
+        if escalation and self.silences is not None:
+            silenced = await self.silences.silencing(new.service, new.severity, now=self.clock(), declared=True)
+        if escalation and silenced is None:
             plan = plan_for_policy(escalation, self.policy)
             source = fit_key(f"alert:{new.declare_key}", 200)
             page_id = await self.pager.start(incident, NewPage(plan, source, new.declared_by, new.team_id))
@@ -194,6 +209,9 @@ class AlertIntake:
                 incident.id,
                 TimelineEntry(TimelineKind.ALERT, self.clock(), None, f"Declared from an alert: {new.title}"),
             )
+            if silenced is not None:
+                note = f"The alert's escalation policy was not paged: silenced by {silenced}"
+                await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, self.clock(), None, note))
             await uow.commit()
 
 

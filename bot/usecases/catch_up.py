@@ -13,7 +13,7 @@ from bot.domain.slack_values import ReplyTarget
 from bot.domain.summary import HUMAN_KINDS, IncidentSummary, RunbookProgress, summarise
 from bot.runtime.logs import event
 from bot.usecases.hooks import IncidentContext
-from bot.usecases.message_ports import Messages
+from bot.usecases.message_ports import Message, Messages
 from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.runbooks import RunbookService
 
@@ -72,8 +72,10 @@ class CatchUp:
         found = await self.summary(incident.id)
         if found is None:
             return
+        posted = share and reply_to.channel_id and reply_to.channel_id == incident.channel_id
         message = self.messages.catch_up_message(found, self.policy)
-        if share and reply_to.channel_id and reply_to.channel_id == incident.channel_id:
+        message = await self._with_context(found.incident, message, viewer=None if posted else reply_to.user_id)
+        if posted and incident.channel_id:
             await self.slack.post(incident.channel_id, *message)
         else:
             await self.slack.reply(reply_to, *message)
@@ -104,9 +106,10 @@ class CatchUp:
         found = await self.summary(incident.id)
         if found is None:
             return False
-        await self.slack.reply(
-            ReplyTarget(user_id, incident.channel_id), *self.messages.catch_up_message(found, self.policy)
+        message = await self._with_context(
+            found.incident, self.messages.catch_up_message(found, self.policy), viewer=user_id
         )
+        await self.slack.reply(ReplyTarget(user_id, incident.channel_id), *message)
         event(
             log,
             "%s: summary shown to %s, who joined",
@@ -124,10 +127,19 @@ class CatchUp:
         found = await self.summary(incident.id)
         if found is None:
             return
-        _, body = self.messages.catch_up_message(found, self.policy)
+        message = self.messages.catch_up_message(found, self.policy)
+        _, body = await self._with_context(found.incident, message, viewer=new_commander)
         title = self.messages.incident_title_line(found.incident)
         intro = f":wave: You're now the Incident Commander of {title}. Where it stands:"
         await self.slack.dm(new_commander, intro, [self.messages.section(intro), *body])
+
+    async def _with_context(self, incident: Incident, message: Message, *, viewer: str | None) -> Message:
+        """The summary with what the capabilities add (`context`), as `viewer` may see it (None: a post)."""
+        lines = [line for context in self.context for line in await context.lines(incident, viewer=viewer)]
+        if not lines:
+            return message
+        text, body = message
+        return text, [*body, self.messages.section("\n".join(lines))]
 
     async def _just_given_a_role(self, incident: Incident, user_id: str, joined_at: datetime) -> bool:
         async with self.uow(read_only=True) as uow:

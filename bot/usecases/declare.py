@@ -20,6 +20,7 @@ from bot.domain.policy import Policy
 from bot.domain.privacy import private_by_default
 from bot.domain.slack_values import ReplyTarget
 from bot.domain.source_message import SourceMessage
+from bot.domain.typed_declare import refuse_incomplete, type_private
 from bot.domain.user_refs import token_name
 from bot.runtime.logs import event
 from bot.runtime.metrics import Metrics
@@ -111,15 +112,15 @@ class IncidentService:
 
     async def admit(self, new: NewIncident) -> NewIncident:
         """The declaration as it will be stored, once the policy lets its declarer make it: private when
-        asked for (a grant of its own) or when the policy makes its severity or service private.
-        NotPermitted (a UserError) otherwise."""
+        asked for (a grant of its own) or when the policy makes its severity, service or type private.
+        NotPermitted (a UserError) otherwise, or a UserError naming its type's missing required fields."""
         directory = await permission_directory(self.directory)
         require(Act.DECLARE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
         if new.private:  # asked for; the policy's own defaults need no grant
             require(Act.DECLARE_PRIVATE, actor=new.declared_by, incident=None, policy=self.policy, directory=directory)
-        elif private_by_default(new.severity, new.service, self.policy):
+        elif private_by_default(new.severity, new.service, self.policy) or type_private(new, self.policy):
             new = replace(new, private=True)
-        return new
+        return refuse_incomplete(new, self.policy)
 
     def _declared(self, incident: Incident) -> None:
         """Count and log a new declaration."""

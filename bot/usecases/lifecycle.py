@@ -4,11 +4,14 @@ postmortem done, reopen. Each is one transaction on the row-locked incident; Sla
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.domain import cadence
+from bot.domain.archives import has_postmortem
+from bot.domain.custom_fields import refuse_missing
 from bot.domain.drafts import ResolutionDraft
 from bot.domain.errors import UserError
 from bot.domain.events import (
@@ -22,14 +25,17 @@ from bot.domain.events import (
     new_event,
 )
 from bot.domain.incidents import Incident, Status, TimelineEntry, TimelineKind
-from bot.domain.lifecycle import check_move, stamps_for
+from bot.domain.lifecycle import check_move, check_reopen, stamps_for
 from bot.domain.permissions import Act, require
 from bot.domain.policy import Policy
 from bot.domain.slack_values import ReplyTarget
 from bot.runtime.metrics import Metrics
 from bot.usecases.announce import Announcer
+from bot.usecases.archives import cancel_archive
 from bot.usecases.changes import committed, locked, log_change
+from bot.usecases.continuation import continue_if_archived
 from bot.usecases.directory import UserDirectory, permission_directory
+from bot.usecases.incident_fields import fill_fields
 from bot.usecases.message_ports import Messages
 from bot.usecases.paging import Pager
 from bot.usecases.ports import Clock, UnitOfWorkFactory
@@ -108,15 +114,20 @@ class Lifecycle:
         reply_to: ReplyTarget | None,
         at: datetime | None = None,
         public: str | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> Incident:
         """Resolve: status, timestamps, the resolution notice in the channel and to stakeholders. An
-        incident on the status page gets its public resolution there (`public`, or the usual words)."""
+        incident on the status page gets its public resolution there (`public`, or the usual words). Its
+        type's `fields` given with the resolve are stored first; a required one still empty refuses it."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
             require(Act.RESOLVE, actor=actor, incident=current, policy=self.policy, directory=directory)
             check_move(current, Status.RESOLVED)
+            if fields:  # the resolve form's fields of the incident's type
+                current, _ = await fill_fields(uow, current, fields, actor=actor, at=now, policy=self.policy)
+            refuse_missing(current, self.policy, "resolve")
             await uow.incidents.set_update_due(
                 current.id,
                 None,
@@ -156,8 +167,8 @@ class Lifecycle:
             await self.announce.tell(
                 resolved, self.messages.change_line(resolved, line), self.announce.channels(resolved)
             )
-        if self.postmortems is not None and resolved.channel_id:
-            await self.postmortems.publish(resolved, actor=actor)
+        if self.postmortems is not None and resolved.channel_id and has_postmortem(resolved.severity, self.policy):
+            await self.postmortems.publish(resolved, actor=actor)  # not for a severity without a postmortem
         return resolved
 
     async def postmortem_done(self, incident_id: int, *, actor: str, at: datetime | None = None) -> Incident:
@@ -190,26 +201,32 @@ class Lifecycle:
         return changed
 
     async def reopen(self, incident_id: int, *, reason: str, actor: str, at: datetime | None = None) -> Incident:
-        """Reopen a resolved incident (investigating again, reminders restart from now)."""
+        """Reopen a resolved incident, or one whose postmortem is done (investigating again, reminders restart
+        from now; a channel archived meanwhile is continued in a new one)."""
         now = at or self.clock()  # when the person acted, so concurrent work keeps their order
         directory = await permission_directory(self.directory)
         async with self.uow() as uow:
             current = await locked(uow, incident_id)
             require(Act.REOPEN, actor=actor, incident=current, policy=self.policy, directory=directory)
-            if current.status is not Status.RESOLVED:
-                raise UserError(f"{current.reference} is {current.status.label.lower()}, not resolved.")
+            check_reopen(current)
             reopened_view = replace(current, status=Status.INVESTIGATING, last_update_at=now)
             due = cadence.due_for(reopened_view, current.severity, self.policy)
             await uow.incidents.set_update_due(current.id, due, status=Status.INVESTIGATING.value, resolved_at=None)
             await uow.incidents.record(
                 current.id, TimelineEntry(TimelineKind.REOPENED, now, actor, reason or "Reopened")
             )
-            back = IncidentStatusChanged(previous=Status.RESOLVED.value, status=Status.INVESTIGATING.value)
+            back = IncidentStatusChanged(previous=current.status.value, status=Status.INVESTIGATING.value)
             reopened = IncidentReopened(status=Status.INVESTIGATING.value)
             await uow.events.append(*(incident_event(e, current, actor=actor, at=now) for e in (back, reopened)))
+            await cancel_archive(uow, current.id)  # its channel no longer tidies itself away
             changed = await committed(uow, current.id)
             await uow.commit()
         log_change(log, current, "reopened", actor)
+        # An archived channel cannot be unarchived by a bot: the incident continues in a new one.
+        slack, messages = self.announce.slack, self.messages
+        changed = await continue_if_archived(
+            changed, uow=self.uow, slack=slack, messages=messages, policy=self.policy, clock=self.clock
+        )
         notice = self.messages.reopened(changed, reason, actor)
         await self.announce.tell(
             changed,

@@ -11,11 +11,18 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from bot.domain.errors import NotFoundError, SlackRefused, UserError, slack_error
+from bot.domain.errors import ConfigError, NotFoundError, SlackRefused, UserError, slack_error
 from bot.domain.events import PostmortemPublished, incident_event
 from bot.domain.incidents import Incident, TimelineEntry, TimelineKind
 from bot.domain.policy import Policy
-from bot.domain.postmortem import PostmortemFacts, Publication, canvas_mention, plain_mention, render_draft
+from bot.domain.postmortem import (
+    PostmortemFacts,
+    Publication,
+    canvas_mention,
+    load_template,
+    plain_mention,
+    render_draft,
+)
 from bot.runtime.logs import event
 from bot.usecases.message_ports import Messages
 from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
@@ -46,6 +53,7 @@ class PostmortemService:
     # What the summary of a publication is shown with (`tocsin postmortem`, which only drafts, has none).
     messages: Messages | None = None
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    _type_templates: dict[str, jinja2.Template] = field(default_factory=dict)  # by path, read once
 
     async def facts(self, incident_id: int) -> PostmortemFacts:
         """Everything recorded about an incident, as the draft needs it."""
@@ -56,18 +64,37 @@ class PostmortemService:
             timeline = await uow.incidents.timeline(incident_id)
             roles = await uow.incidents.role_history(incident_id)
             follow_ups = await uow.follow_ups.of_incident(incident_id)
+            related = await uow.related.linked(incident_id)
         return PostmortemFacts(
             incident=incident,
             timeline=timeline,
             roles=roles,
             follow_ups=follow_ups,
+            related=list(related),
             channel_url=channel_url(incident),
             generated_at=self.clock(),
         )
 
     async def draft(self, incident_id: int, *, mention: Callable[[str], str] = plain_mention) -> str:
         """The Markdown draft, as `tocsin postmortem` prints it."""
-        return render_draft(await self.facts(incident_id), self.policy, template=self.template, mention=mention)
+        facts = await self.facts(incident_id)
+        return render_draft(facts, self.policy, template=self.template_for(facts.incident), mention=mention)
+
+    def template_for(self, incident: Incident) -> jinja2.Template:
+        """The incident type's `postmortem_template` when it has one that reads, else the policy's."""
+        kind = self.policy.types.get(incident.incident_type) if incident.incident_type else None
+        path = kind.postmortem_template if kind else None
+        if path is None:
+            return self.template
+        if path not in self._type_templates:
+            try:
+                self._type_templates[path] = load_template(path)
+            except ConfigError as exc:  # `tocsin check` says so too: the policy's template does meanwhile
+                log.warning(
+                    "%s: the %s type's template is not used: %s", incident.reference, incident.incident_type, exc
+                )
+                return self.template
+        return self._type_templates[path]
 
     async def publish(self, incident: Incident, *, actor: str | None) -> Publication:
         """Post (or regenerate) the draft in the incident channel, with a short summary message and a link."""
@@ -125,7 +152,9 @@ class PostmortemService:
             if previous is None or previous[0] != CANVAS:
                 return
             facts = await self.facts(incident_id)
-            markdown = render_draft(facts, self.policy, template=self.template, mention=canvas_mention)
+            markdown = render_draft(
+                facts, self.policy, template=self.template_for(facts.incident), mention=canvas_mention
+            )
             if len(markdown) > MAX_CANVAS_MARKDOWN:
                 return
             try:
@@ -141,7 +170,7 @@ class PostmortemService:
         assert incident.channel_id is not None
         if previous is not None and previous[0] == FILE:
             return None  # this workspace refused canvases before: keep to files, so versions stay together
-        markdown = render_draft(facts, self.policy, template=self.template, mention=canvas_mention)
+        markdown = render_draft(facts, self.policy, template=self.template_for(facts.incident), mention=canvas_mention)
         version = previous[2] + 1 if previous else 1
         if len(markdown) > MAX_CANVAS_MARKDOWN:  # a very long incident: files have no such limit
             log.info("%s: the draft is over a canvas's 1 MiB; posting it as a file", incident.reference)
@@ -173,7 +202,7 @@ class PostmortemService:
         """A Markdown file shared in the channel; a new version names the one it supersedes."""
         incident = facts.incident
         version = previous[2] + 1 if previous else 1
-        markdown = render_draft(facts, self.policy, template=self.template, mention=plain_mention)
+        markdown = render_draft(facts, self.policy, template=self.template_for(facts.incident), mention=plain_mention)
         filename = f"{incident.reference}-postmortem-v{version}.md"
         uploaded = await self.slack.upload(
             filename=filename,

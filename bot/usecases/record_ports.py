@@ -238,7 +238,7 @@ class StatsStore(Protocol):
     """Incident figures computed in SQL."""
 
     async def incident_stats(
-        self, team_id: str, *, since: datetime | None, now: datetime, today: date
+        self, team_id: str, *, since: datetime | None, now: datetime, today: date, incident_type: str | None = None
     ) -> IncidentStats: ...
     async def open_by_severity(self) -> dict[str, int]: ...
 

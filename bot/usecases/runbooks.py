@@ -36,7 +36,12 @@ class RunbookService:
 
     def matching(self, incident: Incident) -> list[Runbook]:
         """The runbooks that apply to an incident now."""
-        return self.library.matching(title=incident.title, service=incident.service, severity=incident.severity)
+        return self.library.matching(
+            title=incident.title,
+            service=incident.service,
+            severity=incident.severity,
+            incident_type=incident.incident_type,
+        )
 
     async def post_matching(self, incident: Incident) -> list[str]:
         """Post every matching runbook not posted yet (on declare, and when severity changes)."""

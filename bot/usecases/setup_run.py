@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.errors import retryable, slack_error
 from bot.domain.incidents import Incident
@@ -20,6 +20,9 @@ from bot.usecases.live_views import HeaderKeeper, HomeKeeper
 from bot.usecases.message_ports import Messages
 from bot.usecases.ports import Clock, Slack, UnitOfWorkFactory
 from bot.usecases.runbooks import RunbookService
+
+if TYPE_CHECKING:  # a type only: the hook's implementation is a capability's
+    from bot.usecases.hooks import Silences
 
 log = logging.getLogger("bot.usecases.setup")
 
@@ -66,6 +69,7 @@ class SetupTools:
     home: HomeKeeper | None = None
     pager: ServicePaging | None = None
     runbooks: RunbookService | None = None
+    silences: Silences | None = None  # maintenance windows: a declare's page of the on-call may be silenced
     # The capabilities' own steps in the channel (bookmarks, the call, related incidents…), once the header
     # is shown: each resumable like the core's (it finds what it did before rather than doing it twice).
     extra_steps: tuple[Step, ...] = ()

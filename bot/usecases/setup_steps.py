@@ -11,8 +11,10 @@ from dataclasses import replace
 
 from bot.domain.incidents import TimelineEntry, TimelineKind
 from bot.domain.service_match import pages_on_declare
+from bot.domain.type_policy import declare_paging
 from bot.domain.user_refs import token_name
 from bot.usecases.setup_run import SETUP_GRACE, SetupRun, SetupTools
+from bot.usecases.type_setup import page_type
 
 log = logging.getLogger("bot.usecases.setup")
 
@@ -139,6 +141,8 @@ async def page(tools: SetupTools, run: SetupRun) -> bool:
     """The service's on-call is paged when the policy pages on declare (once: a resumed set-up finds the
     page it started before)."""
     incident = run.incident
+    if escalation := declare_paging(incident.incident_type, incident.severity, tools.policy):
+        return await page_type(tools, run, escalation)  # the incident type's policy, instead of the service's
     if tools.pager is None or not pages_on_declare(incident.service, incident.severity, tools.policy):
         return True
     source = f"service:{incident.service}"
@@ -146,6 +150,16 @@ async def page(tools: SetupTools, run: SetupRun) -> bool:
         async with tools.uow(read_only=True) as uow:
             if any(p.source == source for p in await uow.pages.for_incident(incident.id)):
                 return True
+    if tools.silences is not None:
+        now = tools.clock()
+        why = await tools.silences.silencing(incident.service, incident.severity, now=now, declared=True)
+        if why is not None:  # a maintenance window: the on-call is not paged, and the timeline says why
+            note = f"The {incident.service} on-call was not paged: silenced by {why}"
+            async with tools.uow() as uow:
+                await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.PAGE, now, None, note))
+                await uow.commit()
+            log.info("%s: the %s on-call was not paged: silenced by %s", incident.reference, incident.service, why)
+            return True
     paging = tools.pager.page_service(
         incident, service=incident.service or "", actor=incident.declared_by, team_id=incident.team_id
     )

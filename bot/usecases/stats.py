@@ -28,13 +28,15 @@ class StatsReport:
     policy: Policy
     clock: Clock
 
-    async def compute(self, team_id: str, *, days: int | None) -> IncidentStats:
-        """The figures for the last `days` days (None: all time)."""
+    async def compute(self, team_id: str, *, days: int | None, incident_type: str | None = None) -> IncidentStats:
+        """The figures for the last `days` days (None: all time), of one incident type if given."""
         now = self.clock()
         since = now - timedelta(days=days) if days is not None else None
         today = now.astimezone(ZoneInfo(self.policy.timezone)).date()
         async with self.uow(read_only=True) as uow:
-            return await uow.stats.incident_stats(team_id, since=since, now=now, today=today)
+            return await uow.stats.incident_stats(
+                team_id, since=since, now=now, today=today, incident_type=incident_type
+            )
 
     async def open_by_severity(self) -> dict[str, int]:
         """Open incidents per severity in every workspace (the /metrics gauge)."""
@@ -54,13 +56,18 @@ class StatsReport:
             log.warning("the stats chart could not be drawn, so the figures go without it (%s)", exc)
             return None
 
-    async def show(self, *, team_id: str, days: int | None, share: bool, reply_to: ReplyTarget) -> None:
-        """The figures with the chart as an image block: privately, or (`share`) posted in the channel.
+    async def show(
+        self, *, team_id: str, days: int | None, share: bool, reply_to: ReplyTarget, incident_type: str | None = None
+    ) -> None:
+        """The figures (of one incident type, if given) with the chart as an image block: privately, or
+        (`share`) posted in the channel.
 
         The PNG is uploaded unshared and shown by file ID, so sharing needs no channel membership.
         """
-        stats = await self.compute(team_id, days=days)
+        stats = await self.compute(team_id, days=days, incident_type=incident_type)
         window = f"last {days} days" if days is not None else "all time"
+        if incident_type is not None:
+            window += f" · {incident_type} incidents only"
         png = await self.chart(stats)
         chart_id = await self._upload(png) if png is not None else None
         message = self.messages.stats_message(stats, window=window, chart_file_id=chart_id)

@@ -75,7 +75,11 @@ async def test_the_migrated_schema_matches_the_models(engine: AsyncEngine) -> No
     import storage.models  # noqa: F401 - registers the tables
 
     def differences(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        # The full-text index (migration 0023) is each database's own, not a model: left out by name.
+        def modelled(_object: Any, name: str | None, _type: str, _reflected: bool, _compare_to: Any) -> bool:
+            return not (name or "").startswith("incidents_fts")
+
+        context = MigrationContext.configure(connection, opts={"compare_type": False, "include_object": modelled})
         return list(compare_metadata(context, SQLModel.metadata))
 
     async with engine.connect() as connection:

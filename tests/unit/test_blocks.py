@@ -71,8 +71,10 @@ def test_the_declare_modal_is_a_valid_view() -> None:
 def test_help_gives_usage_of_every_subcommand() -> None:
     text, body = blocks.help_message(SUBCOMMANDS)
     assert validate_blocks(body) == []
-    assert "declare [--private] [sev1-4] &lt;title&gt;` — declare an incident (no title: open the form)\n" in text
-    assert "`/incident stats [30d|90d|all] [--share]` — MTTD, MTTA, MTTR by severity and friends\n" in text
+    declare = "declare [--private] [--type &lt;type&gt;] [sev1-4] &lt;title&gt; [field=value…]`"
+    assert f"{declare} — declare an incident (no title: open the form)\n" in text
+    stats = "`/incident stats [30d|90d|all] [type=&lt;type&gt;] [--share]`"
+    assert f"{stats} — MTTD, MTTA, MTTR by severity and friends\n" in text
     assert "not yet available" not in text
     assert "`/incident page @user|&lt;service&gt;` — page someone or a service's on-call\n" in text
     assert "`/incident resolve [summary]` — resolve (no summary: open the form)\n" in text

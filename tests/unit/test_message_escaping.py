@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import types
 import typing
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -22,14 +23,21 @@ from typing import Any
 import pytest
 
 import bot.slack.blocks as blocks_package
+from bot.domain import handovers
+from bot.domain.contact_book import RULES_YOURS, Book, BookEntry, TrialResult
+from bot.domain.contact_rules import parse_rule
 from bot.domain.errors import UsageError, UserError
 from bot.domain.escalation import Page, Plan, Tier
 from bot.domain.follow_ups import FollowUp
+from bot.domain.heartbeats import HeartbeatState
 from bot.domain.incidents import DetectedVia, Incident, Status, TimelineEntry, TimelineKind
+from bot.domain.maintenance import Window
 from bot.domain.page_digests import Digest, DigestEntry
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Publication
+from bot.domain.related import Candidate, Match
 from bot.domain.runbooks import parse_runbook
+from bot.domain.shift_values import LogAction, LogEntry, NewRequest, RequestState, ShiftRequest, StoredOverride, Via
 from bot.domain.source_message import SourceMessage
 from bot.domain.stats import Durations, IncidentStats, SeverityStats
 from bot.domain.summary import IncidentSummary, RunbookProgress
@@ -65,9 +73,11 @@ MRKDWN_IN = {
     "line": ":busts_in_silhouette: <@U0BOB> is now *Incident Commander* &amp; <#C0INC7>",
     "outcome": ":white_check_mark: Acknowledged by <@U0BOB>.",
     "fallback": "(channel pending)",
+    "note": "<@U0BOB> is not on call for *checkout &amp; payments* then.",
 }
 IDS = {"user_id": "U0BOB", "actor": "U0ALICE", "previous": "U0CAROL", "acknowledged_by": "U0BOB", "target": "U0BOB"}
 IDS |= {"channel_id": "C0INC7", "new_channel": "C0PUBLIC", "origin_channel": "C0GENERAL", "subcommand": "declare"}
+IDS |= {"reader": "U0BOB", "ended_by": "U0ALICE"}
 
 
 def discovered_builders() -> dict[str, Callable[..., Any]]:
@@ -153,6 +163,65 @@ def a_digest(text: str, *, ids: bool) -> Digest:
     return Digest(1, user, "D0BOB", "1.2", entries)
 
 
+def a_handover(text: str, *, ids: bool) -> handovers.Digest:
+    """A handoff's digest with `text` in every part: open incidents (one private), pages, alerts, notes."""
+    incoming, outgoing, channel = ("U0BOB", "U0ALICE", "C0INC7") if ids else (text, text, text)
+    return handovers.Digest(
+        schedule=text,
+        at=NOW,
+        since=NOW - timedelta(days=7),
+        outgoing=outgoing,
+        incoming=incoming,
+        incidents=[handovers.OpenIncident(text, text, text, text, channel, private=n % 4 == 0) for n in range(14)],
+        pages=[
+            handovers.ShiftPage(1, text, text, "acknowledged", NOW - timedelta(hours=3), incoming, NOW),
+            *(handovers.ShiftPage(n, text, text, text, NOW - timedelta(hours=2)) for n in range(2, 15)),
+        ],
+        alerts=[handovers.FiringAlert(text, text, NOW - timedelta(hours=1)) for _ in range(13)],
+        notes=[handovers.HandoverNote(outgoing, text, NOW - timedelta(minutes=5)) for _ in range(13)],
+    )
+
+
+def a_shift_request(text: str, state: RequestState, *, ids: bool) -> ShiftRequest:
+    """A swap of `text`'s shifts between two people (or two `text`s), in `state`."""
+    requester, asked = ("U0ALICE", "U0BOB") if ids else (text, text)
+    day = timedelta(days=1)
+    asked_for = NewRequest(text, Via.SWAP, requester, asked, NOW, NOW + day, NOW + 2 * day, NOW + 3 * day)
+    return ShiftRequest(1, asked_for, state, NOW - timedelta(hours=1), message=("D0BOB", "1.2"))
+
+
+def log(text: str, *, ids: bool) -> list[LogEntry]:
+    """The on-call audit list with every action, its schedule and people `text` unless `ids`."""
+    actor, user, other = ("U0ALICE", "U0BOB", "U0CAROL") if ids else (text, text, text)
+    return [
+        LogEntry(n, text, NOW, actor, action, user, other, NOW, NOW + timedelta(hours=4), n, n)
+        for n, action in enumerate(LogAction, start=1)
+    ]
+
+
+def windows(text: str, *, ids: bool) -> list[Window]:
+    """Maintenance windows of `text` for `text`: one active, one to come, one recurring; more than a list shows."""
+    by = "U0ALICE" if ids else text
+    active = Window(1, text, NOW - timedelta(hours=1), NOW + timedelta(hours=1), text, by, declares_page=False)
+    later = Window(2, text, NOW + timedelta(days=1), NOW + timedelta(days=2), text, by)
+    recurring = Window(3, text, NOW + timedelta(days=3), NOW + timedelta(days=4), "", None, recurring_key=text)
+    return [active, later, recurring] * 8
+
+
+def fits(value: Any, hint: Any) -> bool:
+    """Whether `value` could be passed where `hint` is expected (classes, unions and sequences of them)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(fits(value, arg) for arg in args)
+    if origin in (Sequence, list) and args:
+        return isinstance(value, (list, tuple)) and all(fits(item, args[0]) for item in value)
+    if origin is not None:
+        return isinstance(origin, type) and isinstance(value, origin)
+    if not isinstance(hint, type) or getattr(hint, "_is_protocol", False):
+        return True  # a protocol, Any or a type variable: trust the sample
+    return isinstance(value, hint)
+
+
 def samples(text: str, *, ids: bool) -> dict[str, Any]:
     """An argument for every parameter of every builder, by name: `text` wherever people write, Slack IDs
     where IDs go (or `text` there too, when `ids` is False)."""
@@ -211,24 +280,61 @@ def samples(text: str, *, ids: bool) -> dict[str, Any]:
         "fmt": "{date_short_pretty} at {time}",
         "chart_file_id": "F1",
         "inputs": [],
+        "at": NOW,
+        "url": f"https://meet.example/{text}",
+        "book": Book(
+            (BookEntry("sms", text, "verified"), BookEntry("email", text, "pending")),
+            (parse_rule("sms@2m:SEV1", ["SEV1", "SEV2"]), parse_rule("email", ["SEV1", "SEV2"])),
+            RULES_YOURS,
+            ("sms", "email", "ntfy"),
+        ),
+        "results": [TrialResult("sms", text), TrialResult("email", text, error=text)],
+        "candidate": Candidate(incident, open_follow_ups=2, postmortem=True),
+        "lookalike": an_incident(text),
+        "found": [Match(Candidate(incident, open_follow_ups=1), 0.9, (text, text))],
+        "linked": [Candidate(incident), Candidate(an_incident(text), postmortem=True)],
+        "request": a_shift_request(text, RequestState.REFUSED, ids=ids),
+        "pending": [a_shift_request(text, RequestState.PENDING, ids=ids)],
+        "override": StoredOverride(
+            1, text, IDS["user_id"] if ids else text, NOW, NOW + timedelta(hours=4), Via.TAKE, "U0ALICE", NOW, "U0CAROL"
+        ),
+        "entries": log(text, ids=ids),
+        "schedule": text,
+        "links": [(text, f"https://tocsin.example/calendar/{text}", False), ("", "https://tocsin.example/c/1", True)],
+        "rotated": True,
+        "shifts": [(text, NOW + timedelta(days=n), NOW + timedelta(days=n, hours=8), n % 2 == 0) for n in range(10)],
+        "window": windows(text, ids=ids)[0],
+        "windows": windows(text, ids=ids),
+        "missed": [
+            HeartbeatState(text, NOW - timedelta(days=1), last_seen_at=NOW - timedelta(hours=2), missed_at=NOW),
+            HeartbeatState(text, NOW - timedelta(days=1), missed_at=NOW - timedelta(hours=1)),
+        ],
     }
     values |= {name: NOW for name in ("now", "due_at", "next_at")} | {"today": date(2026, 11, 23)}
     values |= {name: 1 for name in ("incident_id", "page_id", "page", "tier")} | {"total": 3, "steps": 3}
     values |= {"created": True, "multi_day": True, "private": True, "optional": True, "multiline": True}
+    values |= {"unreachable": True, "offer_issue": True}
     values |= IDS if ids else dict.fromkeys(IDS, text)
     return values | MRKDWN_IN
+
+
+def same_names(text: str, *, ids: bool) -> dict[str, list[Any]]:
+    """Other samples for names that builders use for different things, picked by the parameter's type."""
+    return {"digest": [a_handover(text, ids=ids)], "windows": [[text, f"{text} 2"]], "request": [text]}
 
 
 def render(name: str, text: str, *, ids: bool) -> Any:
     """What builder `name` makes from samples with `text`; fails naming any parameter it has no sample for."""
     function = BUILDERS[name]
-    values = samples(text, ids=ids)
+    values, others = samples(text, ids=ids), same_names(text, ids=ids)
     hints = typing.get_type_hints(function)
     args: dict[str, Any] = {}
     for param in inspect.signature(function).parameters.values():
-        if param.name in values:
-            args[param.name] = values[param.name]
-        elif hints.get(param.name) is str:
+        hint = hints.get(param.name, Any)
+        candidates = [values[param.name], *others.get(param.name, [])] if param.name in values else []
+        if fitting := [value for value in candidates if fits(value, hint)]:
+            args[param.name] = fitting[0]
+        elif hint is str:
             args[param.name] = text  # any other text a builder takes is shown as typed: it must escape it
         elif param.default is inspect.Parameter.empty:
             pytest.fail(f"{name}: give its parameter {param.name!r} a sample in samples()")

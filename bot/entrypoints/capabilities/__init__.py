@@ -57,6 +57,7 @@ class Base:
     directory: UserDirectory  # whose the policy's e-mail addresses are
     wake_jobs: Callable[[], None]  # a job due now was planned: the job runner ticks at once
     wake_timers: Callable[[], None]  # a page step is due now: the timers tick at once
+    alert_tokens: tuple[str, ...] = ()  # bearer tokens alert senders (and heartbeats) may present
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,12 @@ def alert_digest(notices: NoticeDigest, policy: Policy) -> tuple[str, Blocks]:
 
 
 def _described(notice: AlertNotice) -> str:
-    action = (
-        f"paging `{escape(notice.escalation_policy)}`"
-        if notice.escalation_policy
-        else "not routed to any escalation policy"
-    )
+    if notice.silenced is not None:
+        action = f"silenced by {escape(notice.silenced)}: nobody is paged"
+    elif notice.escalation_policy:
+        action = f"paging `{escape(notice.escalation_policy)}`"
+    else:
+        action = "not routed to any escalation policy"
     source = ""
     if notice.url:
         source = (

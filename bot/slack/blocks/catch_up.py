@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.domain.incidents import format_age
 from bot.domain.policy import Policy
 from bot.domain.summary import IncidentSummary
+from bot.slack.blocks.incident_types import bridge_line, type_lines
 from bot.slack.blocks.primitives import (
     MAX_MESSAGE_TEXT,
     MAX_SECTION_TEXT,
@@ -34,6 +35,10 @@ def catch_up_message(summary: IncidentSummary, policy: Policy) -> tuple[str, Blo
         f"{role.name} {mention(incident.roles[role.key])}" for role in policy.roles if role.key in incident.roles
     )
     lines = [head, f"*Roles:* {roles or 'none assigned'}"]
+    if typed := type_lines(incident, policy):  # its type and the type's fields
+        lines.append(" · ".join(typed))
+    if (call := bridge_line(incident)) is not None:
+        lines.append(call)
     update = summary.last_update
     if update is not None:
         said = trim(escape(update.text), 600)

@@ -10,6 +10,7 @@ from bot.domain.errors import UserError
 from bot.domain.incidents import DetectedVia, Incident
 from bot.domain.policy import Policy
 from bot.domain.source_message import MAX_KEPT_TEXT, SourceMessage, suggested_title
+from bot.slack.blocks.incident_types import resolve_field_inputs
 from bot.slack.blocks.primitives import (
     MAX_MODAL_TITLE,
     MAX_PRIVATE_METADATA,
@@ -229,8 +230,9 @@ def public_update_inputs() -> Blocks:
     ]
 
 
-def resolve_modal(incident: Incident) -> dict[str, Any]:
-    """The Resolve form: summary, customer impact, cause as far as known."""
+def resolve_modal(incident: Incident, policy: Policy | None = None) -> dict[str, Any]:
+    """The Resolve form: summary, customer impact, cause as far as known (and, given the policy, the
+    incident type's fields it must have to be resolved that are still empty)."""
     inputs = [
         text_input(Block.SUMMARY, "What was done to restore service", multiline=True),
         text_input(Block.IMPACT, "Customer impact", multiline=True, optional=True),
@@ -239,4 +241,8 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
     if not incident.private:  # posted only if the incident is on the status page
         label = "Status page resolution, if it is on the status page (default: “This incident has been resolved.”)"
         inputs.append(text_input(PUBLIC_TEXT_BLOCK, label, multiline=True, optional=True))
-    return incident_form(incident, View.RESOLVE, title="Resolve incident", submit="Resolve", inputs=inputs)
+    inputs += resolve_field_inputs(incident, policy) if policy is not None else []
+    form = incident_form(incident, View.RESOLVE, title="Resolve incident", submit="Resolve", inputs=inputs)
+    if incident.incident_type is not None:  # the submission reads the type's fields by it
+        form["private_metadata"] = json.dumps({"incident": incident.id, "type": incident.incident_type})
+    return form

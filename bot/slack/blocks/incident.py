@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from bot.domain.incidents import Incident, TimelineEntry, format_age
 from bot.domain.policy import Policy
 from bot.domain.user_refs import token_name
+from bot.slack.blocks.incident_types import header_blocks as type_header_blocks
+from bot.slack.blocks.incident_types import home_label
 from bot.slack.blocks.primitives import (
     CONTROLS_BLOCK,
     MAX_BLOCKS_MESSAGE,
@@ -55,6 +57,7 @@ def header_message(incident: Incident, policy: Policy, *, now: datetime) -> tupl
     blocks: Blocks = [
         {"type": "header", "text": _plain(f"🚨 {incident.reference}: {incident.title}", MAX_HEADER_TEXT)},
         {"type": "section", "fields": [_text(trim(f, MAX_FIELD_TEXT)) for f in fields[:10]]},
+        *type_header_blocks(incident, policy),  # its type, the type's fields, the call
     ]
     if incident.description:
         blocks.append(section(f"*Impact*\n{escape(incident.description)}"))
@@ -338,7 +341,7 @@ def home_view(
                 break
             blocks.append(
                 section(
-                    f"*{incident_title_line(incident)}* · {channel_link(incident.channel_id)}\n"
+                    f"*{incident_title_line(incident)}*{home_label(incident)} · {channel_link(incident.channel_id)}\n"
                     f"{incident.status.label} · IC {mention(incident.commander)} · {format_age(incident.age(now))} old"
                 )
             )

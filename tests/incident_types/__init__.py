@@ -1,0 +1,1 @@
+"""Incident types and their custom fields."""
