@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
+from storage.db import MIN_POOL_SIZE, POOL_SIZE
 from storage.postgres_url import check_database_url
 
 SLACK_PUBLIC_API_URL = "https://slack.com/api/"
@@ -25,6 +26,9 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = "sqlite:///./tocsin.db"
+    # PostgreSQL connections each process keeps open (plus 5 more in a burst); SQLite ignores it. Fewer
+    # than 10 would starve the process's own loops (event subscribers, jobs, timers) at busy moments.
+    database_pool_size: int = Field(default=POOL_SIZE, ge=MIN_POOL_SIZE, le=500)
     # Seconds start-up waits for an unreachable database (containers often start before it).
     startup_timeout: float = Field(default=60.0, ge=0, le=3600)
 
@@ -200,6 +204,7 @@ class Settings(OfflineSettings):
             "SLACK_APP_TOKEN": secret(self.slack_app_token),
             "SLACK_API_URL": self.slack_api_url,
             "DATABASE_URL": redact_url(self.database_url),
+            "DATABASE_POOL_SIZE": str(self.database_pool_size),
             "TOCSIN_CONFIG": str(self.policy_path) if self.policy_path else "(built-in defaults)",
             "HOST": self.host,
             "PORT": str(self.port),

@@ -70,7 +70,7 @@ from bot.usecases.subscribers import CommanderHandover, PostmortemRefresh
 from bot.usecases.tracker_sync import TrackerSync
 from bot.usecases.visibility import Visibility
 from bot.usecases.webhooks import webhook_subscribers
-from storage.db import POOL_SIZE, create_engine, is_sqlite, session_factory
+from storage.db import create_engine, is_sqlite, pool_size, session_factory
 from storage.incident_queries import IncidentQueries
 from storage.uow import UnitOfWork, count_commits
 from storage.writer_queue import WriterQueue, writes_first
@@ -89,9 +89,9 @@ class Storage:
 def storage_for(settings: Settings) -> Storage:
     """The engine and the unit-of-work factory: writers queue in this process, page steps and people's
     quick requests first (SQLite: one at a time; PostgreSQL: as many as the pool holds)."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = session_factory(engine)
-    writer = WriterQueue() if is_sqlite(engine) else WriterQueue(capacity=POOL_SIZE)
+    writer = WriterQueue() if is_sqlite(engine) else WriterQueue(capacity=pool_size(engine))
     events_committed = Doorbell()
 
     def uow(*, read_only: bool = False) -> UnitOfWork:

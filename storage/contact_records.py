@@ -13,6 +13,7 @@ from bot.domain.contact_book import PLANNED, Attempt, StoredAddress
 from bot.domain.contact_policy import ContactRule
 from storage.contact_models import ContactAddressRow, ContactAttemptRow, ContactRulesRow, ContactSnapshotRow
 from storage.core_sql import dialect_insert, run, table_of
+from storage.row_values import value_from_row
 
 _addresses = table_of(ContactAddressRow)
 _rules = table_of(ContactRulesRow)
@@ -21,32 +22,11 @@ _snapshots = table_of(ContactSnapshotRow)
 
 
 def _address(row: Any) -> StoredAddress:
-    return StoredAddress(
-        user_id=row.user_id,
-        method=row.method,
-        address=row.address,
-        verified_at=row.verified_at,
-        code_digest=row.code_digest,
-        code_expires_at=row.code_expires_at,
-        code_tries=row.code_tries,
-    )
+    return value_from_row(StoredAddress, row)
 
 
 def _attempt(row: Any) -> Attempt:
-    return Attempt(
-        id=row.id,
-        job_key=row.job_key,
-        page_id=row.page_id,
-        round=row.round,
-        tier=row.tier,
-        user_id=row.user_id,
-        n=row.n,
-        method=row.method,
-        address=row.address,
-        outcome=row.outcome,
-        provider_id=row.provider_id,
-        used_at=row.used_at,
-    )
+    return value_from_row(Attempt, row)
 
 
 class ContactRecords:

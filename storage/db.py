@@ -17,9 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 from storage.postgres_url import asyncpg_arguments
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# PostgreSQL connections kept open per process: enough for a burst of webhooks and commands without
-# opening (and, past the pool's size, closing again) a connection per request.
+# PostgreSQL connections kept open per process (DATABASE_POOL_SIZE): enough for a burst of webhooks and
+# commands without opening (and, past the pool's size, closing again) a connection per request. Replicas
+# times (pool + overflow) must stay under the server's max_connections (100 by default).
 POOL_SIZE = 20
+MIN_POOL_SIZE = 10  # the event subscribers, jobs and timers alone hold up to ~10 at busy moments
 POOL_OVERFLOW = 5
 READ_ONLY = "tocsin_read_only"  # execution option: this transaction only reads
 
@@ -40,16 +42,17 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
     """An engine for DATABASE_URL; on SQLite every transaction takes the write lock up front. A PostgreSQL
-    URL's libpq parameters (sslmode…) are checked and translated: DatabaseUrlError, one line, if wrong."""
+    URL's libpq parameters (sslmode…) are checked and translated: DatabaseUrlError, one line, if wrong;
+    its pool keeps `pool_size` connections (and POOL_OVERFLOW more in a burst)."""
     async_url = make_url(async_database_url(url))
     kwargs: dict[str, Any] = {}
     if async_url.get_backend_name() != "sqlite":
         # libpq's parameters (sslmode=require…) become asyncpg's arguments. A server connection can go
         # stale (restarts, idle timeouts): ping it on checkout. A SQLite file cannot.
         async_url, connect_args = asyncpg_arguments(async_url)
-        kwargs = {"pool_pre_ping": True, "pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+        kwargs = {"pool_pre_ping": True, "pool_size": pool_size, "max_overflow": POOL_OVERFLOW}
         kwargs["connect_args"] = connect_args
     elif async_url.database in (None, "", ":memory:"):
         kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
@@ -101,13 +104,19 @@ async def use_wal(engine: AsyncEngine) -> None:
             await asyncio.sleep(0.05)
 
 
+def pool_size(engine: AsyncEngine) -> int:
+    """How many connections the engine's pool keeps (1 for SQLite's, which has one writer at a time)."""
+    size = getattr(engine.pool, "size", None)
+    return int(size()) if callable(size) and not is_sqlite(engine) else 1
+
+
 async def open_pool(engine: AsyncEngine) -> None:
     """Open the pool's PostgreSQL connections now, so the first burst after start-up does not wait for
     connections to be made (a SQLite file needs none)."""
     if is_sqlite(engine):
         return
     async with contextlib.AsyncExitStack() as stack:
-        await asyncio.gather(*(stack.enter_async_context(engine.connect()) for _ in range(POOL_SIZE)))
+        await asyncio.gather(*(stack.enter_async_context(engine.connect()) for _ in range(pool_size(engine))))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[SQLModelSession]:

@@ -10,67 +10,39 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.shift_values import LogAction, LogEntry, NewRequest, RequestState, ShiftRequest, StoredOverride, Via
-from storage.core_sql import dialect_insert, run, table_of
+from storage.core_sql import dialect_insert, dialect_of, run, table_of
+from storage.row_values import value_from_row
 from storage.shift_models import CalendarTokenRow, ShiftLogRow, ShiftOverrideRow, ShiftRequestRow
 
 _overrides = table_of(ShiftOverrideRow)
 _requests = table_of(ShiftRequestRow)
 _log = table_of(ShiftLogRow)
 _tokens = table_of(CalendarTokenRow)
+# A transaction-scoped advisory lock per schedule: the two-key form, in a key space of its own.
+SCHEDULE_LOCKS = 0x70C5  # the first key: Tocsin's schedules
+_HOLD_SCHEDULE = sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))")
 
 
 def _override(row: Any) -> StoredOverride:
-    return StoredOverride(
-        id=row.id,
-        schedule=row.schedule,
-        user=row.user,
-        start=row.starts_at,
-        end=row.ends_at,
-        via=Via(row.via),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        replaces=row.replaces,
-        removed_at=row.removed_at,
-    )
+    return value_from_row(StoredOverride, row, start=row.starts_at, end=row.ends_at, via=Via(row.via))
 
 
 def _request(row: Any) -> ShiftRequest:
-    new = NewRequest(
-        schedule=row.schedule,
+    new = value_from_row(
+        NewRequest,
+        row,
         kind=Via(row.kind),
-        requester=row.requester,
-        asked=row.asked,
         start=row.starts_at,
         end=row.ends_at,
         their_start=row.their_starts_at,
         their_end=row.their_ends_at,
-        from_now=row.from_now,
     )
     message = (row.dm_channel, row.dm_ts) if row.dm_channel and row.dm_ts else None
-    return ShiftRequest(
-        id=row.id,
-        request=new,
-        state=RequestState(row.state),
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-        message=message,
-    )
+    return value_from_row(ShiftRequest, row, request=new, state=RequestState(row.state), message=message)
 
 
 def _entry(row: Any) -> LogEntry:
-    return LogEntry(
-        id=row.id,
-        schedule=row.schedule,
-        at=row.at,
-        actor=row.actor,
-        action=LogAction(row.action),
-        user=row.user,
-        other=row.other,
-        start=row.starts_at,
-        end=row.ends_at,
-        override_id=row.override_id,
-        request_id=row.request_id,
-    )
+    return value_from_row(LogEntry, row, action=LogAction(row.action), start=row.starts_at, end=row.ends_at)
 
 
 class ShiftRecords:
@@ -81,6 +53,12 @@ class ShiftRecords:
         self._session = session
 
     # ----- overrides -----------------------------------------------------------------------------
+    async def hold_schedule(self, schedule: str) -> None:
+        """Hold `schedule`'s overrides until the transaction ends, so that two replicas checking a new
+        override for overlaps take turns (SQLite's single writer takes turns already)."""
+        if dialect_of(self._session) == "postgresql":
+            await run(self._session, _HOLD_SCHEDULE, {"space": SCHEDULE_LOCKS, "name": schedule})
+
     async def add_override(
         self,
         schedule: str,

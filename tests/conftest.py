@@ -33,13 +33,20 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 NO_POSTGRES = "TEST_DATABASE_URL is not set; PostgreSQL tests need a server (CI sets it)"
 
 
+@pytest.fixture
+def running() -> list[Tocsin]:
+    """The Tocsins a test started: stopped before its PostgreSQL database is dropped, whichever fixture
+    the test happened to ask for first (a running app would otherwise reconnect to a dropped database)."""
+    return []
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path, running: list[Tocsin]) -> AsyncIterator[str]:
     """A fresh, empty database of each kind."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tocsin.db'}"
         return
-    async for url in _fresh_postgres():
+    async for url in _fresh_postgres(running):
         yield url
 
 
@@ -50,13 +57,13 @@ async def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
+async def postgres_url(running: list[Tocsin]) -> AsyncIterator[str]:
     """A fresh PostgreSQL database (skipped without TEST_DATABASE_URL)."""
-    async for url in _fresh_postgres():
+    async for url in _fresh_postgres(running):
         yield url
 
 
-async def _fresh_postgres() -> AsyncIterator[str]:
+async def _fresh_postgres(running: list[Tocsin] | None = None) -> AsyncIterator[str]:
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
     admin_url = make_url(POSTGRES_URL)
@@ -70,6 +77,7 @@ async def _fresh_postgres() -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
+        await stop_all(running or [])
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
@@ -96,6 +104,9 @@ async def double() -> AsyncIterator[SlackDouble]:
     await slack.stop()
 
 
+TEST_POOL_SIZE = 10  # PostgreSQL connections each test Tocsin keeps open (the least allowed)
+
+
 def settings_for(double: SlackDouble, database_url: str, *, socket: bool = False, **extra: Any) -> Settings:
     """Settings pointing at the double, on a free port, never reading a .env file."""
     values: dict[str, Any] = {
@@ -105,6 +116,8 @@ def settings_for(double: SlackDouble, database_url: str, *, socket: bool = False
         "database_url": database_url,
         "host": "127.0.0.1",
         "port": 0,
+        # Four test processes, some with two replicas each, share one PostgreSQL (max_connections 100).
+        "database_pool_size": TEST_POOL_SIZE,
         "_env_file": None,
     }
     if socket:
@@ -117,9 +130,9 @@ StartTocsin = Callable[..., Awaitable[Tocsin]]
 
 
 @pytest.fixture
-async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
+async def start_tocsin(double: SlackDouble, running: list[Tocsin]) -> AsyncIterator[StartTocsin]:
     """Start real Tocsin apps against the double; every one is stopped after the test."""
-    started: list[Tocsin] = []
+    started = running
 
     async def start(
         database_url: str,
@@ -149,8 +162,13 @@ async def start_tocsin(double: SlackDouble) -> AsyncIterator[StartTocsin]:
         return tocsin
 
     yield start
+    await stop_all(started)
+
+
+async def stop_all(started: list[Tocsin]) -> None:
+    """Stop every app started (idempotent: a test, or another fixture, may have stopped it already)."""
     for tocsin in started:
-        await tocsin.stop(drain_seconds=5)  # idempotent: a test may have stopped it already
+        await tocsin.stop(drain_seconds=5)
 
 
 async def eventually(

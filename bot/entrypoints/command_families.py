@@ -12,13 +12,16 @@ from bot.domain.policy import Policy
 from bot.entrypoints.command_types import Subcommand
 
 if TYPE_CHECKING:  # types only
-    from bot.domain.incidents import Incident
+    from bot.domain.incidents import Incident, NewIncident
+    from bot.domain.slack_values import ReplyTarget
     from bot.entrypoints.commands import Invocation
 
 # (the text after the word, the policy, the usage line to show with a UsageError) -> a parsed command
 Parser = Callable[[str, Policy, str], object]
 Handler = Callable[["Invocation", Any], Awaitable[None]]
 IncidentHandler = Callable[["Invocation", Any, "Incident"], Awaitable[None]]
+# Declares a new incident, or first asks its declarer something (related: "Join INC-n instead?")
+DeclareVetter = Callable[["NewIncident", "ReplyTarget"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,9 @@ class CommandFamily:
     handlers: Mapping[type, Handler] = field(default_factory=dict)
     in_incident: Mapping[type, IncidentHandler] = field(default_factory=dict)
     opens_form: Callable[[object], bool] = field(default=lambda _parsed: False)
+    vets_declare: DeclareVetter | None = None  # a new incident, from the command or the form, goes here
+
+
+def declare_vetter(families: tuple[CommandFamily, ...]) -> DeclareVetter | None:
+    """The family that declares new incidents itself (after vetting them), if one does."""
+    return next((f.vets_declare for f in families if f.vets_declare is not None), None)

@@ -16,6 +16,7 @@ from bot.domain.incidents import HERE, Incident, NewIncident
 from bot.domain.service_match import match_service
 from bot.domain.status_page import PublicWording
 from bot.domain.typed_declare import declared_severity, typed_values
+from bot.entrypoints.command_families import declare_vetter
 from bot.entrypoints.command_parser import parse_command
 from bot.entrypoints.command_types import (
     SUBCOMMANDS,
@@ -154,10 +155,10 @@ async def _declare(typed: Invocation, parsed: Any) -> None:
         incident_type=parsed.incident_type,
         custom_fields=typed_values(deps.policy, parsed.incident_type, parsed.fields),
     )
-    # A capability handling NewIncident declares it itself (related: after offering to join a lookalike).
-    vetted = next((f.handlers[NewIncident] for f in deps.command_families if NewIncident in f.handlers), None)
+    # A capability vetting declares declares it itself (related: after offering to join a lookalike).
+    vetted = declare_vetter(deps.command_families)
     if vetted is not None:
-        await vetted(typed, new)
+        await vetted(new, typed.reply_to)
         return
     await deps.incidents.declare(new, reply_to=typed.reply_to)
 

@@ -13,6 +13,7 @@ from bot.domain.numbers import epoch_time
 from bot.domain.policy import Policy
 from bot.domain.source_message import SourceMessage
 from bot.domain.status_page import PublicWording
+from bot.entrypoints.command_families import CommandFamily, declare_vetter
 from bot.entrypoints.declare_form import DeclareForm, read_declare_form
 from bot.entrypoints.deps import Needs
 from bot.entrypoints.type_form import TypedForm, block_ids, merged_errors, read_type_fields
@@ -43,6 +44,7 @@ class FormDeps(Needs):
     policy: Policy
     background: Background
     clock: Clock
+    command_families: tuple[CommandFamily, ...]
 
 
 def register(app: AsyncApp, deps: FormDeps) -> None:
@@ -73,12 +75,15 @@ def register(app: AsyncApp, deps: FormDeps) -> None:
         )
         reply_to = ReplyTarget(user_id, _origin_channel(view))
         source = SourceMessage.from_metadata(form_metadata(view, "message"))  # declared from a message
-        deps.background.submit(
-            body,
-            lambda: deps.incidents.declare(new, reply_to=reply_to, from_message=source),
-            lane=PEOPLE,
-            long=True,  # it makes a channel: quick replies go first
-        )
+        vetted = declare_vetter(deps.command_families)
+
+        async def declare() -> None:  # as the command's: vetted first (one from a message keeps its source)
+            if vetted is not None and source is None:
+                await vetted(new, reply_to)
+            else:
+                await deps.incidents.declare(new, reply_to=reply_to, from_message=source)
+
+        deps.background.submit(body, declare, lane=PEOPLE, long=True)  # it makes a channel: quick replies first
 
     @app.view(View.POST_UPDATE)
     async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

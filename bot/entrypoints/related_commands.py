@@ -19,6 +19,7 @@ from bot.entrypoints.command_types import Subcommand
 from bot.entrypoints.listening import Request, accepted
 from bot.runtime.background import Background
 from bot.slack.blocks import related as views
+from bot.slack.gateway import ReplyTarget
 from bot.usecases.ports import Clock
 from bot.usecases.related import RelatedIncidents
 from bot.usecases.related_actions import RelatedActions
@@ -46,20 +47,20 @@ def parse_related(rest: str, _policy: Policy, usage: str) -> ShowRelated:
 
 def command_family(related: RelatedIncidents, actions: RelatedActions) -> CommandFamily:
     """`/incident related`, and the declare's check for an open incident that looks like the same one (the
-    core's declare hands a NewIncident to the family handling that type)."""
+    core's declare, by command or form, hands its NewIncident to it)."""
 
     async def show(typed: Invocation, _parsed: ShowRelated, incident: Incident) -> None:
         await related.show(incident, viewer=typed.actor, reply_to=typed.reply_to)
 
-    async def declare(typed: Invocation, new: NewIncident) -> None:
-        await actions.declare_or_offer(new, reply_to=typed.reply_to)
+    async def declare(new: NewIncident, reply_to: ReplyTarget) -> None:
+        await actions.declare_or_offer(new, reply_to=reply_to)
 
     return CommandFamily(
         subcommands=(
             Subcommand("related", "related [INC-n]", "earlier incidents that look related (only to you)", True),
         ),
         parsers={"related": parse_related},
-        handlers={NewIncident: declare},
+        vets_declare=declare,
         in_incident={ShowRelated: show},
     )
 

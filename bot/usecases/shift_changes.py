@@ -5,7 +5,8 @@ Each change is one transaction: the override, its line in the audit list, its ev
 `shift.boundary` jobs at its start and end (the handovers capability updates user groups and sends
 digests when they fire). A request is checked when asked and again when accepted: by then it may overlap
 an override made since, or the shift may have changed hands; one accepted after it would have started has
-expired (one asked for "now" runs from the answer instead)."""
+expired (one asked for "now" runs from the answer instead). Checking and adding hold the schedule, so
+replicas making overrides of one schedule at the same moment take turns and never both pass the check."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from bot.domain.overrides import (
 from bot.domain.permissions import is_admin
 from bot.domain.policy import Policy, Schedule
 from bot.domain.shift_values import LogAction, LogEntry, NewRequest, RequestState, ShiftRequest, StoredOverride, Via
+from bot.domain.user_refs import Directory
 from bot.runtime.logs import event
 from bot.usecases.directory import permission_directory
 from bot.usecases.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BOUNDARY = "shift.boundary"  # the job the handovers capability handles at each change of hands
 LOG_SHOWN = 20
+Turn = tuple[str, Window]  # who holds a window of the schedule now, and the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class ShiftChanges:
         policy_schedule = self._schedule(schedule)
         directory = await self.book.directory([policy_schedule])
         async with self.uow() as uow:
+            await uow.shifts.hold_schedule(schedule)
             standing = await self._standing(uow, schedule)
             moment = resolve_when(when, standing.zone, at)
             window = named_window(standing, moment, length, now=at)
@@ -81,17 +85,7 @@ class ShiftChanges:
             override = await self._add(
                 uow, schedule, actor, window, via=Via.TAKE, replaces=replaces, actor=actor, at=at
             )
-            await uow.shifts.log(
-                schedule,
-                LogAction.TOOK,
-                actor=actor,
-                at=at,
-                user=actor,
-                other=override.replaces,
-                start=window.start,
-                end=window.end,
-                override_id=override.id,
-            )
+            await self._log_override(uow, LogAction.TOOK, override, actor=actor, at=at)
             await uow.commit()
         self.wake_jobs()
         event(log, "%s took %s from %s to %s", actor, schedule, window.start, window.end, actor=actor)
@@ -103,19 +97,12 @@ class ShiftChanges:
         """`actor` asks `to` to take their shift of `schedule` from `when`; `to` is DMed Accept/Decline."""
         if to == actor:
             raise UserError("That's you: give it to someone else.")
-        policy_schedule = self._schedule(schedule)
-        directory = await self.book.directory([policy_schedule])
-        async with self.uow() as uow:
-            standing = await self._standing(uow, schedule)
+
+        def turns(standing: Schedule, directory: Directory) -> list[Turn]:
             moment = resolve_when(when, standing.zone, at)
-            window = named_window(standing, moment, length, now=at, holder=actor, directory=directory)
-            await self._check_new(uow, schedule, standing, window, at)
-            check_holds(standing, actor, window, directory)
-            new = NewRequest(schedule, Via.GIVE, actor, to, window.start, window.end, from_now=window.start == at)
-            request = await self._ask(uow, new, at)
-            await uow.commit()
-        await self.notices.ask(request, team_id)
-        return request
+            return [(actor, named_window(standing, moment, length, now=at, holder=actor, directory=directory))]
+
+        return await self._request(Via.GIVE, schedule, actor, to, turns, at=at, team_id=team_id)
 
     async def swap(
         self, *, schedule: str, actor: str, other: str, mine: str, theirs: str, at: datetime, team_id: str
@@ -123,31 +110,55 @@ class ShiftChanges:
         """`actor` asks `other` to swap `actor`'s turn at `mine` for theirs at `theirs`."""
         if other == actor:
             raise UserError("That's you: swap with someone else.")
-        policy_schedule = self._schedule(schedule)
-        directory = await self.book.directory([policy_schedule])
+
+        def turns(standing: Schedule, directory: Directory) -> list[Turn]:
+            return [
+                (
+                    holder,
+                    named_window(
+                        standing,
+                        resolve_when(when, standing.zone, at),
+                        None,
+                        now=at,
+                        holder=holder,
+                        directory=directory,
+                    ),
+                )
+                for holder, when in ((actor, mine), (other, theirs))
+            ]
+
+        return await self._request(Via.SWAP, schedule, actor, other, turns, at=at, team_id=team_id)
+
+    async def _request(
+        self,
+        kind: Via,
+        schedule: str,
+        requester: str,
+        asked: str,
+        turns_of: Callable[[Schedule, Directory], list[Turn]],
+        *,
+        at: datetime,
+        team_id: str,
+    ) -> ShiftRequest:
+        """Ask `asked` to take the turns `turns_of` names (the requester's first; a swap's theirs second)."""
+        directory = await self.book.directory([self._schedule(schedule)])
         async with self.uow() as uow:
+            await uow.shifts.hold_schedule(schedule)
             standing = await self._standing(uow, schedule)
-            zone = standing.zone
-            my_window = named_window(
-                standing, resolve_when(mine, zone, at), None, now=at, holder=actor, directory=directory
-            )
-            their_window = named_window(
-                standing, resolve_when(theirs, zone, at), None, now=at, holder=other, directory=directory
-            )
-            for window in (my_window, their_window):
-                await self._check_new(uow, schedule, standing, window, at)
-            check_holds(standing, actor, my_window, directory)
-            check_holds(standing, other, their_window, directory)
+            turns = turns_of(standing, directory)
+            await self._check_turns(uow, schedule, standing, directory, turns, at)
+            windows = [window for _, window in turns]
+            theirs = windows[1] if len(windows) > 1 else None
             new = NewRequest(
                 schedule,
-                Via.SWAP,
-                actor,
-                other,
-                my_window.start,
-                my_window.end,
-                their_window.start,
-                their_window.end,
-                from_now=at in (my_window.start, their_window.start),
+                kind,
+                requester,
+                asked,
+                windows[0].start,
+                windows[0].end,
+                theirs.start if theirs else None,
+                theirs.end if theirs else None,
+                from_now=at in (w.start for w in windows),
             )
             request = await self._ask(uow, new, at)
             await uow.commit()
@@ -166,6 +177,7 @@ class ShiftChanges:
                 raise UserError(f"That request was for {person(asked.asked)}, not you.")
             if request.state is not RequestState.PENDING:
                 raise UserError(f"That request was {request.state.value} already.")
+            await uow.shifts.hold_schedule(asked.schedule)
             answered = await self._decide(uow, request, accept=accept, at=at)
             if not await uow.shifts.decide(request_id, answered.request.state, at=at):
                 raise UserError("That request was answered already.")
@@ -206,56 +218,24 @@ class ShiftChanges:
                 note = "It would have started already; ask again if it still needs doing."
                 return Answered(replace(request, state=RequestState.EXPIRED, decided_at=at), note=note)
             windows = [Window(max(w.start, at), w.end) for w in windows]  # asked for now: from the answer
+        turns = list(zip((asked.requester, asked.asked), windows, strict=False))  # who holds each window now
         try:
             standing = await self._standing(uow, schedule)
             directory = await self.book.directory([standing])
-            for window in windows:
-                await self._check_new(uow, schedule, standing, window, at)
-            check_holds(standing, asked.requester, windows[0], directory)
-            if len(windows) > 1:
-                check_holds(standing, asked.asked, windows[1], directory)
+            await self._check_turns(uow, schedule, standing, directory, turns, at)
         except UserError as refusal:
             await record(LogAction.REFUSED)
             return Answered(replace(request, state=RequestState.REFUSED, decided_at=at), note=str(refusal))
+        other = {asked.requester: asked.asked, asked.asked: asked.requester}
         made = [
             await self._add(
-                uow,
-                schedule,
-                asked.asked,
-                windows[0],
-                via=asked.kind,
-                replaces=asked.requester,
-                actor=asked.asked,
-                at=at,
+                uow, schedule, other[holder], window, via=asked.kind, replaces=holder, actor=asked.asked, at=at
             )
+            for holder, window in turns
         ]
-        if len(windows) > 1:
-            made.append(
-                await self._add(
-                    uow,
-                    schedule,
-                    asked.requester,
-                    windows[1],
-                    via=Via.SWAP,
-                    replaces=asked.asked,
-                    actor=asked.asked,
-                    at=at,
-                )
-            )
         action = LogAction.SWAPPED if asked.kind is Via.SWAP else LogAction.GAVE
         for override in made:
-            await uow.shifts.log(
-                schedule,
-                action,
-                actor=asked.asked,
-                at=at,
-                user=override.user,
-                other=override.replaces,
-                start=override.start,
-                end=override.end,
-                override_id=override.id,
-                request_id=request.id,
-            )
+            await self._log_override(uow, action, override, actor=asked.asked, at=at, request_id=request.id)
         return Answered(replace(request, state=RequestState.ACCEPTED, decided_at=at), overrides=tuple(made))
 
     # ----- removing and listing --------------------------------------------------------------------
@@ -273,17 +253,7 @@ class ShiftChanges:
             if override.end <= at:
                 raise UserError(f"Override #{override_id} is over already; it stays on the audit list.")
             await uow.shifts.remove_override(override_id, by=actor, at=at)
-            await uow.shifts.log(
-                override.schedule,
-                LogAction.REMOVED,
-                actor=actor,
-                at=at,
-                user=override.user,
-                other=override.replaces,
-                start=override.start,
-                end=override.end,
-                override_id=override_id,
-            )
+            await self._log_override(uow, LogAction.REMOVED, override, actor=actor, at=at)
             subject = Subject(topic=f"schedule:{override.schedule}")
             removed = OncallOverrideRemoved(override_id=override_id, schedule=override.schedule)
             await uow.events.append(new_event(removed, subject=subject, actor=actor, at=at))
@@ -320,6 +290,15 @@ class ShiftChanges:
         stored = await uow.shifts.overrides([name], ending_after=at)
         check_window(window, name=name, stored=stored, zone=standing.zone, now=at)
 
+    async def _check_turns(
+        self, uow: UnitOfWork, name: str, standing: Schedule, directory: Directory, turns: list[Turn], at: datetime
+    ) -> None:
+        """Each window free of other overrides and in the future, then each held by the person named."""
+        for _, window in turns:
+            await self._check_new(uow, name, standing, window, at)
+        for holder, window in turns:
+            check_holds(standing, holder, window, directory)
+
     async def _add(
         self,
         uow: UnitOfWork,
@@ -347,6 +326,30 @@ class ShiftChanges:
         await uow.events.append(new_event(created, subject=Subject(topic=f"schedule:{schedule}"), actor=actor, at=at))
         await self._boundaries(uow, schedule, [window.start, window.end])
         return override
+
+    @staticmethod
+    async def _log_override(
+        uow: UnitOfWork,
+        action: LogAction,
+        override: StoredOverride,
+        *,
+        actor: str,
+        at: datetime,
+        request_id: int | None = None,
+    ) -> None:
+        """The audit list's line for an override made, given or removed."""
+        await uow.shifts.log(
+            override.schedule,
+            action,
+            actor=actor,
+            at=at,
+            user=override.user,
+            other=override.replaces,
+            start=override.start,
+            end=override.end,
+            override_id=override.id,
+            request_id=request_id,
+        )
 
     async def _boundaries(self, uow: UnitOfWork, schedule: str, moments: list[datetime]) -> None:
         for moment in moments:

@@ -16,6 +16,10 @@ Message = tuple[str, Blocks]  # its text (the notification and fallback) and its
 class ShiftStore(Protocol):
     """Overrides and swaps made from Slack, their audit list, calendar feed tokens."""
 
+    async def hold_schedule(self, schedule: str) -> None:
+        """Hold `schedule`'s overrides until the transaction ends: overlap checks take turns."""
+        ...
+
     async def add_override(
         self,
         schedule: str,

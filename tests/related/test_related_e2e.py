@@ -137,6 +137,22 @@ async def test_declaring_what_is_already_open_offers_to_join_it_instead(
         assert await uow.incidents.by_number("T0TOCSIN", 3) is None  # one declare, however many clicks
 
 
+async def test_the_declare_form_offers_to_join_an_open_lookalike_too(
+    double: SlackDouble, tocsin: Tocsin, clock: FakeClock
+) -> None:
+    await declare(double, tocsin, "declare sev1 Checkout is down")
+    clock.advance(minutes=5)
+    general = double.channel_named("general")
+    await say(double, tocsin, "U0CAROL", general, "declare")  # no title: the form
+    (form,) = [v for v in double.views.values() if v.get("type") == "modal"]  # the one form opened
+    await double.submit_view("U0CAROL", form["id"], {"title": "Checkout down for everyone", "severity": "SEV1"})
+    await settle(tocsin)
+    assert not [c for c in double.channels.values() if c.name.startswith("inc-2")]  # not declared yet
+    # carol is not in #general, where the form was opened: the offer comes as a DM
+    (offer,) = [m for m in double.dm_messages("U0CAROL") if views.JOIN in said(m)]
+    assert "INC-1" in said(offer) and "Declare anyway" in said(offer) and "Checkout down for everyone" in said(offer)
+
+
 async def test_an_open_incident_of_more_than_an_hour_ago_is_not_offered(
     double: SlackDouble, tocsin: Tocsin, clock: FakeClock
 ) -> None:

@@ -27,6 +27,7 @@ def test_a_missing_bot_token_names_the_variable(monkeypatch: pytest.MonkeyPatch)
         ({"slack_app_token": "xoxb-wrong"}, "SLACK_APP_TOKEN is invalid"),
         ({"port": "eighty"}, "PORT is invalid"),
         ({"database_url": "mysql://x"}, "DATABASE_URL is invalid"),
+        ({"database_pool_size": "5"}, "DATABASE_POOL_SIZE is invalid"),
         ({"log_level": "chatty"}, "LOG_LEVEL is invalid"),
         ({"slack_signing_secret": ""}, "SLACK_SIGNING_SECRET is required in HTTP mode"),
     ],
