@@ -235,7 +235,7 @@ class AlertGroupRow(SQLModel, table=True):
     source: str = Field(max_length=32)
     group_key: str = Field(max_length=500)
     page_id: int | None = Field(default=None, foreign_key="pages.id")
-    incident_id: int | None = Field(default=None, foreign_key="incidents.id")
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
     created_at: datetime = _when()
     generation: int = 0  # +1 each time the group fires again after fully resolving: a new page
     url: str | None = Field(default=None, max_length=2000)  # the first link its alerts brought (a dashboard…)
