@@ -78,6 +78,10 @@ class TimelineKind(StrEnum):
     FOLLOW_UP = "follow_up"
     VISIBILITY = "visibility"  # a private incident made public
     FIELD_SET = "field_set"  # one of the incident type's fields set or cleared
+    CALL = "call"  # the call bridge set or replaced
+    RETITLED = "retitled"
+    CHANNEL = "channel"  # the channel archived, kept open, or continued in another
+    RELATED = "related"  # linked as related to another incident
 
     @property
     def label(self) -> str:
@@ -92,6 +96,7 @@ _KIND_LABELS = {
     TimelineKind.MESSAGE: "Message",
     TimelineKind.SETUP_PROBLEM: "Set-up problem",
     TimelineKind.FOLLOW_UP: "Follow-up",
+    TimelineKind.RETITLED: "Title",
 }
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.events import DomainEvent
 from bot.runtime.background import transient
+from bot.runtime.cancelling import raise_if_cancelling
 from bot.runtime.doorbell import Doorbell
 from bot.runtime.metrics import Metrics
 from bot.usecases.event_log import Subscriber
@@ -115,6 +116,7 @@ class EventDispatch:
                 await self.deliver(subscriber)
                 quiet = 0.0
             except Exception as exc:
+                raise_if_cancelling(exc)  # stopping: a driver's error standing for the cancel ends the loop
                 if not transient(exc):
                     log.exception("event subscriber %s: its loop failed; it tries again shortly", subscriber.name)
                 quiet = min(10.0, max(every, quiet * 2))  # the database is away: look less often

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from bot.runtime.background import transient
+from bot.runtime.cancelling import raise_if_cancelling
 from bot.usecases.tracker_sync import TrackerSync
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class TrackerPolling:
                 while await self.sync.poll_due(str(uuid.uuid4())):
                     pass
             except Exception as exc:
+                raise_if_cancelling(exc)
                 if not transient(exc):
                     log.exception("tracker polling failed; it looks again shortly")
             await asyncio.sleep(self.every)

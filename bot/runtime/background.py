@@ -29,6 +29,7 @@ from prometheus_client import Gauge
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.runtime import worker_slot
+from bot.runtime.cancelling import raise_if_cancelling
 from bot.runtime.metrics import Metrics
 from bot.runtime.startup import delays
 
@@ -244,6 +245,7 @@ class Background:
             try:
                 return await attempt()
             except Exception as exc:
+                raise_if_cancelling(exc)
                 if commits[0] or not transient(exc):
                     raise
                 if waited >= self.retry_window:

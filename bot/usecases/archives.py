@@ -122,7 +122,7 @@ class ChannelArchives:
         async with self.uow() as uow:
             await uow.channels.change(incident.channel_id, archived_at=now)
             note = f"Channel #{incident.channel_name or incident.channel_id} archived"
-            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.NOTE, now, None, note))
+            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.CHANNEL, now, None, note))
             archived = IncidentChannelArchived(channel_id=incident.channel_id)
             await uow.events.append(incident_event(archived, incident, actor=None, at=now))
             await uow.commit()
@@ -148,7 +148,7 @@ class ChannelArchives:
             await cancel_archive(uow, incident.id)
             await uow.channels.change(incident.channel_id, kept_by=actor, archive_due=None)
             note = "Channel kept open (its archive was cancelled)"
-            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.NOTE, now, actor, note))
+            await uow.incidents.record(incident.id, TimelineEntry(TimelineKind.CHANNEL, now, actor, note))
             await uow.commit()
         log_event(log, "%s: its channel is kept open (by %s)", incident.reference, actor, incident=incident.reference,
                   actor=actor, team=incident.team_id)  # fmt: skip

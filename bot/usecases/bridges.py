@@ -142,7 +142,7 @@ class BridgeService:
                 if current.bridge_url == url:
                     raise UserError(f"That is already {current.reference}'s call.")
             await uow.incidents.update(incident_id, bridge_url=url)
-            await uow.incidents.record(incident_id, TimelineEntry(TimelineKind.NOTE, now, actor, note))
+            await uow.incidents.record(incident_id, TimelineEntry(TimelineKind.CALL, now, actor, note))
             await uow.events.append(incident_event(IncidentBridgeSet(bridge_kind=kind), current, actor=actor, at=now))
             changed = await committed(uow, incident_id)
             await uow.commit()

@@ -134,7 +134,7 @@ class RelatedActions:
                 for this, that in ((one, other), (other, one)):
                     linked = IncidentLinked(other_incident_id=that.id, other_reference=that.reference)
                     await uow.events.append(incident_event(linked, this, actor=actor, at=at))
-                    entry = TimelineEntry(TimelineKind.NOTE, at, actor, linked_line(this, that))
+                    entry = TimelineEntry(TimelineKind.RELATED, at, actor, linked_line(this, that))
                     await uow.incidents.record(this.id, entry)
             await uow.commit()
         if not added:

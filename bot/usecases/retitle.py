@@ -65,7 +65,7 @@ class Retitler:
                 raise UserError(f"{current.reference} is already titled that.")
             await uow.incidents.update(current.id, title=new)
             note = f"Retitled: “{current.title}” → “{new}”"
-            await uow.incidents.record(current.id, TimelineEntry(TimelineKind.NOTE, now, actor, note))
+            await uow.incidents.record(current.id, TimelineEntry(TimelineKind.RETITLED, now, actor, note))
             await uow.events.append(
                 incident_event(IncidentRetitled(previous=current.title, title=new), current, actor=actor, at=now)
             )

@@ -117,7 +117,7 @@ async def test_title_renames_the_channel_and_updates_the_header_and_the_announce
     announcement = next(m for m in double.messages_in("incidents") if "INC-1" in m["text"])
     assert "Payment provider outage" in announcement["text"]
     assert any("retitled" in m["text"] for m in channel.messages)
-    assert any("Retitled" in e.text for e in await stored_timeline(tocsin, 1))
+    assert any("Retitled" in e.text and e.kind is TimelineKind.RETITLED for e in await stored_timeline(tocsin, 1))
     told = await run(double, tocsin, "U0BOB", channel, "title   ", via)
     assert any("Give the new title" in t for t in told)
 
@@ -165,7 +165,7 @@ async def test_a_channel_is_warned_and_archived_a_week_after_its_postmortem(
     clock.advance(days=1)
     await tick(tocsin)
     assert channel.is_archived
-    assert any("archived" in e.text for e in await stored_timeline(tocsin, 1))
+    assert any("archived" in e.text and e.kind is TimelineKind.CHANNEL for e in await stored_timeline(tocsin, 1))
 
 
 @pytest.mark.parametrize("via", TRANSPORTS)

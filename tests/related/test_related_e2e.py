@@ -72,7 +72,7 @@ async def test_a_new_channel_shows_the_earlier_related_incident_and_link_records
     await double.click("U0ALICE", channel.id, post["ts"], views.LINK)
     await settle(tocsin)
     for number, other in ((3, "INC-1"), (1, "INC-3")):
-        lines = [e.text for e in await stored_timeline(tocsin, number) if e.kind is TimelineKind.NOTE]
+        lines = [e.text for e in await stored_timeline(tocsin, number) if e.kind is TimelineKind.RELATED]
         assert any(f"Linked as related to {other}" in line for line in lines)
     for number in (1, 3):
         incident_id = (await stored_incident(tocsin, number)).id

@@ -26,6 +26,7 @@ from bot.entrypoints.status.atom import atom_feed
 from bot.entrypoints.status.html import StatusHtml
 from bot.entrypoints.status.statuspage_json import StatuspageJson
 from bot.runtime.background import transient
+from bot.runtime.cancelling import raise_if_cancelling
 from bot.runtime.doorbell import Doorbell
 from bot.runtime.logs import Outage
 from bot.usecases.status_board import StatusBoard
@@ -167,6 +168,7 @@ class StatusPage:
                 self._outage.answered()
                 told = False
             except Exception as exc:
+                raise_if_cancelling(exc)
                 if self.rendered is None and loop.time() < quiet_until:  # the database may not be migrated yet
                     log.debug("status page: not built yet (%s)", type(exc).__name__)
                 elif transient(exc):
