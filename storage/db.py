@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
 from storage.postgres_url import asyncpg_arguments
@@ -106,8 +106,10 @@ async def use_wal(engine: AsyncEngine) -> None:
 
 def pool_size(engine: AsyncEngine) -> int:
     """How many connections the engine's pool keeps (1 for SQLite's, which has one writer at a time)."""
-    size = getattr(engine.pool, "size", None)
-    return int(size()) if callable(size) and not is_sqlite(engine) else 1
+    if is_sqlite(engine):
+        return 1
+    assert isinstance(engine.pool, QueuePool)  # create_engine's for PostgreSQL
+    return engine.pool.size()
 
 
 async def open_pool(engine: AsyncEngine) -> None:
